@@ -1,0 +1,3 @@
+pub mod cidr;
+pub mod model;
+pub mod parse;
