@@ -11,7 +11,9 @@ pub fn parse(s: &str) -> Result<IpNet, String> {
         return Err("empty value, expected a CIDR such as 10.96.0.0/12".into());
     }
     let Some((addr, len)) = t.split_once('/') else {
-        return Err(format!("'{t}' has no prefix length, expected a CIDR such as 10.96.0.0/12"));
+        return Err(format!(
+            "'{t}' has no prefix length, expected a CIDR such as 10.96.0.0/12"
+        ));
     };
     let ip: IpAddr = addr
         .trim()
@@ -61,7 +63,11 @@ pub fn parse_ip(s: &str) -> Option<IpAddr> {
 /// Start and end of a range as integers, with the family, so both families sort apart.
 fn bounds(n: &IpNet) -> (bool, u128, u128) {
     match n {
-        IpNet::V4(v) => (false, u32::from(v.network()) as u128, u32::from(v.broadcast()) as u128),
+        IpNet::V4(v) => (
+            false,
+            u32::from(v.network()) as u128,
+            u32::from(v.broadcast()) as u128,
+        ),
         IpNet::V6(v) => (true, u128::from(v.network()), u128::from(v.broadcast())),
     }
 }
@@ -123,7 +129,11 @@ pub fn covering(ips: impl IntoIterator<Item = IpAddr>) -> Vec<IpNet> {
         let Some((a, b)) = *r else { continue };
         let bits = if fam == 0 { 32 } else { 128 };
         let diff = a ^ b;
-        let host_bits = if diff == 0 { 0 } else { 128 - diff.leading_zeros() };
+        let host_bits = if diff == 0 {
+            0
+        } else {
+            128 - diff.leading_zeros()
+        };
         let len = (bits - host_bits) as u8;
         let net = if fam == 0 {
             IpNet::new(IpAddr::V4((a as u32).into()), len)
@@ -147,8 +157,16 @@ pub fn covering_nets(nets: &[IpNet]) -> Vec<IpNet> {
         }
         let ends = fam.iter().flat_map(|n| [n.network(), n.broadcast()]);
         if let Some(c) = covering(ends).into_iter().next() {
-            let shortest = fam.iter().map(|n| n.prefix_len()).min().unwrap_or(c.prefix_len());
-            out.push(IpNet::new(c.addr(), c.prefix_len().min(shortest)).map(|n| n.trunc()).unwrap_or(c));
+            let shortest = fam
+                .iter()
+                .map(|n| n.prefix_len())
+                .min()
+                .unwrap_or(c.prefix_len());
+            out.push(
+                IpNet::new(c.addr(), c.prefix_len().min(shortest))
+                    .map(|n| n.trunc())
+                    .unwrap_or(c),
+            );
         }
     }
     out
@@ -179,7 +197,10 @@ pub fn same_set(a: &[IpNet], b: &[IpNet]) -> bool {
 }
 
 pub fn join(nets: &[IpNet]) -> String {
-    nets.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")
+    nets.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -194,7 +215,9 @@ mod tests {
     fn rejects_out_of_range_prefixes_and_addresses() {
         assert!(parse("10.96.0.0/33").unwrap_err().contains("0..=32"));
         assert!(parse("fd00::/129").unwrap_err().contains("0..=128"));
-        assert!(parse("300.1.1.1/8").unwrap_err().contains("not an IP address"));
+        assert!(parse("300.1.1.1/8")
+            .unwrap_err()
+            .contains("not an IP address"));
         assert!(parse("").unwrap_err().contains("empty"));
         assert!(parse("10.0.0.0").unwrap_err().contains("no prefix length"));
         assert!(parse("10.0.0.0/-1").is_err());

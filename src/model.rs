@@ -132,7 +132,11 @@ pub struct NodeSpec {
     pub taints: Vec<Taint>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unschedulable: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none", rename = "providerID")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "providerID"
+    )]
     pub provider_id: Option<String>,
 }
 
@@ -220,7 +224,12 @@ impl Node {
     pub fn os(&self) -> &str {
         self.metadata
             .label("kubernetes.io/os")
-            .or_else(|| self.status.node_info.as_ref().map(|i| i.operating_system.as_str()))
+            .or_else(|| {
+                self.status
+                    .node_info
+                    .as_ref()
+                    .map(|i| i.operating_system.as_str())
+            })
             .unwrap_or("linux")
     }
 }
@@ -431,7 +440,11 @@ impl Pod {
         self.metadata
             .annotations
             .contains_key("kubernetes.io/config.mirror")
-            || self.metadata.owner_references.iter().any(|o| o.kind == "Node")
+            || self
+                .metadata
+                .owner_references
+                .iter()
+                .any(|o| o.kind == "Node")
     }
     pub fn controller(&self) -> Option<&OwnerRef> {
         let refs = &self.metadata.owner_references;
@@ -725,5 +738,26 @@ impl Cluster {
                 .filter_map(|i| parse(&i.kubelet_version))
                 .max()
         })
+    }
+}
+
+/// The `what` of collection errors, shared by collectors (which record them) and discovery
+/// (which turns them into "skipped" sources).
+pub mod what {
+    pub const VERSION: &str = "version";
+    pub const NODES: &str = "nodes";
+    pub const PODS: &str = "pods";
+    pub const SERVICES: &str = "services";
+    pub const DAEMONSETS: &str = "daemonsets";
+    pub const SERVICECIDRS: &str = "servicecidrs";
+    pub const IPPOOLS: &str = "ippools";
+    pub const PROBE: &str = "service-cidr probe";
+    pub const HOST: &str = "host";
+    pub fn config_map(ns: &str, name: &str) -> String {
+        format!("configmap {ns}/{name}")
+    }
+    pub fn log(ns: &str, pod: &str, container: &str, previous: bool) -> String {
+        let p = if previous { " (previous)" } else { "" };
+        format!("log {ns}/{pod} [{container}]{p}")
     }
 }

@@ -54,7 +54,13 @@ pub struct FlannelNetConf {
 
 fn yaml_error(what: &str, e: impl std::fmt::Display) -> String {
     let e = e.to_string();
-    let first = e.lines().next().unwrap_or("").chars().take(200).collect::<String>();
+    let first = e
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect::<String>();
     format!("{what} is not valid YAML: {first}")
 }
 
@@ -118,16 +124,25 @@ mod tests {
         let m = "apiVersion: v1\nkind: Pod\nmetadata:\n    name: kube-apiserver\n    namespace: kube-system\nspec:\n    containers:\n    -   name: kube-apiserver\n        command:\n        - kube-apiserver\n        - --service-cluster-ip-range=10.96.0.0/12\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
         let pods = manifest_pods(m).unwrap();
         assert_eq!(pods.len(), 1);
-        assert_eq!(pods[0].spec.containers[0].command[1], "--service-cluster-ip-range=10.96.0.0/12");
+        assert_eq!(
+            pods[0].spec.containers[0].command[1],
+            "--service-cluster-ip-range=10.96.0.0/12"
+        );
         assert!(manifest_pods("spec:\n  containers: {\n").is_err());
     }
 
     #[test]
     fn flannel_and_node_args() {
-        let f = flannel_net_conf(r#"{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}"#).unwrap();
+        let f = flannel_net_conf(r#"{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}"#)
+            .unwrap();
         assert_eq!(f.network.as_deref(), Some("10.244.0.0/16"));
         assert!(flannel_net_conf("{").is_err());
-        assert_eq!(node_args(r#"["server","--cluster-cidr","10.42.0.0/16"]"#).unwrap().len(), 3);
+        assert_eq!(
+            node_args(r#"["server","--cluster-cidr","10.42.0.0/16"]"#)
+                .unwrap()
+                .len(),
+            3
+        );
         assert!(node_args("{}").is_err());
     }
 }

@@ -48,14 +48,23 @@ pub fn all(words: &[String], name: &str) -> Vec<FlagHit> {
         let bare = w.strip_prefix("--").or_else(|| w.strip_prefix('-'));
         if let Some(bare) = bare {
             if let Some(v) = bare.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
-                hits.push(FlagHit { value: v.to_string(), text: w.to_string() });
+                hits.push(FlagHit {
+                    value: v.to_string(),
+                    text: w.to_string(),
+                });
             } else if bare == name {
                 match words.get(i + 1) {
                     Some(next) if !next.starts_with('-') => {
-                        hits.push(FlagHit { value: next.clone(), text: format!("{w} {next}") });
+                        hits.push(FlagHit {
+                            value: next.clone(),
+                            text: format!("{w} {next}"),
+                        });
                         i += 1;
                     }
-                    _ => hits.push(FlagHit { value: "true".into(), text: w.to_string() }),
+                    _ => hits.push(FlagHit {
+                        value: "true".into(),
+                        text: w.to_string(),
+                    }),
                 }
             }
         }
@@ -77,7 +86,10 @@ pub fn passthrough(words: &[String], wrapper: &str, key: &str) -> Option<FlagHit
         inner
             .strip_prefix(key)
             .and_then(|r| r.strip_prefix('='))
-            .map(|v| FlagHit { value: v.to_string(), text: h.text.clone() })
+            .map(|v| FlagHit {
+                value: v.to_string(),
+                text: h.text.clone(),
+            })
     })
 }
 
@@ -91,10 +103,20 @@ mod tests {
 
     #[test]
     fn both_forms_and_last_wins() {
-        let a = w(&["kube-apiserver", "--service-cluster-ip-range=10.0.0.0/24", "--secure-port", "6443", "--service-cluster-ip-range", "10.96.0.0/12"]);
+        let a = w(&[
+            "kube-apiserver",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            "--secure-port",
+            "6443",
+            "--service-cluster-ip-range",
+            "10.96.0.0/12",
+        ]);
         let hits = all(&a, "service-cluster-ip-range");
         assert_eq!(hits.len(), 2);
-        assert_eq!(last(&a, "service-cluster-ip-range").unwrap().value, "10.96.0.0/12");
+        assert_eq!(
+            last(&a, "service-cluster-ip-range").unwrap().value,
+            "10.96.0.0/12"
+        );
         assert_eq!(last(&a, "secure-port").unwrap().value, "6443");
     }
 
@@ -121,9 +143,24 @@ mod tests {
 
     #[test]
     fn passthrough_args() {
-        let a = w(&["server", "--kube-proxy-arg=proxy-mode=ipvs", "--kube-proxy-arg", "metrics-bind-address=0.0.0.0"]);
-        assert_eq!(passthrough(&a, "kube-proxy-arg", "proxy-mode").unwrap().value, "ipvs");
-        assert_eq!(passthrough(&a, "kube-proxy-arg", "metrics-bind-address").unwrap().value, "0.0.0.0");
+        let a = w(&[
+            "server",
+            "--kube-proxy-arg=proxy-mode=ipvs",
+            "--kube-proxy-arg",
+            "metrics-bind-address=0.0.0.0",
+        ]);
+        assert_eq!(
+            passthrough(&a, "kube-proxy-arg", "proxy-mode")
+                .unwrap()
+                .value,
+            "ipvs"
+        );
+        assert_eq!(
+            passthrough(&a, "kube-proxy-arg", "metrics-bind-address")
+                .unwrap()
+                .value,
+            "0.0.0.0"
+        );
         assert!(passthrough(&a, "kube-proxy-arg", "cluster-cidr").is_none());
     }
 
@@ -131,7 +168,12 @@ mod tests {
     fn empty_and_odd_input_does_not_panic() {
         assert!(last(&w(&[]), "x").is_none());
         // Degenerate tokens must simply not panic; `--=` is an empty flag name with an empty value.
-        assert_eq!(all(&w(&["--", "-", "--="]), "").last().map(|h| h.value.as_str()), Some(""));
+        assert_eq!(
+            all(&w(&["--", "-", "--="]), "")
+                .last()
+                .map(|h| h.value.as_str()),
+            Some("")
+        );
         assert_eq!(w(&["a \"b c", "  "]), vec!["a", "b c"]);
     }
 }

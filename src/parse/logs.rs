@@ -25,18 +25,21 @@ pub struct ProxyLog {
 static USING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)\bUsing (iptables|ipvs|nftables|userspace|kernelspace|winkernel|winuserspace) Proxier\b"#).unwrap()
 });
-static DUALSTACK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"Creating dualStackProxier for (iptables|ipvs|nftables)"#).unwrap());
+static DUALSTACK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"Creating dualStackProxier for (iptables|ipvs|nftables)"#).unwrap()
+});
 static EMPTY_MODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"Unknown proxy mode(?: "")?,? assuming iptables proxy|"Using iptables proxy""#).unwrap()
+    Regex::new(r#"Unknown proxy mode(?: "")?,? assuming iptables proxy|"Using iptables proxy""#)
+        .unwrap()
 });
 static IPVS_UNUSABLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)can't use the IPVS proxier"#).unwrap());
 static FATAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^F\d{4} |"Error running ProxyServer"|^Error: |failed complete:|\berror running ProxyServer\b"#).unwrap()
 });
-static VERSION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#""Version info" version="(v[0-9][^"]*)"|Version: (v[0-9]\S*)"#).unwrap());
+static VERSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""Version info" version="(v[0-9][^"]*)"|Version: (v[0-9]\S*)"#).unwrap()
+});
 static DEPRECATED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"(?i)ipvs.*deprecat|deprecat.*ipvs"#).unwrap());
 
@@ -60,7 +63,11 @@ pub fn kube_proxy(text: &str) -> ProxyLog {
     for line in text.lines() {
         if let Some(c) = USING.captures(line) {
             let m = c[1].to_ascii_lowercase();
-            let m = if m == "winkernel" { "kernelspace".to_string() } else { m };
+            let m = if m == "winkernel" {
+                "kernelspace".to_string()
+            } else {
+                m
+            };
             out.running = Some(m);
             out.running_line = Some(clip(line));
         } else if let Some(c) = DUALSTACK.captures(line) {
@@ -88,16 +95,14 @@ pub fn kube_proxy(text: &str) -> ProxyLog {
     out
 }
 
-static WEAVE_RANGE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"Command line options: map\[.*?\bipalloc-range:([^\s\]]+)"#).unwrap());
+static WEAVE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"Command line options: map\[.*?\bipalloc-range:([^\s\]]+)"#).unwrap()
+});
 
 /// The `ipalloc-range` weave printed in its `Command line options: map[...]` line.
 pub fn weave_ipalloc_range(text: &str) -> Option<(String, String)> {
-    text.lines().find_map(|l| {
-        WEAVE_RANGE
-            .captures(l)
-            .map(|c| (c[1].to_string(), clip(l)))
-    })
+    text.lines()
+        .find_map(|l| WEAVE_RANGE.captures(l).map(|c| (c[1].to_string(), clip(l))))
 }
 
 /// Reads `KEY=VALUE` lines such as /run/flannel/subnet.env.
@@ -124,7 +129,10 @@ I0202 05:52:21.721455       1 server.go:655] "Version info" version="v1.26.0""#;
     fn seed_lab_log_is_iptables_with_empty_mode() {
         let p = kube_proxy(SEED_126);
         assert_eq!(p.running.as_deref(), Some("iptables"));
-        assert!(p.running_line.unwrap().contains(r#""Using iptables Proxier""#));
+        assert!(p
+            .running_line
+            .unwrap()
+            .contains(r#""Using iptables Proxier""#));
         assert!(p.empty_mode_line.unwrap().contains("Using iptables proxy"));
         assert_eq!(p.version.as_deref(), Some("v1.26.0"));
         assert!(p.fatal_line.is_none() && p.ipvs_unusable_line.is_none());
@@ -142,9 +150,13 @@ I0101 00:00:00.000000       1 server_others.go:143] Using iptables Proxier.";
 
     #[test]
     fn old_klog_unknown_empty_mode() {
-        let p = kube_proxy(r#"W0101 00:00:00 1 server_others.go:559] Unknown proxy mode "", assuming iptables proxy"#);
+        let p = kube_proxy(
+            r#"W0101 00:00:00 1 server_others.go:559] Unknown proxy mode "", assuming iptables proxy"#,
+        );
         assert!(p.empty_mode_line.is_some());
-        let p = kube_proxy(r#"I0101 1 server_others.go:206] "Unknown proxy mode, assuming iptables proxy" proxyMode="""#);
+        let p = kube_proxy(
+            r#"I0101 1 server_others.go:206] "Unknown proxy mode, assuming iptables proxy" proxyMode="""#,
+        );
         assert!(p.empty_mode_line.is_some());
     }
 
@@ -160,8 +172,18 @@ E0612 1 server.go:558] "Error running ProxyServer" err="can't use the IPVS proxi
 
     #[test]
     fn nftables_windows_and_deprecation() {
-        assert_eq!(kube_proxy(r#"I1 server_linux.go:1] "Using nftables Proxier""#).running.as_deref(), Some("nftables"));
-        assert_eq!(kube_proxy("I1 server_windows.go:1] Using Kernelspace Proxier.").running.as_deref(), Some("kernelspace"));
+        assert_eq!(
+            kube_proxy(r#"I1 server_linux.go:1] "Using nftables Proxier""#)
+                .running
+                .as_deref(),
+            Some("nftables")
+        );
+        assert_eq!(
+            kube_proxy("I1 server_windows.go:1] Using Kernelspace Proxier.")
+                .running
+                .as_deref(),
+            Some("kernelspace")
+        );
         let p = kube_proxy("I1 server_linux.go:1] \"Using ipvs Proxier\"\nE1 server_linux.go:2] \"The ipvs proxier is now deprecated and may be removed in a future release. Please use 'nftables' instead.\"");
         assert_eq!(p.running.as_deref(), Some("ipvs"));
         assert!(p.deprecation_line.is_some());
@@ -186,7 +208,8 @@ E0612 1 server.go:558] "Error running ProxyServer" err="can't use the IPVS proxi
 
     #[test]
     fn flannel_subnet_env() {
-        let kv = env_file("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nbad line\n");
+        let kv =
+            env_file("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nbad line\n");
         assert_eq!(kv[0], ("FLANNEL_NETWORK".into(), "10.244.0.0/16".into()));
         assert_eq!(kv.len(), 2);
     }

@@ -1,0 +1,77 @@
+//! Checks: small pure functions over the discovered answers, each returning findings.
+//! Adding one means writing the function and naming it in `REGISTRY`.
+
+mod addresses;
+mod overlap;
+mod podcidr;
+mod proxy;
+mod sources;
+
+use crate::discover::{deploy::Deployment, proxy::ProxyAnswer, Hints};
+use crate::model::Cluster;
+use crate::report::{CidrAnswer, Finding, Severity};
+
+pub struct Ctx<'a> {
+    pub cluster: &'a Cluster,
+    pub cidrs: &'a CidrAnswer,
+    pub proxy: Option<&'a ProxyAnswer>,
+    pub deployments: Option<&'a [Deployment]>,
+    pub hints: &'a Hints,
+}
+
+type Check = fn(&Ctx) -> Vec<Finding>;
+
+/// Which command's answers a check is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    Cidrs,
+    Proxy,
+    Deploy,
+}
+
+pub const REGISTRY: &[(Topic, Check)] = &[
+    (Topic::Cidrs, overlap::pod_service),
+    (Topic::Cidrs, overlap::pod_node),
+    (Topic::Cidrs, overlap::service_node),
+    (Topic::Cidrs, overlap::user_ranges),
+    (Topic::Cidrs, overlap::docker_bridge),
+    (Topic::Cidrs, podcidr::outside_cluster_cidr),
+    (Topic::Cidrs, podcidr::overlapping),
+    (Topic::Cidrs, podcidr::missing),
+    (Topic::Cidrs, sources::cni_range_mismatch),
+    (Topic::Cidrs, sources::kube_proxy_cluster_cidr),
+    (Topic::Cidrs, sources::disagreement),
+    (Topic::Cidrs, sources::invalid_values),
+    (Topic::Cidrs, sources::unknown_facts),
+    (Topic::Cidrs, addresses::service_ips),
+    (Topic::Cidrs, addresses::pod_ips),
+    (Topic::Proxy, proxy::modes),
+    (Topic::Deploy, proxy::deployments),
+];
+
+/// Runs the checks of the given topics, most severe first; ties keep registry order.
+pub fn run(ctx: &Ctx, topics: &[Topic]) -> Vec<Finding> {
+    let mut all: Vec<Finding> = REGISTRY
+        .iter()
+        .filter(|(t, _)| topics.contains(t))
+        .flat_map(|(_, check)| check(ctx))
+        .collect();
+    all.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    all
+}
+
+pub(crate) fn finding(id: &str, severity: Severity, message: String, hint: &str) -> Finding {
+    Finding {
+        id: id.into(),
+        severity,
+        message,
+        ranges: vec![],
+        evidence: vec![],
+        subjects: vec![],
+        count: None,
+        hint: hint.into(),
+    }
+}
+
+/// At most this many subjects are named in one finding; `count` carries the total.
+pub(crate) const MAX_SUBJECTS: usize = 10;

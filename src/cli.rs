@@ -1,0 +1,248 @@
+//! Command-line interface: clap types, resolved once into `Settings`.
+
+use crate::analyze::Command;
+use crate::discover::{proxy::LogPolicy, Hints};
+use crate::render::Format;
+use crate::report::Severity;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0    no finding at or above --fail-on
+  1    findings at or above --fail-on
+  2    error: bad flags, unreadable kubeconfig or snapshot, unreachable cluster
+  130  interrupted (Ctrl-C)
+
+netcheck only reads (GET) unless --probe-service-cidr is given. Reads it may not make are
+reported as \"skipped\" with the permission they need; see deploy/rbac.yaml.";
+
+#[derive(Parser, Debug)]
+#[command(version, about = "How this Kubernetes cluster's networking is laid out, and where it is broken — with evidence", after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(flatten)]
+    pub view: View,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Every answer (node network, pod and service CIDRs, CNI, proxy mode, deployment) and all findings (the default)
+    Report(View),
+    /// Node network, pod CIDR and service CIDR with their sources, and overlaps between them
+    Cidrs(View),
+    /// kube-proxy's configured and running mode on each node (or what replaces it)
+    ProxyMode(View),
+    /// How kube-proxy and the CNI agent are deployed, and which nodes lack a ready one, and why
+    Daemonsets(View),
+    /// Save everything netcheck reads to one JSON file, for offline use with --snapshot
+    Snapshot {
+        /// File to write ("-" for standard output)
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct View {
+    /// Output format
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// Under each answer, show the manual commands that check it, with this cluster's names
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct Global {
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Time limit for each API request (e.g. 5s, 500ms, 1m)
+    #[arg(long, global = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub request_timeout: Duration,
+    /// Time limit for the whole collection; reads still pending are reported as skipped
+    #[arg(long, global = true, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Read a snapshot file instead of a cluster (no network access at all)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Also read this host: static-pod manifests, interface addresses, /run/flannel/subnet.env
+    #[arg(long, global = true)]
+    pub on_node: bool,
+    /// Static-pod manifest directory read with --on-node
+    #[arg(long, global = true, value_name = "DIR", default_value = crate::collect::node::DEFAULT_MANIFESTS)]
+    pub manifests_dir: PathBuf,
+    /// The node network, when nothing in the cluster states its prefix (comma-separated CIDRs)
+    #[arg(long, global = true, value_name = "CIDRS", value_parser = parse_cidrs)]
+    pub node_cidr: Vec<Vec<ipnet::IpNet>>,
+    /// Ranges that must not collide with the cluster's: VPNs, office LANs (comma-separated CIDRs)
+    #[arg(long, global = true, value_name = "CIDRS", value_parser = parse_cidrs)]
+    pub also_check: Vec<Vec<ipnet::IpNet>>,
+    /// WRITES (dry run): POST a Service with an out-of-range clusterIP using dryRun=All, to learn
+    /// the service range from the API server's refusal. Nothing is stored. Needs create services.
+    #[arg(long, global = true)]
+    pub probe_service_cidr: bool,
+    /// Which kube-proxy logs to read: auto (all up to 50 pods, then a sample), all, none
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub logs: LogPolicy,
+    /// Bytes read from the start of each log
+    #[arg(long, global = true, default_value_t = 65536, value_name = "BYTES")]
+    pub log_bytes: usize,
+    /// Items per page when listing
+    #[arg(long, global = true, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub page_size: u32,
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, global = true, value_enum, default_value = "warning")]
+    pub fail_on: FailOn,
+    /// When to colour the text output (NO_COLOR is honoured by auto)
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: Color,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration; expected e.g. 5s, 500ms, 2m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("'{s}': unknown unit '{unit}'; use ms, s or m")),
+    };
+    if !(secs > 0.0 && secs < 86400.0) {
+        return Err(format!("'{s}' must be more than 0 and less than a day"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_cidrs(s: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    let (ok, bad) = crate::cidr::parse_list(s);
+    if bad.is_empty() {
+        Ok(ok)
+    } else {
+        Err(bad.join("; "))
+    }
+}
+
+/// What to do, decided once from the flags.
+#[derive(Debug)]
+pub struct Settings {
+    pub command: Option<Command>,
+    pub snapshot_out: Option<PathBuf>,
+    pub format: Format,
+    pub explain: bool,
+    pub fail_on: Option<Severity>,
+    pub color: bool,
+    pub hints: Hints,
+    pub snapshot_in: Option<PathBuf>,
+    pub on_node: Option<PathBuf>,
+    pub live: crate::collect::live::Options,
+}
+
+impl Cli {
+    pub fn settings(self) -> Settings {
+        use std::io::IsTerminal;
+        let g = self.global;
+        let (command, view, snapshot_out) = match self.command {
+            None => (Some(Command::Report), self.view, None),
+            Some(Cmd::Report(v)) => (Some(Command::Report), v, None),
+            Some(Cmd::Cidrs(v)) => (Some(Command::Cidrs), v, None),
+            Some(Cmd::ProxyMode(v)) => (Some(Command::ProxyMode), v, None),
+            Some(Cmd::Daemonsets(v)) => (Some(Command::Daemonsets), v, None),
+            Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
+        };
+        let color = match g.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        Settings {
+            command,
+            snapshot_out,
+            format: view.output.unwrap_or(Format::Table),
+            explain: view.explain,
+            fail_on: match g.fail_on {
+                FailOn::Error => Some(Severity::Error),
+                FailOn::Warning => Some(Severity::Warning),
+                FailOn::Info => Some(Severity::Info),
+                FailOn::Never => None,
+            },
+            color,
+            hints: Hints {
+                node_cidrs: g.node_cidr.concat(),
+                also_check: g.also_check.concat(),
+            },
+            snapshot_in: g.snapshot,
+            on_node: g.on_node.then_some(g.manifests_dir),
+            live: crate::collect::live::Options {
+                kubeconfig: g.kubeconfig,
+                context: g.context,
+                request_timeout: g.request_timeout,
+                deadline: g.timeout,
+                page_size: g.page_size,
+                logs: g.logs,
+                log_bytes: g.log_bytes.clamp(1024, 16 << 20),
+                log_concurrency: 8,
+                probe_service_cidr: g.probe_service_cidr,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5h").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("abc").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

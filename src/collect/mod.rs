@@ -1,0 +1,17 @@
+//! Collectors: the only code that reads the outside world (API server, files, this host).
+
+pub mod live;
+pub mod node;
+pub mod snapshot;
+
+/// An error that ends the run (exit 2): bad input, unreachable cluster, unreadable snapshot.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Fatal {}

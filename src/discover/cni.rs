@@ -1,0 +1,180 @@
+//! Which CNI plugin runs, and how it assigns pod addresses.
+
+use crate::model::{Cluster, DaemonSet};
+use crate::report::Cni;
+
+/// A known plugin: the names its agent DaemonSet goes by, and its address management.
+pub struct Plugin {
+    pub name: &'static str,
+    pub daemonsets: &'static [&'static str],
+    pub ipam: &'static str,
+}
+
+pub const PLUGINS: &[Plugin] = &[
+    Plugin {
+        name: "weave",
+        daemonsets: &["weave-net"],
+        ipam: "own-range",
+    },
+    Plugin {
+        name: "flannel",
+        daemonsets: &["kube-flannel-ds", "kube-flannel-ds-amd64", "flannel"],
+        ipam: "node-podcidrs",
+    },
+    Plugin {
+        name: "calico",
+        daemonsets: &["calico-node"],
+        ipam: "own-range",
+    },
+    Plugin {
+        name: "cilium",
+        daemonsets: &["cilium"],
+        ipam: "own-range",
+    },
+    Plugin {
+        name: "gke-dataplane-v2",
+        daemonsets: &["anetd"],
+        ipam: "node-podcidrs",
+    },
+    Plugin {
+        name: "kindnet",
+        daemonsets: &["kindnet"],
+        ipam: "node-podcidrs",
+    },
+    Plugin {
+        name: "aws-vpc-cni",
+        daemonsets: &["aws-node"],
+        ipam: "vpc",
+    },
+    Plugin {
+        name: "antrea",
+        daemonsets: &["antrea-agent"],
+        ipam: "node-podcidrs",
+    },
+    Plugin {
+        name: "kube-router",
+        daemonsets: &["kube-router"],
+        ipam: "node-podcidrs",
+    },
+    Plugin {
+        name: "ovn-kubernetes",
+        daemonsets: &["ovnkube-node"],
+        ipam: "node-podcidrs",
+    },
+    Plugin {
+        name: "azure-cni",
+        daemonsets: &["azure-cns", "azure-ip-masq-agent"],
+        ipam: "vpc",
+    },
+];
+
+pub fn plugin(name: &str) -> Option<&'static Plugin> {
+    PLUGINS.iter().find(|p| p.name == name)
+}
+
+fn by_daemonset(name: &str) -> Option<&'static Plugin> {
+    PLUGINS.iter().find(|p| p.daemonsets.contains(&name))
+}
+
+/// The agent DaemonSet of the detected CNI, when it is visible.
+pub fn agent<'a>(c: &'a Cluster, cni: &Cni) -> Option<&'a DaemonSet> {
+    let (ns, name) = cni.daemon_set.as_deref()?.split_once('/')?;
+    c.daemon_set(ns, name)
+}
+
+/// k3s and RKE2 record their argv on each node; their embedded flannel leaves only annotations.
+pub fn k3s_flavour(c: &Cluster) -> Option<(&'static str, String)> {
+    for n in &c.nodes {
+        for (prefix, name) in [("k3s.io/", "k3s"), ("rke2.io/", "rke2")] {
+            if n.metadata.annotations.keys().any(|k| k.starts_with(prefix)) {
+                return Some((name, n.name().to_string()));
+            }
+        }
+    }
+    None
+}
+
+pub fn detect(c: &Cluster) -> Cni {
+    let with_cilium_ipam = |mut cni: Cni| {
+        if cni.name == "cilium" {
+            let ipam = c
+                .config_maps
+                .iter()
+                .find(|m| m.metadata.name == "cilium-config")
+                .and_then(|m| m.data.get("ipam"))
+                .map(String::as_str)
+                .unwrap_or("cluster-pool");
+            cni.ipam = match ipam {
+                "kubernetes" => "node-podcidrs",
+                "eni" | "azure" | "alibabacloud" => "vpc",
+                _ => "own-range",
+            }
+            .into();
+        }
+        cni
+    };
+    for ds in &c.daemon_sets {
+        if let Some(p) = by_daemonset(&ds.metadata.name) {
+            return with_cilium_ipam(Cni {
+                name: p.name.into(),
+                ipam: p.ipam.into(),
+                evidence: format!("daemonset {}/{}", ds.metadata.ns(), ds.metadata.name),
+                daemon_set: Some(format!("{}/{}", ds.metadata.ns(), ds.metadata.name)),
+            });
+        }
+    }
+    // DaemonSets may be unreadable: the agents' pods still name their owner.
+    for pod in &c.pods {
+        let Some(owner) = pod.controller().filter(|o| o.kind == "DaemonSet") else {
+            continue;
+        };
+        if let Some(p) = by_daemonset(&owner.name) {
+            return with_cilium_ipam(Cni {
+                name: p.name.into(),
+                ipam: p.ipam.into(),
+                evidence: format!(
+                    "pod {}/{} controlled by DaemonSet/{}",
+                    pod.metadata.ns(),
+                    pod.name(),
+                    owner.name
+                ),
+                daemon_set: Some(format!("{}/{}", pod.metadata.ns(), owner.name)),
+            });
+        }
+    }
+    if let Some((flavour, node)) = k3s_flavour(c) {
+        let flannel = c.nodes.iter().any(|n| {
+            n.metadata
+                .annotations
+                .keys()
+                .any(|k| k.starts_with("flannel.alpha.coreos.com/"))
+        });
+        if flannel {
+            return Cni {
+                name: format!("{flavour}-flannel"),
+                ipam: "node-podcidrs".into(),
+                evidence: format!("node {node}: {flavour}.io/* and flannel.alpha.coreos.com/* annotations (flannel embedded in the {flavour} agent)"),
+                daemon_set: None,
+            };
+        }
+    }
+    if let Some(n) = c.nodes.iter().find(|n| {
+        n.metadata
+            .annotations
+            .keys()
+            .any(|k| k.starts_with("flannel.alpha.coreos.com/"))
+    }) {
+        return Cni {
+            name: "flannel".into(),
+            ipam: "node-podcidrs".into(),
+            evidence: format!("node {}: flannel.alpha.coreos.com/* annotations", n.name()),
+            daemon_set: None,
+        };
+    }
+    Cni {
+        name: "unknown".into(),
+        ipam: "node-podcidrs".into(),
+        evidence: "no known CNI agent DaemonSet, pod or node annotation found".into(),
+        daemon_set: None,
+    }
+}

@@ -1,0 +1,452 @@
+//! How the networking agents are deployed, and which nodes lack a ready one, with the reason.
+
+use super::{cni, proxy};
+use crate::model::{
+    Cluster, DaemonSet, Node, Pod, PodSpec, SelectorRequirement, Taint, Toleration,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deployment {
+    /// kube-proxy or the CNI's name.
+    pub component: String,
+    /// DaemonSet, static-pod, embedded, replaced, absent, unknown.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub evidence: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
+    /// Nodes that should run the agent.
+    pub nodes_total: usize,
+    pub nodes_ready: usize,
+    pub missing: Vec<MissingNode>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Counts {
+    pub desired: i64,
+    pub current: i64,
+    pub ready: i64,
+    pub up_to_date: i64,
+    pub available: i64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MissingNode {
+    pub node: String,
+    /// taint, node-selector, affinity, node-not-ready, pod-pending, crash-loop, pod-not-ready,
+    /// rollout, unknown.
+    pub cause: String,
+    pub reason: String,
+    /// Excluded on purpose (selector/affinity): not a fault.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_design: bool,
+}
+
+/// Taints the DaemonSet controller tolerates on every DaemonSet pod by itself.
+const AUTO_TOLERATED: &[&str] = &[
+    "node.kubernetes.io/not-ready",
+    "node.kubernetes.io/unreachable",
+    "node.kubernetes.io/disk-pressure",
+    "node.kubernetes.io/memory-pressure",
+    "node.kubernetes.io/pid-pressure",
+    "node.kubernetes.io/unschedulable",
+    "node.kubernetes.io/network-unavailable",
+];
+
+fn tolerates(ts: &[Toleration], t: &Taint) -> bool {
+    ts.iter().any(|tol| {
+        let effect_ok = tol
+            .effect
+            .as_deref()
+            .is_none_or(|e| e.is_empty() || e == t.effect);
+        let key_ok = match tol.key.as_deref() {
+            None | Some("") => tol.operator.as_deref() == Some("Exists"),
+            Some(k) => k == t.key,
+        };
+        let value_ok = tol.operator.as_deref() == Some("Exists")
+            || tol.value.as_deref().unwrap_or("") == t.value.as_deref().unwrap_or("");
+        effect_ok && key_ok && value_ok
+    })
+}
+
+fn requirement_matches(
+    r: &SelectorRequirement,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    let v = labels.get(&r.key);
+    match r.operator.as_str() {
+        "In" => v.is_some_and(|v| r.values.contains(v)),
+        "NotIn" => v.is_none_or(|v| !r.values.contains(v)),
+        "Exists" => v.is_some(),
+        "DoesNotExist" => v.is_none(),
+        "Gt" | "Lt" => {
+            let (Some(v), Some(x)) = (
+                v.and_then(|v| v.parse::<i64>().ok()),
+                r.values.first().and_then(|x| x.parse::<i64>().ok()),
+            ) else {
+                return false;
+            };
+            if r.operator == "Gt" {
+                v > x
+            } else {
+                v < x
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Why the scheduler would keep this pod template off this node, if it would.
+fn excluded(spec: &PodSpec, n: &Node) -> Option<MissingNode> {
+    let labels = &n.metadata.labels;
+    for (k, v) in &spec.node_selector {
+        if labels.get(k) != Some(v) {
+            let has = labels
+                .get(k)
+                .map(|h| format!("node has {k}={h}"))
+                .unwrap_or_else(|| format!("node has no {k} label"));
+            return Some(MissingNode {
+                node: n.name().into(),
+                cause: "node-selector".into(),
+                reason: format!("nodeSelector {k}={v} does not match ({has})"),
+                by_design: true,
+            });
+        }
+    }
+    if let Some(req) = spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|na| na.required.as_ref())
+    {
+        let name_labels =
+            std::collections::BTreeMap::from([("metadata.name".to_string(), n.name().to_string())]);
+        let ok = req.node_selector_terms.iter().any(|t| {
+            t.match_expressions
+                .iter()
+                .all(|r| requirement_matches(r, labels))
+                && t.match_fields
+                    .iter()
+                    .all(|r| requirement_matches(r, &name_labels))
+        });
+        if !ok && !req.node_selector_terms.is_empty() {
+            let terms: Vec<String> = req
+                .node_selector_terms
+                .iter()
+                .flat_map(|t| &t.match_expressions)
+                .map(|r| format!("{} {} [{}]", r.key, r.operator, r.values.join(",")))
+                .collect();
+            return Some(MissingNode {
+                node: n.name().into(),
+                cause: "affinity".into(),
+                reason: format!(
+                    "required node affinity excludes the node ({})",
+                    terms.join("; ")
+                ),
+                by_design: true,
+            });
+        }
+    }
+    for t in n
+        .spec
+        .taints
+        .iter()
+        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+    {
+        if AUTO_TOLERATED.contains(&t.key.as_str()) || tolerates(&spec.tolerations, t) {
+            continue;
+        }
+        let val = t
+            .value
+            .as_deref()
+            .map(|v| format!("={v}"))
+            .unwrap_or_default();
+        return Some(MissingNode {
+            node: n.name().into(),
+            cause: "taint".into(),
+            reason: format!(
+                "taint {}{val}:{} is not tolerated (add toleration {{key: {}, operator: Exists, effect: {}}}, or operator: Exists for all)",
+                t.key, t.effect, t.key, t.effect
+            ),
+            by_design: false,
+        });
+    }
+    None
+}
+
+fn pod_problem(p: &Pod, n: &Node) -> MissingNode {
+    let who = format!("pod {}/{}", p.metadata.ns(), p.name());
+    let (cause, reason) = if let Some(w) = p
+        .status
+        .container_statuses
+        .iter()
+        .find_map(|s| s.state.as_ref()?.waiting.clone())
+    {
+        let last = p.status.container_statuses.iter().find_map(|s| {
+            let t = s.last_state.as_ref()?.terminated.as_ref()?;
+            Some(format!(
+                ", last terminated: {} exit {}",
+                t.reason.clone().unwrap_or_default(),
+                t.exit_code.unwrap_or(0)
+            ))
+        });
+        let r = w.reason.unwrap_or_else(|| "Waiting".into());
+        let cause = if r == "CrashLoopBackOff" {
+            "crash-loop"
+        } else {
+            "pod-not-ready"
+        };
+        (
+            cause,
+            format!(
+                "{who} {r} (restarts {}{})",
+                p.restarts(),
+                last.unwrap_or_default()
+            ),
+        )
+    } else if p.status.phase.as_deref() == Some("Pending") {
+        ("pod-pending", format!("{who} Pending"))
+    } else {
+        (
+            "pod-not-ready",
+            format!(
+                "{who} not ready (phase {})",
+                p.status.phase.as_deref().unwrap_or("unknown")
+            ),
+        )
+    };
+    MissingNode {
+        node: n.name().into(),
+        cause: cause.into(),
+        reason,
+        by_design: false,
+    }
+}
+
+fn for_daemonset(c: &Cluster, component: &str, ds: &DaemonSet, pods: &[&Pod]) -> Deployment {
+    let s = &ds.status;
+    let mut missing = Vec::new();
+    let mut total = 0;
+    let mut ready = 0;
+    let rollout = ds
+        .metadata
+        .generation
+        .is_some_and(|g| s.observed_generation.is_some_and(|o| o < g))
+        || s.updated_number_scheduled < s.desired_number_scheduled;
+    for n in &c.nodes {
+        let pod = pods.iter().find(|p| p.node() == Some(n.name()));
+        if let Some(x) = excluded(&ds.spec.template.spec, n) {
+            if pod.is_none() {
+                missing.push(x);
+                continue;
+            }
+        }
+        total += 1;
+        match pod {
+            Some(p) if p.ready() => ready += 1,
+            Some(p) => missing.push(pod_problem(p, n)),
+            None if n.ready() == Some(false) => missing.push(MissingNode {
+                node: n.name().into(),
+                cause: "node-not-ready".into(),
+                reason: "node is NotReady".into(),
+                by_design: false,
+            }),
+            None if rollout => missing.push(MissingNode {
+                node: n.name().into(),
+                cause: "rollout".into(),
+                reason: format!(
+                    "no pod yet: rollout in progress ({} of {} updated)",
+                    s.updated_number_scheduled, s.desired_number_scheduled
+                ),
+                by_design: false,
+            }),
+            None => missing.push(MissingNode {
+                node: n.name().into(),
+                cause: "unknown".into(),
+                reason: "no pod on this node and no taint, selector or node condition explains it"
+                    .into(),
+                by_design: false,
+            }),
+        }
+    }
+    let ev = pods
+        .first()
+        .map(|p| {
+            format!(
+                "pod {}/{}: Controlled By DaemonSet/{}",
+                p.metadata.ns(),
+                p.name(),
+                ds.metadata.name
+            )
+        })
+        .unwrap_or_else(|| format!("daemonset {}/{}", ds.metadata.ns(), ds.metadata.name));
+    Deployment {
+        component: component.into(),
+        kind: "DaemonSet".into(),
+        name: Some(format!("{}/{}", ds.metadata.ns(), ds.metadata.name)),
+        evidence: ev,
+        counts: Some(Counts {
+            desired: s.desired_number_scheduled,
+            current: s.current_number_scheduled,
+            ready: s.number_ready,
+            up_to_date: s.updated_number_scheduled,
+            available: s.number_available,
+        }),
+        nodes_total: total,
+        nodes_ready: ready,
+        missing,
+    }
+}
+
+fn for_static(c: &Cluster, component: &str, pods: &[&Pod]) -> Deployment {
+    let mut missing = Vec::new();
+    let mut ready = 0;
+    for n in &c.nodes {
+        match pods.iter().find(|p| p.node() == Some(n.name())) {
+            Some(p) if p.ready() => ready += 1,
+            Some(p) => missing.push(pod_problem(p, n)),
+            None => missing.push(MissingNode {
+                node: n.name().into(),
+                cause: "unknown".into(),
+                reason: "no static-pod manifest for it on this node (no mirror pod)".into(),
+                by_design: false,
+            }),
+        }
+    }
+    Deployment {
+        component: component.into(),
+        kind: "static-pod".into(),
+        name: None,
+        evidence: format!(
+            "pod {}/{}: mirror pod (annotation kubernetes.io/config.mirror, owned by Node/{})",
+            pods[0].metadata.ns(),
+            pods[0].name(),
+            pods[0].node().unwrap_or("?")
+        ),
+        counts: None,
+        nodes_total: c.nodes.len(),
+        nodes_ready: ready,
+        missing,
+    }
+}
+
+fn other(component: &str, kind: &str, evidence: String, nodes: usize) -> Deployment {
+    let ready = if kind == "embedded" || kind == "replaced" {
+        nodes
+    } else {
+        0
+    };
+    Deployment {
+        component: component.into(),
+        kind: kind.into(),
+        name: None,
+        evidence,
+        counts: None,
+        nodes_total: nodes,
+        nodes_ready: ready,
+        missing: vec![],
+    }
+}
+
+pub fn discover(
+    c: &Cluster,
+    proxy: &proxy::ProxyAnswer,
+    cni_: &crate::report::Cni,
+) -> Vec<Deployment> {
+    let mut out = Vec::new();
+    let kp: Vec<&Pod> = c.pods.iter().filter(|p| proxy::is_kube_proxy(p)).collect();
+    let kp_ds = c.daemon_set("kube-system", "kube-proxy");
+    out.push(match (kp_ds, proxy.implementation.as_str()) {
+        (Some(ds), _) => {
+            let pods: Vec<&Pod> = kp
+                .iter()
+                .copied()
+                .filter(|p| p.controller().is_some_and(|o| o.kind == "DaemonSet"))
+                .collect();
+            for_daemonset(c, "kube-proxy", ds, &pods)
+        }
+        (None, _) if kp.iter().any(|p| p.is_mirror()) => for_static(
+            c,
+            "kube-proxy",
+            &kp.iter()
+                .copied()
+                .filter(|p| p.is_mirror())
+                .collect::<Vec<_>>(),
+        ),
+        (None, "kube-proxy") if !kp.is_empty() => {
+            let owner = kp[0]
+                .controller()
+                .map(|o| format!("{}/{}", o.kind, o.name))
+                .unwrap_or_else(|| "no owner".into());
+            other(
+                "kube-proxy",
+                "unknown",
+                format!(
+                    "pods such as {}/{} ({owner}); their DaemonSet is not readable",
+                    kp[0].metadata.ns(),
+                    kp[0].name()
+                ),
+                c.nodes.len(),
+            )
+        }
+        (None, imp) if imp.ends_with("-embedded") => other(
+            "kube-proxy",
+            "embedded",
+            proxy.implementation_evidence.clone(),
+            c.nodes.len(),
+        ),
+        (None, "none") => other(
+            "kube-proxy",
+            "absent",
+            proxy.implementation_evidence.clone(),
+            c.nodes.len(),
+        ),
+        (None, "unknown") => other(
+            "kube-proxy",
+            "unknown",
+            proxy.implementation_evidence.clone(),
+            c.nodes.len(),
+        ),
+        (None, _) => other(
+            "kube-proxy",
+            "replaced",
+            format!(
+                "replaced by {}: {}",
+                proxy.implementation, proxy.implementation_evidence
+            ),
+            c.nodes.len(),
+        ),
+    });
+    if let Some(ds) = cni::agent(c, cni_) {
+        let pods: Vec<&Pod> = c
+            .pods
+            .iter()
+            .filter(|p| {
+                p.metadata.ns() == ds.metadata.ns()
+                    && p.controller()
+                        .is_some_and(|o| o.kind == "DaemonSet" && o.name == ds.metadata.name)
+            })
+            .collect();
+        out.push(for_daemonset(c, &cni_.name, ds, &pods));
+    } else if cni_.name.ends_with("-flannel") {
+        out.push(other(
+            &cni_.name,
+            "embedded",
+            cni_.evidence.clone(),
+            c.nodes.len(),
+        ));
+    } else if cni_.name != "unknown" {
+        out.push(other(
+            &cni_.name,
+            "unknown",
+            format!("{} (DaemonSet not readable)", cni_.evidence),
+            c.nodes.len(),
+        ));
+    }
+    out
+}

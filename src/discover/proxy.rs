@@ -1,0 +1,522 @@
+//! kube-proxy's mode: configured (ConfigMap, flags, distribution args) and running (per node,
+//! from the start of each kube-proxy log), and what replaces kube-proxy when it is absent.
+
+use super::cni;
+use crate::model::{what, Cluster, Pod};
+use crate::parse::{config, flags, logs};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProxyAnswer {
+    /// kube-proxy, k3s-embedded, rke2-embedded, cilium, antrea-proxy, gke-dataplane-v2, none, unknown.
+    pub implementation: String,
+    pub implementation_evidence: String,
+    /// The mode configuration asks for (after flag precedence and defaults), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_mode: Option<String>,
+    pub configured: Vec<ConfiguredMode>,
+    pub nodes: Vec<NodeProxy>,
+    /// Distinct running modes seen across nodes.
+    pub running_modes: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfiguredMode {
+    /// kube-proxy-configmap, kube-proxy-flag, k3s-args, k3s-default, cilium-config, antrea-config.
+    pub source: String,
+    pub mode: String,
+    pub evidence: String,
+    /// True when another source overrides this one (e.g. --proxy-mode beside --config).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignored: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeProxy {
+    pub node: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<String>,
+    /// log: read from this node's kube-proxy log; assumed: taken from configuration;
+    /// failing: kube-proxy is not running; unknown.
+    pub basis: String,
+    pub evidence: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    #[serde(default)]
+    pub restarts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fell_back_from_ipvs: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecation: Option<String>,
+}
+
+/// Which kube-proxy logs to read. Documented in docs/usage.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum LogPolicy {
+    /// Every kube-proxy log up to 50 pods; beyond that one per pod-template revision plus every
+    /// restarted or unready pod (at most 50).
+    #[default]
+    Auto,
+    /// Every kube-proxy pod's log (bounded concurrency).
+    All,
+    /// No logs: running modes are assumed from configuration.
+    None,
+}
+
+pub const SAMPLE_CAP: usize = 50;
+pub const PREVIOUS_CAP: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogRequest {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub previous: bool,
+}
+
+pub fn is_kube_proxy(p: &Pod) -> bool {
+    p.metadata.label("k8s-app") == Some("kube-proxy")
+        || p.metadata.label("component") == Some("kube-proxy")
+        || p.controller()
+            .is_some_and(|o| o.kind == "DaemonSet" && o.name == "kube-proxy")
+        || (p.is_mirror() && p.name().starts_with("kube-proxy-"))
+}
+
+fn container_of<'a>(p: &'a Pod, name: &'a str) -> &'a str {
+    let cs = &p.spec.containers;
+    cs.iter()
+        .find(|c| c.name == name)
+        .or(cs.first())
+        .map(|c| c.name.as_str())
+        .unwrap_or(name)
+}
+
+/// The logs netcheck reads, decided from the pod list alone, so the live collector and tests agree.
+pub fn logs_to_read(c: &Cluster, policy: LogPolicy) -> Vec<LogRequest> {
+    let mut out = Vec::new();
+    let req = |p: &Pod, container: &str, previous: bool| LogRequest {
+        namespace: p.metadata.ns().to_string(),
+        pod: p.name().to_string(),
+        container: container_of(p, container).to_string(),
+        previous,
+    };
+    // One weave log gives its ipalloc-range.
+    if let Some(p) = c.pods.iter().find(|p| {
+        p.controller().is_some_and(|o| o.name == "weave-net")
+            && p.status.phase.as_deref() == Some("Running")
+    }) {
+        out.push(req(p, "weave", false));
+    }
+    if policy == LogPolicy::None {
+        return out;
+    }
+    let proxies: Vec<&Pod> = c.pods.iter().filter(|p| is_kube_proxy(p)).collect();
+    let troubled = |p: &Pod| p.restarts() > 0 || !p.ready();
+    let chosen: Vec<&Pod> = if policy == LogPolicy::All || proxies.len() <= SAMPLE_CAP {
+        proxies.clone()
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        let mut v: Vec<&Pod> = proxies
+            .iter()
+            .copied()
+            .filter(|p| troubled(p))
+            .take(SAMPLE_CAP)
+            .collect();
+        for p in &proxies {
+            let rev = p.metadata.label("controller-revision-hash").unwrap_or("");
+            if seen.insert(rev) && v.len() < SAMPLE_CAP && !v.iter().any(|x| x.name() == p.name()) {
+                v.push(p);
+            }
+        }
+        v
+    };
+    let mut previous = 0;
+    for p in chosen {
+        out.push(req(p, "kube-proxy", false));
+        if p.restarts() > 0 && (policy == LogPolicy::All || previous < PREVIOUS_CAP) {
+            out.push(req(p, "kube-proxy", true));
+            previous += 1;
+        }
+    }
+    out
+}
+
+fn normalise(mode: &str, os: &str) -> String {
+    match mode.trim().to_ascii_lowercase().as_str() {
+        "" => if os == "windows" {
+            "kernelspace"
+        } else {
+            "iptables"
+        }
+        .to_string(),
+        m => m.to_string(),
+    }
+}
+
+fn configmap_mode(c: &Cluster) -> Option<ConfiguredMode> {
+    for (name, key) in [
+        ("kube-proxy", "config.conf"),
+        ("kube-proxy-config", "config"),
+    ] {
+        let Some(text) = c
+            .config_map("kube-system", name)
+            .and_then(|m| m.data.get(key))
+        else {
+            continue;
+        };
+        let ev = format!("configmap kube-system/{name}: {key}");
+        return Some(match config::kube_proxy_config(text) {
+            Ok(cfg) => {
+                let raw = cfg.mode.unwrap_or_default();
+                let mode = normalise(&raw, "linux");
+                let said = if raw.trim().is_empty() {
+                    "mode: \"\" (empty: the platform default, iptables on Linux)".to_string()
+                } else {
+                    format!("mode: {raw}")
+                };
+                ConfiguredMode {
+                    source: "kube-proxy-configmap".into(),
+                    mode,
+                    evidence: format!("{ev} {said}"),
+                    ignored: false,
+                }
+            }
+            Err(e) => ConfiguredMode {
+                source: "kube-proxy-configmap".into(),
+                mode: "unknown".into(),
+                evidence: format!("{ev}: {e}"),
+                ignored: false,
+            },
+        });
+    }
+    None
+}
+
+/// What one kube-proxy pod is configured to run: --config wins over --proxy-mode.
+fn pod_configured(p: &Pod, cm: Option<&ConfiguredMode>, os: &str) -> (Option<String>, String) {
+    let ct = p
+        .spec
+        .containers
+        .iter()
+        .find(|c| c.name == "kube-proxy")
+        .or(p.spec.containers.first());
+    let Some(ct) = ct else {
+        return (
+            cm.map(|m| m.mode.clone()),
+            "no container spec visible".into(),
+        );
+    };
+    let words = flags::words(ct.argv());
+    let flag = flags::last(&words, "proxy-mode");
+    match (flags::last(&words, "config"), flag) {
+        (Some(cfg), Some(f)) => (
+            cm.map(|m| m.mode.clone()),
+            format!(
+                "{} given with {}: the flag is ignored, the config file decides",
+                f.text, cfg.text
+            ),
+        ),
+        (Some(cfg), None) => (
+            cm.map(|m| m.mode.clone()),
+            format!("{} (from the ConfigMap)", cfg.text),
+        ),
+        (None, Some(f)) => (Some(normalise(&f.value, os)), f.text),
+        (None, None) if !ct.command.is_empty() || !ct.args.is_empty() => (
+            Some(normalise("", os)),
+            "no --proxy-mode and no --config: platform default".into(),
+        ),
+        (None, None) => (cm.map(|m| m.mode.clone()), "no command line visible".into()),
+    }
+}
+
+fn replacement(c: &Cluster) -> Option<(String, String, String)> {
+    for ns in ["kube-system", "cilium"] {
+        if let Some(v) = c
+            .config_map(ns, "cilium-config")
+            .and_then(|m| m.data.get("kube-proxy-replacement"))
+        {
+            if matches!(v.as_str(), "true" | "strict") {
+                return Some((
+                    "cilium".into(),
+                    "ebpf".into(),
+                    format!("configmap {ns}/cilium-config: kube-proxy-replacement={v}"),
+                ));
+            }
+        }
+    }
+    for (ns, name) in [
+        ("kube-system", "antrea-config"),
+        ("kube-system", "antrea-config-map"),
+    ] {
+        if let Some(t) = c
+            .config_map(ns, name)
+            .and_then(|m| m.data.get("antrea-agent.conf"))
+        {
+            if t.lines()
+                .any(|l| l.trim().replace(' ', "") == "proxyAll:true")
+            {
+                return Some((
+                    "antrea-proxy".into(),
+                    "antrea-proxy".into(),
+                    format!("configmap {ns}/{name}: antrea-agent.conf antreaProxy.proxyAll: true"),
+                ));
+            }
+        }
+    }
+    if let Some(ds) = c.daemon_sets.iter().find(|d| d.metadata.name == "anetd") {
+        return Some((
+            "gke-dataplane-v2".into(),
+            "ebpf".into(),
+            format!(
+                "daemonset {}/anetd (GKE Dataplane V2, Cilium-based, no kube-proxy)",
+                ds.metadata.ns()
+            ),
+        ));
+    }
+    None
+}
+
+pub fn discover(c: &Cluster) -> ProxyAnswer {
+    let cm = configmap_mode(c);
+    let mut configured: Vec<ConfiguredMode> = cm.iter().cloned().collect();
+    let proxies: Vec<&Pod> = c.pods.iter().filter(|p| is_kube_proxy(p)).collect();
+    let repl = replacement(c);
+    let k3s = cni::k3s_flavour(c);
+
+    // The DaemonSet's own flags, for the record (pods carry the same).
+    if let Some(ds) = c.daemon_set("kube-system", "kube-proxy") {
+        if let Some(ct) = ds
+            .spec
+            .template
+            .spec
+            .containers
+            .iter()
+            .find(|c| c.name == "kube-proxy")
+        {
+            let words = flags::words(ct.argv());
+            if let Some(f) = flags::last(&words, "proxy-mode") {
+                let ignored = flags::last(&words, "config").is_some();
+                configured.push(ConfiguredMode {
+                    source: "kube-proxy-flag".into(),
+                    mode: normalise(&f.value, "linux"),
+                    evidence: format!("daemonset kube-system/kube-proxy: {}", f.text),
+                    ignored,
+                });
+            }
+        }
+    }
+    let mut k3s_mode = None;
+    if let Some((flavour, _)) = &k3s {
+        for n in &c.nodes {
+            let key = format!("{flavour}.io/node-args");
+            let Some(args) = n
+                .metadata
+                .annotations
+                .get(&key)
+                .and_then(|a| config::node_args(a).ok())
+            else {
+                continue;
+            };
+            let ev = format!("node {} annotation {key}", n.name());
+            if flags::last(&args, "disable-kube-proxy").is_some() {
+                k3s_mode = Some(("none".to_string(), format!("{ev}: --disable-kube-proxy")));
+            } else if let Some(h) = flags::passthrough(&args, "kube-proxy-arg", "proxy-mode") {
+                k3s_mode = Some((h.value.clone(), format!("{ev}: {}", h.text)));
+            } else if k3s_mode.is_none() {
+                k3s_mode = Some((
+                    "iptables".into(),
+                    format!("{ev}: no --kube-proxy-arg=proxy-mode, default iptables"),
+                ));
+            }
+        }
+        if let Some((m, ev)) = &k3s_mode {
+            configured.push(ConfiguredMode {
+                source: "k3s-args".into(),
+                mode: m.clone(),
+                evidence: ev.clone(),
+                ignored: false,
+            });
+        }
+    }
+    if let Some((_, mode, ev)) = &repl {
+        configured.push(ConfiguredMode {
+            source: "replacement".into(),
+            mode: mode.clone(),
+            evidence: ev.clone(),
+            ignored: false,
+        });
+    }
+
+    let (implementation, implementation_evidence) = if !proxies.is_empty() {
+        let p = proxies[0];
+        (
+            "kube-proxy".to_string(),
+            format!(
+                "{} kube-proxy pod(s), e.g. {}/{}",
+                proxies.len(),
+                p.metadata.ns(),
+                p.name()
+            ),
+        )
+    } else if let Some((name, _, ev)) = &repl {
+        (name.clone(), ev.clone())
+    } else if let (Some((flavour, _)), Some((m, ev))) = (&k3s, &k3s_mode) {
+        if m == "none" {
+            ("none".into(), ev.clone())
+        } else {
+            (
+                format!("{flavour}-embedded"),
+                format!("{ev}; kube-proxy runs inside the {flavour} process, no pod"),
+            )
+        }
+    } else if c.error_for(what::PODS).is_some() {
+        ("unknown".into(), "pods could not be listed".into())
+    } else if c.daemon_set("kube-system", "kube-proxy").is_some() {
+        (
+            "kube-proxy".into(),
+            "daemonset kube-system/kube-proxy exists but has no pods".into(),
+        )
+    } else {
+        (
+            "none".into(),
+            "no kube-proxy pod, DaemonSet, embedded proxy or replacement found".into(),
+        )
+    };
+
+    let mut nodes = Vec::new();
+    let configured_mode: Option<String> = match implementation.as_str() {
+        "kube-proxy" => cm.as_ref().map(|m| m.mode.clone()).or_else(|| {
+            proxies
+                .first()
+                .and_then(|p| pod_configured(p, None, "linux").0)
+        }),
+        "none" => None,
+        _ => repl
+            .as_ref()
+            .map(|r| r.1.clone())
+            .or_else(|| k3s_mode.as_ref().map(|m| m.0.clone())),
+    };
+    for n in &c.nodes {
+        let os = n.os();
+        let pods: Vec<&&Pod> = proxies
+            .iter()
+            .filter(|p| p.node() == Some(n.name()))
+            .collect();
+        let Some(p) = pods.first() else {
+            if implementation != "kube-proxy" {
+                nodes.push(NodeProxy {
+                    node: n.name().into(),
+                    pod: None,
+                    configured: configured_mode.clone(),
+                    running: configured_mode.clone().filter(|_| implementation != "none"),
+                    basis: "assumed".into(),
+                    evidence: implementation_evidence.clone(),
+                    failure: None,
+                    restarts: 0,
+                    fell_back_from_ipvs: None,
+                    deprecation: None,
+                });
+            } else {
+                nodes.push(NodeProxy {
+                    node: n.name().into(),
+                    pod: None,
+                    configured: configured_mode.clone(),
+                    running: None,
+                    basis: "unknown".into(),
+                    evidence: "no kube-proxy pod on this node".into(),
+                    failure: None,
+                    restarts: 0,
+                    fell_back_from_ipvs: None,
+                    deprecation: None,
+                });
+            }
+            continue;
+        };
+        let (conf, conf_ev) = pod_configured(p, cm.as_ref(), os);
+        let ns = p.metadata.ns();
+        let container = container_of(p, "kube-proxy");
+        let cur = c.log(ns, p.name(), container, false);
+        let prev = c.log(ns, p.name(), container, true);
+        let parsed = cur.map(|l| logs::kube_proxy(&l.text));
+        let prev_parsed = prev.map(|l| logs::kube_proxy(&l.text));
+        let waiting = p
+            .status
+            .container_statuses
+            .iter()
+            .find_map(|s| s.state.as_ref()?.waiting.as_ref()?.reason.clone());
+        let crashloop = waiting.as_deref() == Some("CrashLoopBackOff")
+            || (p.restarts() > 0
+                && !p.ready()
+                && parsed.as_ref().is_none_or(|l| l.running.is_none()));
+        let failure = crashloop.then(|| {
+            let fatal = parsed
+                .as_ref()
+                .and_then(|l| l.fatal_line.clone())
+                .or_else(|| prev_parsed.as_ref().and_then(|l| l.fatal_line.clone()));
+            let last = p.status.container_statuses.iter().find_map(|s| {
+                let t = s.last_state.as_ref()?.terminated.as_ref()?;
+                Some(format!(
+                    "last terminated: {} (exit {})",
+                    t.reason.clone().unwrap_or_default(),
+                    t.exit_code.unwrap_or(0)
+                ))
+            });
+            let w = waiting.clone().unwrap_or_else(|| "restarting".into());
+            match (fatal, last) {
+                (Some(f), _) => format!("{w}: {f}"),
+                (None, Some(l)) => format!("{w}; {l}; no error line in the log read"),
+                (None, None) => w,
+            }
+        });
+        let log_note = |what_: String| -> String {
+            match c.error_for(&what_) {
+                Some(e) => format!("log not read: {}", e.reason),
+                None => "log not read (not selected by --logs)".into(),
+            }
+        };
+        let (running, basis, evidence) = match (&parsed, cur) {
+            (Some(l), _) if l.running.is_some() => (l.running.clone(), "log", format!("log {ns}/{} [{container}]: {}", p.name(), l.running_line.clone().unwrap_or_default())),
+            (_, _) if failure.is_some() => (None, "failing", format!("pod {ns}/{} is not running kube-proxy", p.name())),
+            (Some(_), Some(l)) if l.text.trim().is_empty() => (conf.clone(), "assumed", format!("log {ns}/{} is empty (kube-proxy may log to a file on the host, as GCE static pods do): assumed from configuration ({conf_ev})", p.name())),
+            (Some(_), _) => (conf.clone(), "assumed", format!("log {ns}/{} has no 'Using ... Proxier' line (rotated or truncated): assumed from configuration ({conf_ev})", p.name())),
+            (None, _) => (conf.clone(), "assumed", format!("{}: assumed from configuration ({conf_ev})", log_note(what::log(ns, p.name(), container, false)))),
+        };
+        let fell_back = parsed
+            .as_ref()
+            .and_then(|l| l.ipvs_unusable_line.clone().filter(|_| l.running.is_some()));
+        nodes.push(NodeProxy {
+            node: n.name().into(),
+            pod: Some(format!("{ns}/{}", p.name())),
+            configured: conf,
+            running,
+            basis: basis.into(),
+            evidence,
+            failure,
+            restarts: p.restarts(),
+            fell_back_from_ipvs: fell_back,
+            deprecation: parsed.as_ref().and_then(|l| l.deprecation_line.clone()),
+        });
+    }
+    let mut running_modes: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.basis == "log")
+        .filter_map(|n| n.running.clone())
+        .collect();
+    running_modes.sort();
+    running_modes.dedup();
+    ProxyAnswer {
+        implementation,
+        implementation_evidence,
+        configured_mode,
+        configured,
+        nodes,
+        running_modes,
+    }
+}

@@ -1,0 +1,222 @@
+//! `--explain`: the commands a person would run to check each answer by hand, with this
+//! cluster's names filled in, and what in their output gives the answer.
+
+use crate::analyze::Command;
+use crate::discover::{deploy::Deployment, proxy::ProxyAnswer};
+use crate::model::Cluster;
+use crate::report::{CidrAnswer, ExplainStep, Explanation};
+
+fn step(command: impl Into<String>, look_for: impl Into<String>) -> ExplainStep {
+    ExplainStep {
+        command: command.into(),
+        look_for: look_for.into(),
+    }
+}
+
+fn control_plane_node(c: &Cluster) -> String {
+    c.nodes
+        .iter()
+        .find(|n| {
+            n.metadata
+                .labels
+                .contains_key("node-role.kubernetes.io/control-plane")
+                || n.metadata
+                    .labels
+                    .contains_key("node-role.kubernetes.io/master")
+        })
+        .or(c.nodes.first())
+        .map(|n| n.name().to_string())
+        .unwrap_or_else(|| "NODE".into())
+}
+
+fn mirror(c: &Cluster, component: &str) -> Option<String> {
+    c.pods
+        .iter()
+        .find(|p| p.is_mirror() && p.name().starts_with(&format!("{component}-")))
+        .map(|p| p.name().to_string())
+}
+
+fn node_network(c: &Cluster, a: &CidrAnswer) -> Explanation {
+    let cp = control_plane_node(c);
+    let ip = a
+        .nodes
+        .iter()
+        .find(|n| n.name == cp)
+        .and_then(|n| n.internal_ips.first().cloned())
+        .unwrap_or_else(|| "NODE-IP".into());
+    let with_prefix = c
+        .host
+        .iter()
+        .flat_map(|h| &h.interfaces)
+        .flat_map(|i| &i.addresses)
+        .find(|a| a.split('/').next() == Some(ip.as_str()))
+        .cloned()
+        .unwrap_or_else(|| format!("{ip}/PREFIX"));
+    Explanation {
+        topic: "node network".into(),
+        steps: vec![
+            step(
+                "kubectl get nodes -o wide",
+                format!("the INTERNAL-IP column (e.g. {cp} {ip}); the API gives no prefix length"),
+            ),
+            step(
+                format!("ssh {cp} ip addr"),
+                format!("the interface holding {ip}: its 'inet {with_prefix}' gives the prefix"),
+            ),
+            step(
+                format!("ipcalc -b {with_prefix}"),
+                "the 'Network:' line is the node network",
+            ),
+        ],
+    }
+}
+
+fn pod_range(c: &Cluster, a: &CidrAnswer) -> Explanation {
+    let mut steps = Vec::new();
+    let agent_pod = |ds: &str| {
+        c.pods
+            .iter()
+            .find(|p| p.controller().is_some_and(|o| o.name == ds))
+            .map(|p| (p.metadata.ns().to_string(), p.name().to_string()))
+    };
+    match a.cni.name.as_str() {
+        "weave" => {
+            let (ns, pod) = agent_pod("weave-net").unwrap_or(("kube-system".into(), "weave-net-XXXXX".into()));
+            steps.push(step(format!("kubectl -n {ns} logs {pod} -c weave | grep ipalloc-range"), "ipalloc-range:<CIDR> in the 'Command line options' line is weave's pod range (default 10.32.0.0/12)"));
+        }
+        "flannel" => steps.push(step("kubectl -n kube-flannel get configmap kube-flannel-cfg -o jsonpath='{.data.net-conf\\.json}'", "\"Network\" is the range flannel routes; each node gets its podCIDR from it")),
+        "calico" => steps.push(step("kubectl get ippools.crd.projectcalico.org -o custom-columns=NAME:.metadata.name,CIDR:.spec.cidr,DISABLED:.spec.disabled", "enabled pools are where pod IPs come from (calico ignores node podCIDRs)")),
+        "cilium" => steps.push(step("kubectl -n kube-system get configmap cilium-config -o jsonpath='{.data.ipam} {.data.cluster-pool-ipv4-cidr}'", "with ipam cluster-pool, cluster-pool-ipv4-cidr is the pod range")),
+        "kindnet" => steps.push(step("kubectl -n kube-system get daemonset kindnet -o jsonpath='{.spec.template.spec.containers[0].env}'", "POD_SUBNET")),
+        _ => {}
+    }
+    let cp = control_plane_node(c);
+    match mirror(c, "kube-controller-manager") {
+        Some(p) => steps.push(step(
+            format!("kubectl -n kube-system get pod {p} -o yaml | grep cluster-cidr"),
+            "--cluster-cidr=<CIDR>: the range node podCIDRs are carved from",
+        )),
+        None => steps.push(step(
+            format!(
+                "ssh {cp} grep cluster-cidr /etc/kubernetes/manifests/kube-controller-manager.yaml"
+            ),
+            "--cluster-cidr=<CIDR> (absent on managed clusters and k3s)",
+        )),
+    }
+    steps.push(step(
+        "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs",
+        "each node's slice of the cluster CIDR",
+    ));
+    steps.push(step(
+        "kubectl get pods -A -o wide",
+        "the IP column of non-hostNetwork pods shows what is really allocated",
+    ));
+    Explanation {
+        topic: "pod range".into(),
+        steps,
+    }
+}
+
+fn service_range(c: &Cluster) -> Explanation {
+    let cp = control_plane_node(c);
+    let mut steps = vec![match mirror(c, "kube-apiserver") {
+        Some(p) => step(
+            format!("kubectl -n kube-system get pod {p} -o yaml | grep service-cluster-ip-range"),
+            "--service-cluster-ip-range=<CIDR>",
+        ),
+        None => step(
+            "kubectl get servicecidrs",
+            "CIDRS column (Kubernetes 1.33+); on older managed clusters the range is not visible",
+        ),
+    }];
+    steps.push(step(
+        format!(
+            "ssh {cp} grep service-cluster-ip-range /etc/kubernetes/manifests/kube-apiserver.yaml"
+        ),
+        "the same flag in the static-pod manifest",
+    ));
+    steps.push(step(
+        "kubectl get service kubernetes",
+        "its CLUSTER-IP is the first address of the service range",
+    ));
+    Explanation {
+        topic: "service range".into(),
+        steps,
+    }
+}
+
+fn proxy_mode(c: &Cluster, p: &ProxyAnswer) -> Explanation {
+    let pod = p
+        .nodes
+        .iter()
+        .find_map(|n| n.pod.clone())
+        .unwrap_or_else(|| "kube-system/kube-proxy-XXXXX".into());
+    let (ns, name) = pod.split_once('/').unwrap_or(("kube-system", &pod));
+    let node = p
+        .nodes
+        .first()
+        .map(|n| n.node.clone())
+        .unwrap_or_else(|| control_plane_node(c));
+    let mut steps = vec![
+        step(format!("kubectl -n {ns} logs {name} | grep -i proxier"), "'Using iptables Proxier' (or ipvs / nftables): the mode this pod runs"),
+        step(format!("kubectl -n {ns} get configmap kube-proxy -o jsonpath='{{.data.config\\.conf}}' | grep mode"), "mode: \"\" means the default, iptables on Linux"),
+        step(format!("ssh {node} curl -s localhost:10249/proxyMode"), "kube-proxy's own answer, from its metrics port"),
+        step(format!("ssh {node} iptables -t nat -L KUBE-SERVICES | head"), "KUBE-SVC-* chains exist in iptables mode (ipvs: `ipvsadm -Ln`; nftables: `nft list table ip kube-proxy`)"),
+    ];
+    if p.implementation != "kube-proxy" {
+        steps.insert(
+            0,
+            step(
+                "kubectl get pods -A -o wide | grep -e kube-proxy -e cilium -e anetd",
+                format!(
+                    "no kube-proxy pods: Services are handled by {}",
+                    p.implementation
+                ),
+            ),
+        );
+    }
+    Explanation {
+        topic: "proxy mode".into(),
+        steps,
+    }
+}
+
+fn deployment(d: &[Deployment], p: &ProxyAnswer) -> Explanation {
+    let pod = p
+        .nodes
+        .iter()
+        .find_map(|n| n.pod.clone())
+        .unwrap_or_else(|| "kube-system/kube-proxy-XXXXX".into());
+    let (ns, name) = pod.split_once('/').unwrap_or(("kube-system", &pod));
+    let mut steps = vec![
+        step(format!("kubectl -n {ns} describe pod {name} | grep 'Controlled By'"), "DaemonSet/kube-proxy means a DaemonSet keeps one pod per node (a static pod says Node/<name>)"),
+        step("kubectl get daemonsets -A", "DESIRED, CURRENT and READY per DaemonSet: equal numbers mean every eligible node runs one"),
+    ];
+    if let Some(m) = d.iter().flat_map(|x| &x.missing).find(|m| !m.by_design) {
+        steps.push(step(format!("kubectl describe node {} | grep -A3 Taints", m.node), "a NoSchedule/NoExecute taint the DaemonSet does not tolerate keeps its pod off the node"));
+    }
+    Explanation {
+        topic: "deployment".into(),
+        steps,
+    }
+}
+
+pub fn explain(
+    c: &Cluster,
+    a: &CidrAnswer,
+    p: &ProxyAnswer,
+    d: &[Deployment],
+    cmd: Command,
+) -> Vec<Explanation> {
+    let mut out = Vec::new();
+    if matches!(cmd, Command::Report | Command::Cidrs) {
+        out.extend([node_network(c, a), pod_range(c, a), service_range(c)]);
+    }
+    if matches!(cmd, Command::Report | Command::ProxyMode) {
+        out.push(proxy_mode(c, p));
+    }
+    if matches!(cmd, Command::Report | Command::Daemonsets) {
+        out.push(deployment(d, p));
+    }
+    out
+}

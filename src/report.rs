@@ -1,0 +1,324 @@
+//! The answers netcheck gives, as serialised in `-o json` / `-o yaml`. This is public API:
+//! docs/json-schema.md describes it and tests deserialise it with unknown fields denied.
+
+use crate::model::{CollectError, SourceInfo};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+pub const REPORT_API_VERSION: &str = "netcheck/v1";
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Report {
+    pub api_version: String,
+    pub kind: String,
+    /// The command that produced it: report, cidrs, proxy-mode, daemonsets.
+    pub command: String,
+    pub source: SourceInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidrs: Option<CidrAnswer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<crate::discover::proxy::ProxyAnswer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployments: Option<Vec<crate::discover::deploy::Deployment>>,
+    pub findings: Vec<Finding>,
+    /// Reads that failed; the answers that needed them say "skipped" too.
+    pub skipped: Vec<CollectError>,
+    pub summary: Summary,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explain: Vec<Explanation>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CidrAnswer {
+    pub cni: Cni,
+    pub node_network: Fact,
+    pub nodes: Vec<NodeRow>,
+    pub pod_cidr: Fact,
+    pub service_cidr: Fact,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cni {
+    /// weave, flannel, calico, cilium, kindnet, aws-vpc-cni, antrea, kube-router, gke-dataplane-v2,
+    /// ovn-kubernetes, k3s-flannel, or unknown.
+    pub name: String,
+    /// own-range: the plugin allocates from its own pool and ignores node podCIDRs;
+    /// node-podcidrs: it uses each node's spec.podCIDRs; vpc: pods take the node network's addresses.
+    pub ipam: String,
+    pub evidence: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daemon_set: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FactStatus {
+    /// Stated by a source that sets or uses the value.
+    Known,
+    /// Derived from addresses in use (a lower bound), not stated anywhere netcheck could read.
+    Inferred,
+    Unknown,
+}
+
+/// One answer: the effective value, why it was chosen, and every source consulted.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fact {
+    pub status: FactStatus,
+    pub cidrs: Vec<IpNet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<SourceId>,
+    pub why: String,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceStatus {
+    /// Read and parsed.
+    Found,
+    /// Not written anywhere; the component's documented default applies.
+    Default,
+    /// Could not be read (forbidden, timed out, missing log...).
+    Skipped,
+    /// Read but does not parse.
+    Invalid,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Source {
+    pub id: SourceId,
+    pub status: SourceStatus,
+    pub cidrs: Vec<IpNet>,
+    /// The value as written, when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+    /// Object and field, file and flag, or log line the value came from; or why it was skipped.
+    pub evidence: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
+}
+
+/// Where a value came from. The order of the variants within a fact is its ranking: what the
+/// data plane uses first, then what configures it, then what is only observed.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceId {
+    // node network
+    HostInterface,
+    CalicoNodeAddress,
+    UserNodeCidr,
+    NodeAddresses,
+    // pod range: the CNI's own
+    WeaveLog,
+    WeaveEnv,
+    WeaveInterface,
+    WeaveDefault,
+    CalicoIppool,
+    CalicoEnv,
+    CalicoDefault,
+    CiliumConfig,
+    CiliumDefault,
+    FlannelNetConf,
+    FlannelSubnetEnv,
+    KindnetEnv,
+    // pod and service range: configuration
+    ServicecidrApi,
+    KubeApiserverFlag,
+    ServiceCidrProbe,
+    KubeApiserverDefault,
+    KubeControllerManagerFlag,
+    KubeadmConfig,
+    K3sArgs,
+    K3sDefault,
+    KubeProxyConfig,
+    // observed
+    NodePodcidrs,
+    PodIps,
+    KubernetesService,
+    ServiceIps,
+}
+
+impl SourceId {
+    /// The CNI plugin's own statement of the range it allocates from.
+    pub fn is_cni(self) -> bool {
+        use SourceId::*;
+        matches!(
+            self,
+            WeaveLog
+                | WeaveEnv
+                | WeaveInterface
+                | WeaveDefault
+                | CalicoIppool
+                | CalicoEnv
+                | CalicoDefault
+                | CiliumConfig
+                | CiliumDefault
+                | FlannelNetConf
+                | FlannelSubnetEnv
+                | KindnetEnv
+        )
+    }
+    /// Derived from addresses in use rather than stated.
+    pub fn is_observed(self) -> bool {
+        use SourceId::*;
+        matches!(
+            self,
+            NodeAddresses | NodePodcidrs | PodIps | KubernetesService | ServiceIps
+        )
+    }
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeRow {
+    pub name: String,
+    pub internal_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_ips: Vec<String>,
+    /// The network this node's address is on, when something states its prefix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<IpNet>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_cidrs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Finding {
+    /// Stable identifier, documented in docs/findings.md.
+    pub id: String,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
+    /// Evidence: the sources, objects or lines involved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+    /// Nodes, pods or services affected (at most a handful are named; `count` has the total).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    pub hint: String,
+}
+
+/// With --explain: how a person would check an answer by hand on this cluster.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Explanation {
+    pub topic: String,
+    pub steps: Vec<ExplainStep>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExplainStep {
+    pub command: String,
+    pub look_for: String,
+}
+
+impl Fact {
+    pub fn unknown(why: impl Into<String>, sources: Vec<Source>) -> Fact {
+        Fact {
+            status: FactStatus::Unknown,
+            cidrs: vec![],
+            chosen: None,
+            why: why.into(),
+            sources,
+        }
+    }
+    pub fn is_known(&self) -> bool {
+        self.status != FactStatus::Unknown
+    }
+    pub fn found(&self) -> impl Iterator<Item = &Source> {
+        self.sources
+            .iter()
+            .filter(|s| matches!(s.status, SourceStatus::Found | SourceStatus::Default))
+    }
+}
+
+impl Source {
+    pub fn found(
+        id: SourceId,
+        cidrs: Vec<IpNet>,
+        raw: impl Into<String>,
+        evidence: impl Into<String>,
+    ) -> Source {
+        Source {
+            id,
+            status: SourceStatus::Found,
+            cidrs,
+            raw: Some(raw.into()),
+            evidence: evidence.into(),
+            needs: None,
+        }
+    }
+    pub fn default_value(id: SourceId, cidrs: Vec<IpNet>, evidence: impl Into<String>) -> Source {
+        Source {
+            id,
+            status: SourceStatus::Default,
+            cidrs,
+            raw: None,
+            evidence: evidence.into(),
+            needs: None,
+        }
+    }
+    pub fn skipped(id: SourceId, err: &CollectError) -> Source {
+        Source {
+            id,
+            status: SourceStatus::Skipped,
+            cidrs: vec![],
+            raw: None,
+            evidence: format!("{}: {}", err.what, err.reason),
+            needs: err.needs.clone(),
+        }
+    }
+    /// Parses `raw` as a CIDR list: found when all of it parses, invalid otherwise.
+    pub fn parsed(id: SourceId, raw: &str, evidence: impl Into<String>) -> Source {
+        let (cidrs, bad) = crate::cidr::parse_list(raw);
+        let evidence = evidence.into();
+        if bad.is_empty() {
+            Source::found(id, cidrs, raw, evidence)
+        } else {
+            Source {
+                id,
+                status: SourceStatus::Invalid,
+                cidrs,
+                raw: Some(raw.to_string()),
+                evidence: format!("{evidence} ({})", bad.join("; ")),
+                needs: None,
+            }
+        }
+    }
+}

@@ -1,0 +1,1330 @@
+//! A std-only HTTP/1.1 server on 127.0.0.1 that answers from a [`Cluster`] snapshot the way
+//! kube-apiserver would: discovery, paginated lists with selectors, single objects, pod logs,
+//! the dry-run Service probe, Status error bodies, plus injectable denials and faults.
+//!
+//! Every object is serialised once at start, so a page is a concatenation of ready strings;
+//! that keeps 150,000-pod lists cheap. One thread per connection, keep-alive, Content-Length
+//! framing on every response (no chunked encoding to get wrong).
+
+use crate::model::{Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const RESOURCE_VERSION: &str = "12345";
+const DEFAULT_VERSION: &str = "v1.30.0";
+const DEFAULT_TOKEN: &str = "test-token";
+/// The identity named in 403 messages: what netcheck runs as in-cluster.
+const DENIED_USER: &str = "system:serviceaccount:netcheck:netcheck";
+const NOT_FOUND: &str = "the server could not find the requested resource";
+const MAX_LINE: u64 = 64 * 1024;
+const MAX_BODY: usize = 16 << 20;
+
+/// One request as the server saw it. `status` is 0 while it is in flight and for [`Fault::Reset`];
+/// `bytes` counts response body bytes sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    pub bytes: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Answer 403 Forbidden for matching requests.
+    pub deny: Vec<Rule>,
+    /// The first matching (and applicable) fault applies.
+    pub faults: Vec<(Rule, Fault)>,
+    /// If set, requests without `Authorization: Bearer <token>` get 401.
+    pub token: Option<String>,
+    /// Server-side cap on `limit`; also applies when the client sends no limit, so that
+    /// clients which never follow `continue` are caught losing items.
+    pub max_page: Option<usize>,
+}
+
+/// Which requests a denial or fault applies to.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// None matches any method.
+    pub method: Option<String>,
+    pub path_prefix: String,
+    /// Apply only to the first N matches; None = always.
+    pub times: Option<usize>,
+}
+
+impl Rule {
+    /// Any method, always, for paths starting with `prefix`.
+    pub fn path(prefix: &str) -> Rule {
+        Rule {
+            method: None,
+            path_prefix: prefix.into(),
+            times: None,
+        }
+    }
+    pub fn method(mut self, method: &str) -> Rule {
+        self.method = Some(method.into());
+        self
+    }
+    /// Apply to the first `n` matching requests only.
+    pub fn first(mut self, n: usize) -> Rule {
+        self.times = Some(n);
+        self
+    }
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && path.starts_with(&self.path_prefix)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Sleep, then answer normally.
+    Delay(Duration),
+    /// Answer with this code and a Status body.
+    Status(u16),
+    /// 429 with a Retry-After header.
+    TooManyRequests { retry_after_secs: u64 },
+    /// 410 Gone (reason Expired) for list requests that carry a continue token; others pass.
+    GoneOnContinue,
+    /// Close the connection without answering.
+    Reset,
+    /// Announce the full Content-Length, send half the body, close.
+    TruncatedJson,
+    /// Log requests stream this many bytes of filler lines, ignoring limitBytes.
+    HugeLog { bytes: usize },
+    /// Log requests get invalid UTF-8 around a valid `Using ipvs Proxier` line.
+    InvalidUtf8Log,
+}
+
+pub struct ApiServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl ApiServer {
+    /// Serve `cluster` on an ephemeral port of 127.0.0.1.
+    pub fn start(cluster: Cluster, opts: Options) -> io::Result<ApiServer> {
+        Self::start_on(cluster, opts, 0)
+    }
+
+    /// Serve on a fixed port (0 = ephemeral), e.g. for a benchmark binary that keeps it running.
+    pub fn start_on(cluster: Cluster, opts: Options, port: u16) -> io::Result<ApiServer> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(cluster, opts, addr));
+        let accept = {
+            let shared = shared.clone();
+            thread::Builder::new()
+                .name("apiserver-accept".into())
+                .spawn(move || accept_loop(&shared, listener))?
+        };
+        Ok(ApiServer {
+            shared,
+            addr,
+            accept: Some(accept),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request seen, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// A kubeconfig whose current context "test" points at this server with a bearer token.
+    pub fn write_kubeconfig(&self, path: &std::path::Path) -> io::Result<()> {
+        let token = self.shared.opts.token.as_deref().unwrap_or(DEFAULT_TOKEN);
+        // A JSON string is a valid YAML double-quoted scalar, so any token is safely quoted.
+        let token = serde_json::to_string(token).expect("strings serialise");
+        let url = self.url();
+        std::fs::write(
+            path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {url}\n\
+                 contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n\
+                 current-context: test\nusers:\n- name: test\n  user:\n    token: {token}\n"
+            ),
+        )
+    }
+
+    pub fn stop(self) {}
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // The accept loop blocks in accept(); a connection of our own wakes it to see the flag.
+        // If even that fails, leave the thread detached rather than hang the caller.
+        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
+        if let Some(handle) = self.accept.take().filter(|_| woke) {
+            let _ = handle.join();
+        }
+        // Idle keep-alive connections would otherwise park their threads in read() forever.
+        for (_, conn) in lock(&self.shared.conns).drain() {
+            let _ = conn.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking connection thread must not take the whole server (and the test) with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+// ---------- the pre-serialised store ----------
+
+struct Obj {
+    ns: String,
+    name: String,
+    labels: BTreeMap<String, String>,
+    node: Option<String>,
+    json: String,
+}
+
+struct Resource {
+    group: &'static str,
+    version: &'static str,
+    plural: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short: Option<&'static str>,
+    objs: Vec<Obj>,
+    by_key: HashMap<(String, String), usize>,
+}
+
+/// group, version, plural, kind, namespaced, short name.
+type Spec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    Option<&'static str>,
+);
+
+/// What the store needs from a model object besides its JSON.
+trait Object: Serialize {
+    fn meta(&self) -> &Meta;
+    fn node(&self) -> Option<&str> {
+        None
+    }
+}
+
+macro_rules! object {
+    ($($t:ty),*) => { $(impl Object for $t { fn meta(&self) -> &Meta { &self.metadata } })* };
+}
+object!(Node, Service, ConfigMap, DaemonSet, ServiceCidr, IpPool);
+
+impl Object for Pod {
+    fn meta(&self) -> &Meta {
+        &self.metadata
+    }
+    fn node(&self) -> Option<&str> {
+        self.spec.node_name.as_deref()
+    }
+}
+
+impl Resource {
+    fn new<T: Object>(
+        (group, version, plural, kind, namespaced, short): Spec,
+        items: &[T],
+    ) -> Resource {
+        let mut res = Resource {
+            group,
+            version,
+            plural,
+            kind,
+            namespaced,
+            short,
+            objs: Vec::with_capacity(items.len()),
+            by_key: HashMap::with_capacity(items.len()),
+        };
+        let gv = res.gv();
+        for item in items {
+            let m = item.meta();
+            let body = serde_json::to_string(item).expect("model serialises");
+            // Every model object has `metadata`, so `body` is a non-empty object: splice the
+            // type fields in front, as the real server includes them in list items.
+            let json = format!(r#"{{"kind":"{kind}","apiVersion":"{gv}",{}"#, &body[1..]);
+            res.by_key
+                .insert((m.ns().into(), m.name.clone()), res.objs.len());
+            res.objs.push(Obj {
+                ns: m.ns().into(),
+                name: m.name.clone(),
+                labels: m.labels.clone(),
+                node: item.node().map(Into::into),
+                json,
+            });
+        }
+        res
+    }
+
+    fn gv(&self) -> String {
+        match self.group {
+            "" => self.version.to_string(),
+            g => format!("{g}/{}", self.version),
+        }
+    }
+}
+
+fn build_resources(c: &Cluster) -> Vec<Resource> {
+    let mut out = vec![
+        Resource::new(("", "v1", "nodes", "Node", false, Some("no")), &c.nodes),
+        Resource::new(("", "v1", "pods", "Pod", true, Some("po")), &c.pods),
+        Resource::new(
+            ("", "v1", "services", "Service", true, Some("svc")),
+            &c.services,
+        ),
+        Resource::new(
+            ("", "v1", "configmaps", "ConfigMap", true, Some("cm")),
+            &c.config_maps,
+        ),
+        Resource::new(
+            ("apps", "v1", "daemonsets", "DaemonSet", true, Some("ds")),
+            &c.daemon_sets,
+        ),
+    ];
+    // ServiceCIDRs are split by the API version that served them; the model's own apiVersion
+    // field is cleared so that only the spliced one appears.
+    let cidrs = |v1: bool| -> Vec<_> {
+        let is_v1 = |v: &Option<String>| v.as_deref().is_none_or(|v| v == "networking.k8s.io/v1");
+        let pick = c
+            .service_cidrs
+            .iter()
+            .filter(|s| is_v1(&s.api_version) == v1);
+        pick.cloned()
+            .map(|mut s| {
+                s.api_version = None;
+                s
+            })
+            .collect()
+    };
+    let (v1, beta) = (cidrs(true), cidrs(false));
+    let spec = |version| {
+        (
+            "networking.k8s.io",
+            version,
+            "servicecidrs",
+            "ServiceCIDR",
+            false,
+            None,
+        )
+    };
+    // No ServiceCIDRs at all still serves an empty v1 list; all-v1beta1 means v1 is absent.
+    if !v1.is_empty() || beta.is_empty() {
+        out.push(Resource::new(spec("v1"), &v1));
+    }
+    if !beta.is_empty() {
+        out.push(Resource::new(spec("v1beta1"), &beta));
+    }
+    if !c.ip_pools.is_empty() {
+        let spec = (
+            "crd.projectcalico.org",
+            "v1",
+            "ippools",
+            "IPPool",
+            false,
+            None,
+        );
+        out.push(Resource::new(spec, &c.ip_pools));
+    }
+    out
+}
+
+// ---------- shared state and the connection loop ----------
+
+struct Shared {
+    cluster: Cluster,
+    resources: Vec<Resource>,
+    opts: Options,
+    addr: SocketAddr,
+    /// Mixed into continue tokens so tokens from another server instance are rejected.
+    epoch: u32,
+    deny_counts: Mutex<Vec<usize>>,
+    fault_counts: Mutex<Vec<usize>>,
+    log: Mutex<Vec<Recorded>>,
+    conns: Mutex<HashMap<u64, TcpStream>>,
+    next_conn: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn new(cluster: Cluster, opts: Options, addr: SocketAddr) -> Shared {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos();
+        Shared {
+            resources: build_resources(&cluster),
+            cluster,
+            deny_counts: Mutex::new(vec![0; opts.deny.len()]),
+            fault_counts: Mutex::new(vec![0; opts.faults.len()]),
+            opts,
+            addr,
+            epoch: nanos ^ (u32::from(addr.port()) << 16),
+            log: Mutex::default(),
+            conns: Mutex::default(),
+            next_conn: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        }
+    }
+}
+
+fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
+    for stream in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else {
+            // e.g. out of file descriptors: back off instead of spinning.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+        if let Ok(clone) = stream.try_clone() {
+            lock(&shared.conns).insert(id, clone);
+        }
+        let shared = shared.clone();
+        let spawned = thread::Builder::new()
+            .name("apiserver-conn".into())
+            .spawn(move || {
+                serve_conn(&shared, stream);
+                lock(&shared.conns).remove(&id);
+            });
+        if spawned.is_err() {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+enum Body {
+    Bytes(Vec<u8>),
+    /// Generated log filler of this many bytes, streamed without holding it in memory.
+    Filler(usize),
+}
+
+struct Response {
+    status: u16,
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Body,
+}
+
+impl Response {
+    fn json(status: u16, body: String) -> Response {
+        Response {
+            status,
+            content_type: "application/json",
+            headers: vec![],
+            body: Body::Bytes(body.into_bytes()),
+        }
+    }
+    fn text(body: Vec<u8>) -> Response {
+        Response {
+            status: 200,
+            content_type: "text/plain",
+            headers: vec![],
+            body: Body::Bytes(body),
+        }
+    }
+}
+
+enum Action {
+    Send(Response),
+    Truncate(Response),
+    Reset,
+}
+
+fn serve_conn(shared: &Shared, stream: TcpStream) {
+    // Headers and body go out in separate writes; without this, Nagle's algorithm plus the
+    // client's delayed ACK can stall small responses by tens of milliseconds.
+    let _ = stream.set_nodelay(true);
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    while let Ok(Some(req)) = read_request(&mut reader, &stream) {
+        let idx = {
+            let mut log = lock(&shared.log);
+            log.push(Recorded {
+                method: req.method.clone(),
+                path: req.path.clone(),
+                query: req.query.clone(),
+                status: 0,
+                bytes: 0,
+            });
+            log.len() - 1
+        };
+        let (resp, keep, truncate) = match shared.handle(&req) {
+            Action::Send(resp) => (resp, req.keep_alive, false),
+            Action::Truncate(resp) => (resp, false, true),
+            Action::Reset => break,
+        };
+        let sent = body_len(&resp.body) / if truncate { 2 } else { 1 };
+        if let Some(r) = lock(&shared.log).get_mut(idx) {
+            (r.status, r.bytes) = (resp.status, sent);
+        }
+        if write_response(&stream, &resp, keep, sent).is_err() || !keep {
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+// ---------- HTTP/1.1 framing ----------
+
+struct Request {
+    method: String,
+    path: String,
+    query: String,
+    params: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    keep_alive: bool,
+}
+
+impl Request {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_string())
+}
+
+/// One CRLF-terminated line, without the terminator; None at end of stream.
+fn read_line(r: &mut impl BufRead) -> io::Result<Option<String>> {
+    let mut line = String::new();
+    if r.by_ref().take(MAX_LINE).read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    if !line.ends_with('\n') {
+        return Err(invalid("line too long or cut short"));
+    }
+    Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+/// The next request on the connection; Ok(None) when the client closed it between requests.
+fn read_request(r: &mut impl BufRead, mut w: &TcpStream) -> io::Result<Option<Request>> {
+    // Blank lines before a request line are allowed (RFC 9112 §2.2).
+    let start = loop {
+        match read_line(r)? {
+            None => return Ok(None),
+            Some(l) if l.is_empty() => continue,
+            Some(l) => break l,
+        }
+    };
+    let mut parts = start.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid("bad request line"));
+    };
+    let mut headers = Vec::new();
+    loop {
+        let line = read_line(r)?.ok_or_else(|| invalid("eof in headers"))?;
+        if line.is_empty() {
+            break;
+        }
+        let (k, v) = line.split_once(':').ok_or_else(|| invalid("bad header"))?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+        if headers.len() > 200 {
+            return Err(invalid("too many headers"));
+        }
+    }
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut req = Request {
+        method: method.to_string(),
+        path: path.to_string(),
+        query: query.to_string(),
+        params: query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect(),
+        headers,
+        body: Vec::new(),
+        keep_alive: false,
+    };
+    let connection = req.header("connection").unwrap_or("").to_ascii_lowercase();
+    req.keep_alive = match version {
+        "HTTP/1.1" => !connection.contains("close"),
+        "HTTP/1.0" => connection.contains("keep-alive"),
+        _ => return Err(invalid("unsupported HTTP version")),
+    };
+    // curl waits for this before sending a large POST body.
+    if req
+        .header("expect")
+        .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+    {
+        w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    }
+    if req
+        .header("transfer-encoding")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"))
+    {
+        req.body = read_chunked(r)?;
+    } else if let Some(len) = req.header("content-length") {
+        let len: usize = len.parse().map_err(|_| invalid("bad content-length"))?;
+        if len > MAX_BODY {
+            return Err(invalid("body too large"));
+        }
+        req.body = vec![0; len];
+        r.read_exact(&mut req.body)?;
+    }
+    Ok(Some(req))
+}
+
+fn read_chunked(r: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line = read_line(r)?.ok_or_else(|| invalid("eof in chunk"))?;
+        let size = line.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size, 16).map_err(|_| invalid("bad chunk size"))?;
+        if size == 0 {
+            // Skip trailers up to the blank line that ends the message.
+            while !read_line(r)?
+                .ok_or_else(|| invalid("eof in trailers"))?
+                .is_empty()
+            {}
+            return Ok(body);
+        }
+        if body.len() + size > MAX_BODY {
+            return Err(invalid("body too large"));
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        r.read_exact(&mut body[start..])?;
+        read_line(r)?;
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() && hex(b[i + 1]).is_some() && hex(b[i + 2]).is_some() => {
+                out.push((hex(b[i + 1]).unwrap() * 16 + hex(b[i + 2]).unwrap()) as u8);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn body_len(body: &Body) -> usize {
+    match body {
+        Body::Bytes(b) => b.len(),
+        Body::Filler(n) => *n,
+    }
+}
+
+/// Writes the response, announcing the full body length but sending only `sent` bytes of it.
+fn write_response(stream: &TcpStream, resp: &Response, keep: bool, sent: usize) -> io::Result<()> {
+    let mut w = BufWriter::with_capacity(64 * 1024, stream);
+    write!(
+        w,
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache, private\r\n",
+        resp.status,
+        phrase(resp.status),
+        resp.content_type,
+        body_len(&resp.body)
+    )?;
+    for (k, v) in &resp.headers {
+        write!(w, "{k}: {v}\r\n")?;
+    }
+    w.write_all(if keep {
+        b"\r\n"
+    } else {
+        b"Connection: close\r\n\r\n"
+    })?;
+    match &resp.body {
+        Body::Bytes(b) => w.write_all(&b[..sent])?,
+        Body::Filler(_) => write_filler(&mut w, sent)?,
+    }
+    w.flush()
+}
+
+fn write_filler(w: &mut impl Write, mut n: usize) -> io::Result<()> {
+    // A block of whole lines, written repeatedly, so the stream stays line-structured.
+    let line = "I0101 00:00:00.000000       1 filler.go:1] filler line to exceed any limitBytes\n";
+    let block = line.repeat(64 * 1024 / line.len());
+    while n > 0 {
+        let k = n.min(block.len());
+        w.write_all(&block.as_bytes()[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
+fn phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        410 => "Gone",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}
+
+// ---------- Status bodies ----------
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        409 => "Conflict",
+        410 => "Expired",
+        422 => "Invalid",
+        429 => "TooManyRequests",
+        500 => "InternalError",
+        503 => "ServiceUnavailable",
+        504 => "Timeout",
+        _ => "Unknown",
+    }
+}
+
+fn status(code: u16, message: &str, details: Value) -> Response {
+    let body = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason(code), "details": details, "code": code,
+    });
+    Response::json(code, body.to_string())
+}
+
+/// `details` as the real server fills it for an object: name, group (omitted for core), kind = plural.
+fn details(t: &Target, name: Option<&str>) -> Value {
+    let mut d = json!({ "kind": t.plural });
+    if let Some(name) = name {
+        d["name"] = name.into();
+    }
+    if !t.group.is_empty() {
+        d["group"] = t.group.into();
+    }
+    d
+}
+
+// ---------- routing ----------
+
+/// A resource path, whether or not the server knows the resource.
+struct Target<'a> {
+    group: &'a str,
+    version: &'a str,
+    ns: Option<&'a str>,
+    plural: &'a str,
+    name: Option<&'a str>,
+    sub: Option<&'a str>,
+}
+
+enum Route<'a> {
+    Version,
+    Api,
+    Apis,
+    GroupVersion(&'a str, &'a str),
+    Resource(Target<'a>),
+    Other,
+}
+
+fn route(path: &str) -> Route<'_> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, version, rest) = match segs.as_slice() {
+        ["version"] => return Route::Version,
+        ["api"] => return Route::Api,
+        ["apis"] => return Route::Apis,
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Route::Other,
+    };
+    let (ns, rest) = match rest {
+        ["namespaces", ns, rest @ ..] if !rest.is_empty() => (Some(*ns), rest),
+        _ => (None, rest),
+    };
+    let (plural, name, sub) = match rest {
+        [] => return Route::GroupVersion(group, version),
+        [plural] => (*plural, None, None),
+        [plural, name] => (*plural, Some(*name), None),
+        [plural, name, sub] => (*plural, Some(*name), Some(*sub)),
+        _ => return Route::Other,
+    };
+    Route::Resource(Target {
+        group,
+        version,
+        ns,
+        plural,
+        name,
+        sub,
+    })
+}
+
+impl Shared {
+    /// Apply the first matching rule whose `times` budget is not spent, and spend one.
+    fn take<'r>(
+        &self,
+        counts: &Mutex<Vec<usize>>,
+        rules: impl Iterator<Item = &'r Rule>,
+        req: &Request,
+        applies: impl Fn(usize) -> bool,
+    ) -> Option<usize> {
+        let mut counts = lock(counts);
+        let i = rules.enumerate().position(|(i, rule)| {
+            rule.matches(&req.method, &req.path)
+                && applies(i)
+                && rule.times.is_none_or(|n| counts[i] < n)
+        })?;
+        counts[i] += 1;
+        Some(i)
+    }
+
+    // The order mirrors kube-apiserver's filter chain: authentication, authorization,
+    // then overload handling (faults), then the handler.
+    fn handle(&self, req: &Request) -> Action {
+        let route = route(&req.path);
+        if let Some(token) = &self.opts.token {
+            if req.header("authorization") != Some(&format!("Bearer {token}")) {
+                return Action::Send(status(401, "Unauthorized", json!({})));
+            }
+        }
+        if self
+            .take(&self.deny_counts, self.opts.deny.iter(), req, |_| true)
+            .is_some()
+        {
+            return Action::Send(forbidden(req, &route));
+        }
+        let is_list = matches!(&route, Route::Resource(t) if t.name.is_none());
+        let is_log = matches!(&route, Route::Resource(t) if t.sub == Some("log"));
+        let has_continue = req.param("continue").is_some_and(|c| !c.is_empty());
+        let faults = &self.opts.faults;
+        let fault = self
+            .take(
+                &self.fault_counts,
+                faults.iter().map(|(r, _)| r),
+                req,
+                |i| match faults[i].1 {
+                    Fault::GoneOnContinue => is_list && has_continue,
+                    Fault::HugeLog { .. } | Fault::InvalidUtf8Log => is_log,
+                    _ => true,
+                },
+            )
+            .map(|i| &faults[i].1);
+        match fault {
+            Some(Fault::Reset) => Action::Reset,
+            Some(Fault::Status(code)) => Action::Send(status(
+                *code,
+                &format!("injected fault: {} {}", code, phrase(*code)),
+                json!({}),
+            )),
+            Some(Fault::TooManyRequests {
+                retry_after_secs: secs,
+            }) => {
+                let mut resp = status(
+                    429,
+                    "Too many requests, please try again later.",
+                    json!({ "retryAfterSeconds": secs }),
+                );
+                resp.headers.push(("Retry-After", secs.to_string()));
+                Action::Send(resp)
+            }
+            Some(Fault::GoneOnContinue) => Action::Send(status(
+                410,
+                "The provided continue parameter is too old to display a consistent list result. \
+                 You can start a new list without the continue parameter.",
+                json!({}),
+            )),
+            Some(Fault::TruncatedJson) => Action::Truncate(self.respond(req, &route, None)),
+            Some(Fault::Delay(d)) => {
+                thread::sleep(*d);
+                Action::Send(self.respond(req, &route, None))
+            }
+            log_fault => Action::Send(self.respond(req, &route, log_fault)),
+        }
+    }
+
+    fn respond(&self, req: &Request, route: &Route, log_fault: Option<&Fault>) -> Response {
+        match (req.method.as_str(), route) {
+            ("GET", Route::Version) => Response::json(200, self.version().to_string()),
+            ("GET", Route::Api) => Response::json(
+                200,
+                json!({
+                    "kind": "APIVersions", "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [{ "clientCIDR": "0.0.0.0/0", "serverAddress": self.addr.to_string() }],
+                })
+                .to_string(),
+            ),
+            ("GET", Route::Apis) => Response::json(200, self.groups().to_string()),
+            ("GET", Route::GroupVersion(g, v)) => self.api_resources(g, v),
+            ("GET", Route::Resource(t)) => self.get(req, t, log_fault),
+            // The service-CIDR probe. Only dry runs are accepted: a client that forgets
+            // dryRun=All would create a Service on a real cluster, so that is an error here.
+            ("POST", Route::Resource(t))
+                if (t.group, t.version, t.plural, t.name) == ("", "v1", "services", None)
+                    && t.ns.is_some()
+                    && req.param("dryRun") == Some("All") =>
+            {
+                self.probe(req)
+            }
+            ("GET", _) => status(404, NOT_FOUND, json!({})),
+            (m, _) => status(405, &format!("the server does not allow this method ({m}) on the requested resource"), json!({})),
+        }
+    }
+
+    fn version(&self) -> Value {
+        let git = self
+            .cluster
+            .server_version
+            .as_deref()
+            .unwrap_or(DEFAULT_VERSION);
+        let minor = git.trim_start_matches('v').split('.').nth(1).unwrap_or("");
+        let minor: String = minor.chars().take_while(char::is_ascii_digit).collect();
+        json!({
+            "major": "1", "minor": minor, "gitVersion": git,
+            "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+            "buildDate": "2024-01-01T00:00:00Z", "goVersion": "go1.22.0", "compiler": "gc",
+            "platform": "linux/amd64",
+        })
+    }
+
+    fn groups(&self) -> Value {
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for r in self.resources.iter().filter(|r| !r.group.is_empty()) {
+            match groups.iter_mut().find(|(g, _)| *g == r.group) {
+                Some((_, vs)) if vs.contains(&r.version) => {}
+                Some((_, vs)) => vs.push(r.version),
+                None => groups.push((r.group, vec![r.version])),
+            }
+        }
+        let groups: Vec<Value> = groups
+            .iter()
+            .map(|(g, vs)| {
+                let gv = |v: &&str| json!({ "groupVersion": format!("{g}/{v}"), "version": v });
+                json!({ "name": g, "versions": vs.iter().map(gv).collect::<Vec<_>>(), "preferredVersion": gv(&vs[0]) })
+            })
+            .collect();
+        json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": groups })
+    }
+
+    fn api_resources(&self, group: &str, version: &str) -> Response {
+        let mut list: Vec<Value> = self
+            .resources
+            .iter()
+            .filter(|r| r.group == group && r.version == version)
+            .map(|r| {
+                let verbs = if r.plural == "services" { json!(["create", "get", "list"]) } else { json!(["get", "list"]) };
+                let mut v = json!({
+                    "name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced,
+                    "kind": r.kind, "verbs": verbs,
+                });
+                if let Some(s) = r.short {
+                    v["shortNames"] = json!([s]);
+                }
+                v
+            })
+            .collect();
+        if list.is_empty() {
+            return status(404, NOT_FOUND, json!({}));
+        }
+        if group.is_empty() {
+            list.push(json!({ "name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"] }));
+        }
+        let gv = if group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        };
+        Response::json(
+            200,
+            json!({ "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": list }).to_string(),
+        )
+    }
+
+    fn get(&self, req: &Request, t: &Target, log_fault: Option<&Fault>) -> Response {
+        let not_found = || status(404, NOT_FOUND, json!({}));
+        let Some(res) = self
+            .resources
+            .iter()
+            .find(|r| (r.group, r.version, r.plural) == (t.group, t.version, t.plural))
+        else {
+            return not_found();
+        };
+        // Cluster-scoped resources have no namespaced paths; namespaced objects need one.
+        if (t.ns.is_some() && !res.namespaced)
+            || (t.name.is_some() && res.namespaced != t.ns.is_some())
+        {
+            return not_found();
+        }
+        match (t.name, t.sub) {
+            (None, _) => self.list(req, res, t.ns),
+            (Some(name), sub) => {
+                let Some(&i) = res
+                    .by_key
+                    .get(&(t.ns.unwrap_or("").to_string(), name.to_string()))
+                else {
+                    return status(
+                        404,
+                        &format!("{} \"{name}\" not found", t.plural),
+                        details(t, Some(name)),
+                    );
+                };
+                match sub {
+                    None => Response::json(200, res.objs[i].json.clone()),
+                    Some("log") if res.plural == "pods" => self.log(req, i, log_fault),
+                    Some(_) => not_found(),
+                }
+            }
+        }
+    }
+
+    fn list(&self, req: &Request, res: &Resource, ns: Option<&str>) -> Response {
+        let bad = |msg: String| status(400, &msg, json!({}));
+        let labels = match parse_labels(req.param("labelSelector").unwrap_or("")) {
+            Ok(l) => l,
+            Err(e) => return bad(e),
+        };
+        let fields = match parse_fields(
+            req.param("fieldSelector").unwrap_or(""),
+            res.plural == "pods",
+        ) {
+            Ok(f) => f,
+            Err(e) => return bad(e),
+        };
+        let start = match req.param("continue").filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(token) => match self.decode_continue(token, res.objs.len()) {
+                Some(i) => i,
+                None => return bad(format!("continue key is not valid: {token:?}")),
+            },
+        };
+        let limit = match req.param("limit").map(str::parse::<usize>) {
+            None => None,
+            Some(Ok(0)) => None, // limit=0 means "no limit", as on the real server
+            Some(Ok(n)) => Some(n),
+            Some(Err(_)) => return bad("limit must be a non-negative integer".into()),
+        };
+        let limit = match (limit, self.opts.max_page) {
+            (Some(l), Some(m)) => Some(l.min(m)),
+            (l, m) => l.or(m),
+        };
+        let matches = |o: &Obj| {
+            ns.is_none_or(|ns| o.ns == ns)
+                && labels.iter().all(|s| s.matches(&o.labels))
+                && fields.iter().all(|f| f.matches(o))
+        };
+        let mut items: Vec<&str> = Vec::new();
+        // Index of the first matching object not returned: where the next page starts.
+        let mut next = None;
+        for (i, o) in res.objs.iter().enumerate().skip(start) {
+            if matches(o) {
+                if limit.is_some_and(|l| items.len() == l) {
+                    next = Some(i);
+                    break;
+                }
+                items.push(&o.json);
+            }
+        }
+        let size: usize = items.iter().map(|s| s.len() + 1).sum();
+        let mut body = String::with_capacity(size + 256);
+        let _ = write!(
+            body,
+            r#"{{"apiVersion":"{}","kind":"{}List","metadata":{{"resourceVersion":"{RESOURCE_VERSION}""#,
+            res.gv(),
+            res.kind
+        );
+        if let Some(next) = next {
+            let _ = write!(body, r#","continue":"{:x}.{next}""#, self.epoch);
+            // The real server cannot count ahead through a selector, so it omits the count then.
+            if labels.is_empty() && fields.is_empty() {
+                let remaining = res.objs[next..].iter().filter(|o| matches(o)).count();
+                let _ = write!(body, r#","remainingItemCount":{remaining}"#);
+            }
+        }
+        body.push_str(r#"},"items":["#);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(item);
+        }
+        body.push_str("]}");
+        Response::json(200, body)
+    }
+
+    fn decode_continue(&self, token: &str, len: usize) -> Option<usize> {
+        let (epoch, offset) = token.split_once('.')?;
+        let offset: usize = offset.parse().ok()?;
+        (u32::from_str_radix(epoch, 16).ok()? == self.epoch && offset <= len).then_some(offset)
+    }
+
+    fn log(&self, req: &Request, pod_idx: usize, fault: Option<&Fault>) -> Response {
+        let pod = &self.cluster.pods[pod_idx];
+        let (ns, name) = (pod.metadata.ns(), pod.name());
+        if let Some(Fault::HugeLog { bytes }) = fault {
+            return Response {
+                body: Body::Filler(*bytes),
+                ..Response::text(vec![])
+            };
+        }
+        let container = req
+            .param("container")
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                let first = pod.spec.containers.first().map(|c| c.name.clone());
+                first.or_else(|| {
+                    let mut logs = self
+                        .cluster
+                        .logs
+                        .iter()
+                        .filter(|l| l.namespace == ns && l.pod == name);
+                    logs.next().map(|l| l.container.clone())
+                })
+            });
+        let container = container.unwrap_or_default();
+        let previous = matches!(req.param("previous"), Some("true" | "1"));
+        let text: Vec<u8> = if let Some(Fault::InvalidUtf8Log) = fault {
+            let mut t = b"\xff\xfe\x00garbage \xc3\x28\n".to_vec();
+            t.extend_from_slice(
+                b"I0101 00:00:00.000000       1 server_others.go:1] \"Using ipvs Proxier\"\n",
+            );
+            t.extend_from_slice(b"tail \xe2\x82 \xf0\x28\x8c\xbc\n");
+            t
+        } else {
+            match self.cluster.log(ns, name, &container, previous) {
+                Some(l) => l.text.as_bytes().to_vec(),
+                None if previous => {
+                    let msg = format!(
+                        "previous terminated container \"{container}\" in pod \"{name}\" not found"
+                    );
+                    return status(400, &msg, json!({}));
+                }
+                None => Vec::new(),
+            }
+        };
+        let mut text = match req.param("tailLines").and_then(|n| n.parse().ok()) {
+            Some(n) => tail_lines(&text, n).to_vec(),
+            None => text,
+        };
+        if let Some(limit) = req
+            .param("limitBytes")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            text.truncate(limit);
+        }
+        Response::text(text)
+    }
+
+    fn probe(&self, req: &Request) -> Response {
+        let Ok(svc) = serde_json::from_slice::<Value>(&req.body) else {
+            return status(400, "the request body is not valid JSON", json!({}));
+        };
+        let echo = |code| Response::json(code, String::from_utf8_lossy(&req.body).into_owned());
+        let Some(probe) = &self.cluster.probe else {
+            return echo(201);
+        };
+        if (200..300).contains(&probe.code) {
+            return echo(probe.code);
+        }
+        let details = if probe.code == 422 {
+            json!({
+                "name": svc["metadata"]["name"], "kind": "Service",
+                "causes": [{ "reason": "FieldValueInvalid", "message": probe.message, "field": "spec.clusterIPs" }],
+            })
+        } else {
+            json!({})
+        };
+        status(probe.code, &probe.message, details)
+    }
+}
+
+fn forbidden(req: &Request, route: &Route) -> Response {
+    let verb = match req.method.as_str() {
+        "GET" if matches!(route, Route::Resource(t) if t.name.is_none()) => "list",
+        "GET" => "get",
+        "POST" => "create",
+        "PUT" => "update",
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        _ => "access",
+    };
+    let Route::Resource(t) = route else {
+        let msg = format!(
+            "forbidden: User \"{DENIED_USER}\" cannot {verb} path \"{}\"",
+            req.path
+        );
+        return status(403, &msg, json!({}));
+    };
+    let who = match t.name {
+        Some(name) => format!("{} \"{name}\"", t.plural),
+        None => t.plural.to_string(),
+    };
+    let resource = match t.sub {
+        Some(sub) => format!("{}/{sub}", t.plural),
+        None => t.plural.to_string(),
+    };
+    let scope = match t.ns {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_string(),
+    };
+    let msg = format!(
+        "{who} is forbidden: User \"{DENIED_USER}\" cannot {verb} resource \"{resource}\" in API group \"{}\" {scope}",
+        t.group
+    );
+    status(403, &msg, details(t, t.name))
+}
+
+fn tail_lines(text: &[u8], n: usize) -> &[u8] {
+    if n == 0 {
+        return &[];
+    }
+    // A trailing newline ends the last line; it does not start an empty one.
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
+    let cut = body
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(n - 1);
+    cut.map_or(text, |(i, _)| &text[i + 1..])
+}
+
+// ---------- selectors ----------
+
+enum LabelReq {
+    Eq(String, String),
+    Ne(String, String),
+    Exists(String),
+    NotExists(String),
+}
+
+impl LabelReq {
+    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        match self {
+            LabelReq::Eq(k, v) => labels.get(k) == Some(v),
+            LabelReq::Ne(k, v) => labels.get(k) != Some(v),
+            LabelReq::Exists(k) => labels.contains_key(k),
+            LabelReq::NotExists(k) => !labels.contains_key(k),
+        }
+    }
+}
+
+/// `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated and ANDed. Set-based forms are refused
+/// rather than silently misread.
+fn parse_labels(sel: &str) -> Result<Vec<LabelReq>, String> {
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    };
+    let valid_value = |s: &str| s.is_empty() || valid(s);
+    sel.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|term| {
+            let req = if let Some((k, v)) = term.split_once("!=") {
+                LabelReq::Ne(k.trim().into(), v.trim().into())
+            } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                LabelReq::Eq(k.trim().into(), v.trim().into())
+            } else if let Some(k) = term.strip_prefix('!') {
+                LabelReq::NotExists(k.trim().into())
+            } else {
+                LabelReq::Exists(term.into())
+            };
+            let ok = match &req {
+                LabelReq::Eq(k, v) | LabelReq::Ne(k, v) => valid(k) && valid_value(v),
+                LabelReq::Exists(k) | LabelReq::NotExists(k) => valid(k),
+            };
+            ok.then_some(req)
+                .ok_or_else(|| format!("unable to parse requirement: {term:?}"))
+        })
+        .collect()
+}
+
+struct FieldReq {
+    field: String,
+    value: String,
+    negate: bool,
+}
+
+impl FieldReq {
+    fn matches(&self, o: &Obj) -> bool {
+        let actual = match self.field.as_str() {
+            "metadata.name" => o.name.as_str(),
+            "metadata.namespace" => o.ns.as_str(),
+            _ => o.node.as_deref().unwrap_or(""),
+        };
+        (actual == self.value) != self.negate
+    }
+}
+
+/// `metadata.name`, `metadata.namespace`, and for pods `spec.nodeName`, with `=`, `==`, `!=`.
+fn parse_fields(sel: &str, pods: bool) -> Result<Vec<FieldReq>, String> {
+    sel.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|term| {
+            let (field, value, negate) = if let Some((f, v)) = term.split_once("!=") {
+                (f, v, true)
+            } else if let Some((f, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                (f, v, false)
+            } else {
+                return Err(format!("invalid field selector: {term:?}"));
+            };
+            let field = field.trim();
+            match field {
+                "metadata.name" | "metadata.namespace" => {}
+                "spec.nodeName" if pods => {}
+                _ => return Err(format!("field label not supported: {field}")),
+            }
+            Ok(FieldReq {
+                field: field.into(),
+                value: value.trim().into(),
+                negate,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,6 @@
+//! Test support. `apiserver` is a std-only stand-in for kube-apiserver that serves a
+//! [`Cluster`](crate::model::Cluster) snapshot, for integration tests and benchmarks.
+
+pub mod apiserver;
+
+pub use apiserver::{ApiServer, Fault, Options, Recorded, Rule};
