@@ -1,0 +1,245 @@
+//! Every scenario under tests/scenarios/ through both paths: offline (--snapshot) and live
+//! (the real binary against the loopback API server serving the same cluster). Expected
+//! answers are written from each scenario's definition, in its expected.json.
+
+mod common;
+
+use common::*;
+use netcheck::report::{Fact, Report};
+use netcheck::testkit::{ApiServer, Options};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Expected {
+    description: String,
+    /// Path of the cluster relative to the scenario directory, when not cluster.json.
+    #[serde(default)]
+    cluster: Option<String>,
+    #[serde(default)]
+    cni: Option<String>,
+    #[serde(default)]
+    node_network: Option<FactExp>,
+    /// Without host facts the live path can only infer the node network.
+    #[serde(default)]
+    live_node_network: Option<FactExp>,
+    #[serde(default)]
+    pod_cidr: Option<FactExp>,
+    #[serde(default)]
+    service_cidr: Option<FactExp>,
+    #[serde(default)]
+    findings: Vec<String>,
+    #[serde(default)]
+    absent_findings: Vec<String>,
+    #[serde(default)]
+    proxy: Option<ProxyExp>,
+    #[serde(default)]
+    deployments: BTreeMap<String, DeployExp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FactExp {
+    status: String,
+    cidrs: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProxyExp {
+    implementation: String,
+    configured_mode: Option<String>,
+    #[serde(default)]
+    nodes: BTreeMap<String, NodeExp>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeExp {
+    running: Option<String>,
+    basis: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeployExp {
+    kind: String,
+    #[serde(default)]
+    nodes_ready: Option<usize>,
+    #[serde(default)]
+    nodes_total: Option<usize>,
+    #[serde(default)]
+    missing: BTreeMap<String, String>,
+}
+
+fn fact(errs: &mut Vec<String>, what: &str, got: &Fact, want: &FactExp) {
+    let status = serde_json::to_value(got.status).unwrap();
+    let mut cidrs: Vec<String> = got.cidrs.iter().map(|c| c.to_string()).collect();
+    let mut want_cidrs = want.cidrs.clone();
+    cidrs.sort();
+    want_cidrs.sort();
+    if status != want.status.as_str() || cidrs != want_cidrs {
+        errs.push(format!(
+            "{what}: got {status} {cidrs:?} (chosen {:?}: {}), want {} {want_cidrs:?}",
+            got.chosen, got.why, want.status
+        ));
+    }
+}
+
+fn check(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report, has_host: bool) {
+    let mut e = Vec::new();
+    let c = r.cidrs.as_ref().expect("report has cidrs");
+    if let Some(cni) = &exp.cni {
+        if &c.cni.name != cni {
+            e.push(format!("cni: got {}, want {cni}", c.cni.name));
+        }
+    }
+    let node_exp = if path == "live" && has_host {
+        exp.live_node_network.as_ref()
+    } else {
+        exp.node_network.as_ref()
+    };
+    if let Some(n) = node_exp {
+        fact(&mut e, "node network", &c.node_network, n);
+    }
+    if let Some(p) = &exp.pod_cidr {
+        fact(&mut e, "pod range", &c.pod_cidr, p);
+    }
+    if let Some(s) = &exp.service_cidr {
+        fact(&mut e, "service range", &c.service_cidr, s);
+    }
+    let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+    for f in &exp.findings {
+        if !ids.contains(&f.as_str()) {
+            e.push(format!("missing finding {f} (got {ids:?})"));
+        }
+    }
+    for f in &exp.absent_findings {
+        if let Some(x) = r.findings.iter().find(|x| &x.id == f) {
+            e.push(format!("unexpected finding {f}: {}", x.message));
+        }
+    }
+    if let Some(p) = &exp.proxy {
+        let got = r.proxy.as_ref().expect("report has proxy");
+        if got.implementation != p.implementation {
+            e.push(format!(
+                "proxy implementation: got {} ({}), want {}",
+                got.implementation, got.implementation_evidence, p.implementation
+            ));
+        }
+        if got.configured_mode != p.configured_mode {
+            e.push(format!(
+                "configured mode: got {:?}, want {:?}",
+                got.configured_mode, p.configured_mode
+            ));
+        }
+        for (node, want) in &p.nodes {
+            match got.nodes.iter().find(|n| &n.node == node) {
+                None => e.push(format!("proxy: node {node} missing")),
+                Some(n) if n.running != want.running || n.basis != want.basis => e.push(format!(
+                    "proxy node {node}: got running {:?} basis {} ({}), want {:?} {}",
+                    n.running, n.basis, n.evidence, want.running, want.basis
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    let deps = r.deployments.as_deref().unwrap_or_default();
+    for (comp, want) in &exp.deployments {
+        let Some(d) = deps.iter().find(|d| &d.component == comp) else {
+            e.push(format!(
+                "deployment {comp} missing (got {:?})",
+                deps.iter().map(|d| &d.component).collect::<Vec<_>>()
+            ));
+            continue;
+        };
+        if d.kind != want.kind
+            || want.nodes_ready.is_some_and(|n| n != d.nodes_ready)
+            || want.nodes_total.is_some_and(|n| n != d.nodes_total)
+        {
+            e.push(format!(
+                "deployment {comp}: got {} {}/{}, want {} {:?}/{:?}",
+                d.kind, d.nodes_ready, d.nodes_total, want.kind, want.nodes_ready, want.nodes_total
+            ));
+        }
+        for (node, cause) in &want.missing {
+            match d.missing.iter().find(|m| &m.node == node) {
+                Some(m) if &m.cause == cause => {}
+                other => e.push(format!(
+                    "deployment {comp}: node {node} want missing ({cause}), got {other:?}"
+                )),
+            }
+        }
+    }
+    errs.extend(e.into_iter().map(|m| format!("[{path}] {m}")));
+}
+
+fn scenario(dir: &Path) -> Vec<String> {
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let exp: Expected =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+            .unwrap_or_else(|e| panic!("{name}/expected.json: {e}"));
+    assert!(!exp.description.is_empty());
+    let cluster_path = dir.join(exp.cluster.as_deref().unwrap_or("cluster.json"));
+    let cluster = load(&cluster_path);
+    let has_host = cluster.host.is_some();
+    let mut errs = Vec::new();
+
+    let snap = netcheck(&[
+        "report",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--snapshot",
+        cluster_path.to_str().unwrap(),
+    ]);
+    assert_eq!(snap.code, 0, "{name}: {}", snap.stderr);
+    check(&mut errs, "snapshot", &exp, &report(&snap), has_host);
+
+    let server = ApiServer::start(cluster, Options::default()).unwrap();
+    let kc = scratch(&name).join("kubeconfig");
+    server.write_kubeconfig(&kc).unwrap();
+    let live = netcheck(&[
+        "report",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ]);
+    assert_eq!(live.code, 0, "{name}: {}", live.stderr);
+    let lr = report(&live);
+    check(&mut errs, "live", &exp, &lr, has_host);
+    assert!(
+        lr.skipped.is_empty(),
+        "{name}: live path skipped reads: {:?}",
+        lr.skipped
+    );
+    errs.into_iter().map(|e| format!("{name}: {e}")).collect()
+}
+
+#[test]
+fn every_scenario_through_snapshot_and_live_paths() {
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("tests/scenarios"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("expected.json").exists())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 1,
+        "expected the scenario set, found {}",
+        dirs.len()
+    );
+    let errs: Vec<String> = dirs.iter().flat_map(|d| scenario(d)).collect();
+    assert!(
+        errs.is_empty(),
+        "{} mismatch(es):\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
+}
