@@ -49,6 +49,17 @@ pub struct CidrAnswer {
     pub service_cidr: Fact,
 }
 
+impl CidrAnswer {
+    /// The three range answers with their names, for checks that treat them alike.
+    pub fn facts(&self) -> [(&'static str, &Fact); 3] {
+        [
+            ("node network", &self.node_network),
+            ("pod range", &self.pod_cidr),
+            ("service range", &self.service_cidr),
+        ]
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cni {

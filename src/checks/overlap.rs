@@ -81,13 +81,8 @@ fn against(
     label: &str,
     hint: &str,
 ) -> Vec<Finding> {
-    let facts = [
-        ("pod", &c.cidrs.pod_cidr),
-        ("service", &c.cidrs.service_cidr),
-        ("node network", &c.cidrs.node_network),
-    ];
     let mut out = Vec::new();
-    for (name, fact) in facts {
+    for (name, fact) in c.cidrs.facts() {
         for x in &fact.cidrs {
             for y in outside.iter().filter(|y| cidr::overlap(x, y)) {
                 let mut f = finding(

@@ -4,17 +4,7 @@ use crate::report::{Finding, Severity, SourceId};
 use ipnet::IpNet;
 
 fn node_cidrs(c: &Ctx) -> Vec<(String, IpNet)> {
-    c.cluster
-        .nodes
-        .iter()
-        .flat_map(|n| {
-            n.spec
-                .cidrs()
-                .into_iter()
-                .filter_map(|p| cidr::parse(p).ok())
-                .map(move |p| (n.name().to_string(), p))
-        })
-        .collect()
+    crate::discover::cidrs::node_pod_cidrs(c.cluster)
 }
 
 /// Node podCIDRs are carved from kube-controller-manager's --cluster-cidr (or the k3s/kubeadm

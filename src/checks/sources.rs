@@ -160,13 +160,9 @@ pub fn disagreement(c: &Ctx) -> Vec<Finding> {
 }
 
 pub fn invalid_values(c: &Ctx) -> Vec<Finding> {
-    let facts = [
-        ("node network", &c.cidrs.node_network),
-        ("pod range", &c.cidrs.pod_cidr),
-        ("service range", &c.cidrs.service_cidr),
-    ];
-    facts
-        .iter()
+    c.cidrs
+        .facts()
+        .into_iter()
         .flat_map(|(name, f)| {
             f.sources.iter().filter(|s| s.status == SourceStatus::Invalid).map(move |s| {
                 let mut x = finding(
@@ -184,13 +180,9 @@ pub fn invalid_values(c: &Ctx) -> Vec<Finding> {
 }
 
 pub fn unknown_facts(c: &Ctx) -> Vec<Finding> {
-    let facts = [
-        ("node network", &c.cidrs.node_network),
-        ("pod range", &c.cidrs.pod_cidr),
-        ("service range", &c.cidrs.service_cidr),
-    ];
-    facts
-        .iter()
+    c.cidrs
+        .facts()
+        .into_iter()
         .filter(|(_, f)| f.status == FactStatus::Unknown)
         .map(|(name, f)| {
             let needs: Vec<String> = f.sources.iter().filter_map(|s| s.needs.clone()).collect();

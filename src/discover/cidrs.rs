@@ -259,6 +259,20 @@ fn node_network(c: &Cluster, hints: &Hints) -> (Fact, Vec<NodeRow>) {
 
 // ---------------- pod CIDR ----------------
 
+/// Every node's podCIDRs that parse, with the node's name.
+pub fn node_pod_cidrs(c: &Cluster) -> Vec<(String, IpNet)> {
+    c.nodes
+        .iter()
+        .flat_map(|n| {
+            n.spec
+                .cidrs()
+                .into_iter()
+                .filter_map(|p| cidr::parse(p).ok())
+                .map(move |p| (n.name().to_string(), p))
+        })
+        .collect()
+}
+
 fn flag_sources(c: &Cluster, component: &str, flag: &str, id: SourceId) -> Vec<Source> {
     components::invocations(c, component)
         .iter()
@@ -596,17 +610,7 @@ fn pod_cidr(c: &Cluster, cni: &crate::report::Cni) -> Fact {
     k3s_sources(c, "cluster-cidr", K3S_POD_DEFAULT, &mut s);
     kube_proxy_cluster_cidr(c, &mut s);
 
-    let node_cidrs: Vec<(String, IpNet)> = c
-        .nodes
-        .iter()
-        .flat_map(|n| {
-            n.spec
-                .cidrs()
-                .into_iter()
-                .filter_map(|p| cidr::parse(p).ok())
-                .map(move |p| (n.name().to_string(), p))
-        })
-        .collect();
+    let node_cidrs = node_pod_cidrs(c);
     if !node_cidrs.is_empty() {
         let nets: Vec<IpNet> = node_cidrs.iter().map(|(_, n)| *n).collect();
         let cover = cidr::covering_nets(&nets);
