@@ -454,3 +454,50 @@ fn yaml_and_user_ranges() {
         "10.96.0.0/16 sits inside the service range; 192.168/16 touches nothing"
     );
 }
+
+#[test]
+fn on_node_reads_manifests_and_interfaces_of_this_host() {
+    let dir = scratch("manifests");
+    std::fs::write(
+        dir.join("kube-apiserver.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\n  labels: {component: kube-apiserver}\nspec:\n  containers:\n  - name: kube-apiserver\n    command: [kube-apiserver, --service-cluster-ip-range=10.55.0.0/16]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("broken.yaml"), "spec: {containers: [\n").unwrap();
+    let r = netcheck(&[
+        "cidrs",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--snapshot",
+        &cka(),
+        "--on-node",
+        "--manifests-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&r);
+    let svc = rep.cidrs.unwrap().service_cidr;
+    let from_file = svc
+        .sources
+        .iter()
+        .find(|s| s.evidence.starts_with("file ") && s.evidence.contains("kube-apiserver.yaml"))
+        .expect("manifest read");
+    assert_eq!(from_file.cidrs[0].to_string(), "10.55.0.0/16");
+    // The mirror pod still says 10.96.0.0/12: the two disagree, and netcheck says so.
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.id == "source-disagreement" && f.message.contains("10.55.0.0/16")),
+        "{:?}",
+        rep.findings
+    );
+    assert!(
+        rep.skipped
+            .iter()
+            .any(|s| s.what.ends_with("broken.yaml") && s.reason.contains("not valid YAML")),
+        "{:?}",
+        rep.skipped
+    );
+}
