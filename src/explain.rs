@@ -145,13 +145,19 @@ fn service_range(c: &Cluster) -> Explanation {
     }
 }
 
-fn proxy_mode(c: &Cluster, p: &ProxyAnswer) -> Explanation {
+/// Namespace and name of a kube-proxy pod of this cluster, or a placeholder.
+fn proxy_pod(p: &ProxyAnswer) -> (String, String) {
     let pod = p
         .nodes
         .iter()
         .find_map(|n| n.pod.clone())
         .unwrap_or_else(|| "kube-system/kube-proxy-XXXXX".into());
     let (ns, name) = pod.split_once('/').unwrap_or(("kube-system", &pod));
+    (ns.to_string(), name.to_string())
+}
+
+fn proxy_mode(c: &Cluster, p: &ProxyAnswer) -> Explanation {
+    let (ns, name) = proxy_pod(p);
     let node = p
         .nodes
         .first()
@@ -182,12 +188,7 @@ fn proxy_mode(c: &Cluster, p: &ProxyAnswer) -> Explanation {
 }
 
 fn deployment(d: &[Deployment], p: &ProxyAnswer) -> Explanation {
-    let pod = p
-        .nodes
-        .iter()
-        .find_map(|n| n.pod.clone())
-        .unwrap_or_else(|| "kube-system/kube-proxy-XXXXX".into());
-    let (ns, name) = pod.split_once('/').unwrap_or(("kube-system", &pod));
+    let (ns, name) = proxy_pod(p);
     let mut steps = vec![
         step(format!("kubectl -n {ns} describe pod {name} | grep 'Controlled By'"), "DaemonSet/kube-proxy means a DaemonSet keeps one pod per node (a static pod says Node/<name>)"),
         step("kubectl get daemonsets -A", "DESIRED, CURRENT and READY per DaemonSet: equal numbers mean every eligible node runs one"),
