@@ -193,6 +193,8 @@ struct Obj {
     name: String,
     labels: BTreeMap<String, String>,
     node: Option<String>,
+    /// A pod's first container: the one a log request without `container` reads.
+    container: Option<String>,
     json: String,
 }
 
@@ -223,6 +225,9 @@ trait Object: Serialize {
     fn node(&self) -> Option<&str> {
         None
     }
+    fn container(&self) -> Option<&str> {
+        None
+    }
 }
 
 macro_rules! object {
@@ -236,6 +241,9 @@ impl Object for Pod {
     }
     fn node(&self) -> Option<&str> {
         self.spec.node_name.as_deref()
+    }
+    fn container(&self) -> Option<&str> {
+        self.spec.containers.first().map(|c| c.name.as_str())
     }
 }
 
@@ -268,6 +276,7 @@ impl Resource {
                 name: m.name.clone(),
                 labels: m.labels.clone(),
                 node: item.node().map(Into::into),
+                container: item.container().map(Into::into),
                 json,
             });
         }
@@ -369,8 +378,17 @@ impl Shared {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .subsec_nanos();
+        let resources = build_resources(&cluster);
+        // The objects live on as JSON; keep only what is answered from the model itself,
+        // so that a 150,000-pod cluster is not held twice.
+        let cluster = Cluster {
+            server_version: cluster.server_version,
+            logs: cluster.logs,
+            probe: cluster.probe,
+            ..Cluster::default()
+        };
         Shared {
-            resources: build_resources(&cluster),
+            resources,
             cluster,
             deny_counts: Mutex::new(vec![0; opts.deny.len()]),
             fault_counts: Mutex::new(vec![0; opts.faults.len()]),
@@ -1013,7 +1031,7 @@ impl Shared {
                 };
                 match sub {
                     None => Response::json(200, res.objs[i].json.clone()),
-                    Some("log") if res.plural == "pods" => self.log(req, i, log_fault),
+                    Some("log") if res.plural == "pods" => self.log(req, &res.objs[i], log_fault),
                     Some(_) => not_found(),
                 }
             }
@@ -1100,9 +1118,8 @@ impl Shared {
         (u32::from_str_radix(epoch, 16).ok()? == self.epoch && offset <= len).then_some(offset)
     }
 
-    fn log(&self, req: &Request, pod_idx: usize, fault: Option<&Fault>) -> Response {
-        let pod = &self.cluster.pods[pod_idx];
-        let (ns, name) = (pod.metadata.ns(), pod.name());
+    fn log(&self, req: &Request, pod: &Obj, fault: Option<&Fault>) -> Response {
+        let (ns, name) = (pod.ns.as_str(), pod.name.as_str());
         if let Some(Fault::HugeLog { bytes }) = fault {
             return Response {
                 body: Body::Filler(*bytes),
@@ -1114,8 +1131,7 @@ impl Shared {
             .filter(|c| !c.is_empty())
             .map(str::to_string)
             .or_else(|| {
-                let first = pod.spec.containers.first().map(|c| c.name.clone());
-                first.or_else(|| {
+                pod.container.clone().or_else(|| {
                     let mut logs = self
                         .cluster
                         .logs
