@@ -107,6 +107,8 @@ pub enum Fault {
     InvalidUtf8Log,
 }
 
+/// A running server. Requests are checked in kube-apiserver's order: bearer token (401), deny
+/// rules (403), faults, then the handler. Dropping it stops it, like [`ApiServer::stop`].
 pub struct ApiServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -162,6 +164,7 @@ impl ApiServer {
         )
     }
 
+    /// Stop accepting, wait for the accept thread, and close every open connection.
     pub fn stop(self) {}
 }
 
@@ -417,14 +420,15 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
         if let Ok(clone) = stream.try_clone() {
             lock(&shared.conns).insert(id, clone);
         }
-        let shared = shared.clone();
+        let conn_shared = shared.clone();
         let spawned = thread::Builder::new()
             .name("apiserver-conn".into())
             .spawn(move || {
-                serve_conn(&shared, stream);
-                lock(&shared.conns).remove(&id);
+                serve_conn(&conn_shared, stream);
+                lock(&conn_shared.conns).remove(&id);
             });
         if spawned.is_err() {
+            lock(&shared.conns).remove(&id);
             thread::sleep(Duration::from_millis(10));
         }
     }
@@ -821,25 +825,24 @@ fn route(path: &str) -> Route<'_> {
     })
 }
 
-impl Shared {
-    /// Apply the first matching rule whose `times` budget is not spent, and spend one.
-    fn take<'r>(
-        &self,
-        counts: &Mutex<Vec<usize>>,
-        rules: impl Iterator<Item = &'r Rule>,
-        req: &Request,
-        applies: impl Fn(usize) -> bool,
-    ) -> Option<usize> {
-        let mut counts = lock(counts);
-        let i = rules.enumerate().position(|(i, rule)| {
-            rule.matches(&req.method, &req.path)
-                && applies(i)
-                && rule.times.is_none_or(|n| counts[i] < n)
-        })?;
-        counts[i] += 1;
-        Some(i)
-    }
+/// Apply the first matching rule whose `times` budget is not spent, and spend one.
+fn take<'r>(
+    counts: &Mutex<Vec<usize>>,
+    rules: impl Iterator<Item = &'r Rule>,
+    req: &Request,
+    applies: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    let mut counts = lock(counts);
+    let i = rules.enumerate().position(|(i, rule)| {
+        rule.matches(&req.method, &req.path)
+            && applies(i)
+            && rule.times.is_none_or(|n| counts[i] < n)
+    })?;
+    counts[i] += 1;
+    Some(i)
+}
 
+impl Shared {
     // The order mirrors kube-apiserver's filter chain: authentication, authorization,
     // then overload handling (faults), then the handler.
     fn handle(&self, req: &Request) -> Action {
@@ -849,28 +852,24 @@ impl Shared {
                 return Action::Send(status(401, "Unauthorized", json!({})));
             }
         }
-        if self
-            .take(&self.deny_counts, self.opts.deny.iter(), req, |_| true)
-            .is_some()
-        {
+        if take(&self.deny_counts, self.opts.deny.iter(), req, |_| true).is_some() {
             return Action::Send(forbidden(req, &route));
         }
         let is_list = matches!(&route, Route::Resource(t) if t.name.is_none());
         let is_log = matches!(&route, Route::Resource(t) if t.sub == Some("log"));
         let has_continue = req.param("continue").is_some_and(|c| !c.is_empty());
         let faults = &self.opts.faults;
-        let fault = self
-            .take(
-                &self.fault_counts,
-                faults.iter().map(|(r, _)| r),
-                req,
-                |i| match faults[i].1 {
-                    Fault::GoneOnContinue => is_list && has_continue,
-                    Fault::HugeLog { .. } | Fault::InvalidUtf8Log => is_log,
-                    _ => true,
-                },
-            )
-            .map(|i| &faults[i].1);
+        let fault = take(
+            &self.fault_counts,
+            faults.iter().map(|(r, _)| r),
+            req,
+            |i| match faults[i].1 {
+                Fault::GoneOnContinue => is_list && has_continue,
+                Fault::HugeLog { .. } | Fault::InvalidUtf8Log => is_log,
+                _ => true,
+            },
+        )
+        .map(|i| &faults[i].1);
         match fault {
             Some(Fault::Reset) => Action::Reset,
             Some(Fault::Status(code)) => Action::Send(status(
