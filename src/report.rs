@@ -315,6 +315,17 @@ impl Source {
             needs: err.needs.clone(),
         }
     }
+    /// A value that was read but cannot be used (unparseable document or list).
+    pub fn invalid(id: SourceId, raw: Option<String>, evidence: String) -> Source {
+        Source {
+            id,
+            status: SourceStatus::Invalid,
+            cidrs: vec![],
+            raw,
+            evidence,
+            needs: None,
+        }
+    }
     /// Parses `raw` as a CIDR list: found when all of it parses, invalid otherwise.
     pub fn parsed(id: SourceId, raw: &str, evidence: impl Into<String>) -> Source {
         let (cidrs, bad) = crate::cidr::parse_list(raw);

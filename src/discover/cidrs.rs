@@ -316,14 +316,11 @@ fn kubeadm_networking(
             )),
             None => {}
         },
-        Err(e) => out.push(Source {
-            id: SourceId::KubeadmConfig,
-            status: SourceStatus::Invalid,
-            cidrs: vec![],
-            raw: None,
-            evidence: format!("{ev}: {e}"),
-            needs: None,
-        }),
+        Err(e) => out.push(Source::invalid(
+            SourceId::KubeadmConfig,
+            None,
+            format!("{ev}: {e}"),
+        )),
     }
 }
 
@@ -357,14 +354,11 @@ fn k3s_sources(c: &Cluster, flag: &str, default: &str, out: &mut Vec<Source>) {
                     )),
                 }
             }
-            Err(e) => out.push(Source {
-                id: SourceId::K3sArgs,
-                status: SourceStatus::Invalid,
-                cidrs: vec![],
-                raw: Some(raw.clone()),
-                evidence: format!("{ev}: {e}"),
-                needs: None,
-            }),
+            Err(e) => out.push(Source::invalid(
+                SourceId::K3sArgs,
+                Some(raw.clone()),
+                format!("{ev}: {e}"),
+            )),
         }
     }
     if servers == 0 {
@@ -488,14 +482,11 @@ fn cni_sources(c: &Cluster, cni: &crate::report::Cni, out: &mut Vec<Source>) {
                             ));
                         }
                     }
-                    Err(e) => out.push(Source {
-                        id: SourceId::FlannelNetConf,
-                        status: SourceStatus::Invalid,
-                        cidrs: vec![],
-                        raw: Some(text.clone()),
-                        evidence: format!("{ev}: {e}"),
-                        needs: None,
-                    }),
+                    Err(e) => out.push(Source::invalid(
+                        SourceId::FlannelNetConf,
+                        Some(text.clone()),
+                        format!("{ev}: {e}"),
+                    )),
                 }
             }
             if let Some(f) = c.host.as_ref().and_then(|h| h.flannel_subnet_env.as_ref()) {
