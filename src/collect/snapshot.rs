@@ -22,21 +22,26 @@ pub fn load(path: &Path) -> Result<Cluster, Fatal> {
     }
     // The limit also guards files that grow while read (pipes, /dev/zero).
     let reader = BufReader::with_capacity(1 << 20, f.take(MAX_SNAPSHOT_BYTES + 1));
-    let mut c: Cluster = serde_json::from_reader(reader).map_err(|e| Fatal(describe(path, e)))?;
+    let mut c = from_reader(reader, &shown.to_string())?;
+    c.source.mode = "snapshot".into();
+    c.source.file = Some(path.display().to_string());
+    Ok(c)
+}
+
+/// Parses and version-checks a snapshot; `shown` names it in errors.
+pub fn from_reader(reader: impl Read, shown: &str) -> Result<Cluster, Fatal> {
+    let c: Cluster = serde_json::from_reader(reader).map_err(|e| Fatal(describe(shown, e)))?;
     if c.api_version != SNAPSHOT_API_VERSION || c.kind != SNAPSHOT_KIND {
         return Err(Fatal(format!(
             "snapshot {shown}: apiVersion {:?} kind {:?} is not supported; expected apiVersion {SNAPSHOT_API_VERSION:?} kind {SNAPSHOT_KIND:?}",
             c.api_version, c.kind
         )));
     }
-    c.source.mode = "snapshot".into();
-    c.source.file = Some(path.display().to_string());
     Ok(c)
 }
 
-fn describe(path: &Path, e: serde_json::Error) -> String {
+fn describe(shown: &str, e: serde_json::Error) -> String {
     use serde_json::error::Category;
-    let shown = path.display();
     match e.classify() {
         Category::Eof => format!("snapshot {shown} is truncated (ended at line {}, column {}); expected a complete netcheck snapshot JSON document", e.line(), e.column()),
         Category::Syntax => format!("snapshot {shown} is not valid JSON: {e}"),
