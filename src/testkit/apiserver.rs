@@ -49,6 +49,9 @@ pub struct Options {
     /// Server-side cap on `limit`; also applies when the client sends no limit, so that
     /// clients which never follow `continue` are caught losing items.
     pub max_page: Option<usize>,
+    /// Adds fields to each served object (by kind) before it is stored, e.g. the bulk a real
+    /// API server sends (managedFields, volumes, probes) that the model does not keep.
+    pub decorate: Option<fn(&str, &mut Value)>,
 }
 
 /// Which requests a denial or fault applies to.
@@ -254,6 +257,7 @@ impl Resource {
     fn new<T: Object>(
         (group, version, plural, kind, namespaced, short): Spec,
         items: &[T],
+        decorate: Option<fn(&str, &mut Value)>,
     ) -> Resource {
         let mut res = Resource {
             group,
@@ -268,7 +272,14 @@ impl Resource {
         let gv = res.gv();
         for item in items {
             let m = item.meta();
-            let body = serde_json::to_string(item).expect("model serialises");
+            let body = match decorate {
+                None => serde_json::to_string(item),
+                Some(f) => serde_json::to_value(item).and_then(|mut v| {
+                    f(kind, &mut v);
+                    serde_json::to_string(&v)
+                }),
+            }
+            .expect("model serialises");
             // Every model object has `metadata`, so `body` is a non-empty object: splice the
             // type fields in front, as the real server includes them in list items.
             let json = format!(r#"{{"kind":"{kind}","apiVersion":"{gv}",{}"#, &body[1..]);
@@ -294,21 +305,24 @@ impl Resource {
     }
 }
 
-fn build_resources(c: &Cluster) -> Vec<Resource> {
+fn build_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> {
     let mut out = vec![
-        Resource::new(("", "v1", "nodes", "Node", false, Some("no")), &c.nodes),
-        Resource::new(("", "v1", "pods", "Pod", true, Some("po")), &c.pods),
+        Resource::new(("", "v1", "nodes", "Node", false, Some("no")), &c.nodes, d),
+        Resource::new(("", "v1", "pods", "Pod", true, Some("po")), &c.pods, d),
         Resource::new(
             ("", "v1", "services", "Service", true, Some("svc")),
             &c.services,
+            d,
         ),
         Resource::new(
             ("", "v1", "configmaps", "ConfigMap", true, Some("cm")),
             &c.config_maps,
+            d,
         ),
         Resource::new(
             ("apps", "v1", "daemonsets", "DaemonSet", true, Some("ds")),
             &c.daemon_sets,
+            d,
         ),
     ];
     // ServiceCIDRs are split by the API version that served them; the model's own apiVersion
@@ -339,10 +353,10 @@ fn build_resources(c: &Cluster) -> Vec<Resource> {
     };
     // No ServiceCIDRs at all still serves an empty v1 list; all-v1beta1 means v1 is absent.
     if !v1.is_empty() || beta.is_empty() {
-        out.push(Resource::new(spec("v1"), &v1));
+        out.push(Resource::new(spec("v1"), &v1, d));
     }
     if !beta.is_empty() {
-        out.push(Resource::new(spec("v1beta1"), &beta));
+        out.push(Resource::new(spec("v1beta1"), &beta, d));
     }
     if !c.ip_pools.is_empty() {
         let spec = (
@@ -353,7 +367,7 @@ fn build_resources(c: &Cluster) -> Vec<Resource> {
             false,
             None,
         );
-        out.push(Resource::new(spec, &c.ip_pools));
+        out.push(Resource::new(spec, &c.ip_pools, d));
     }
     out
 }
@@ -381,7 +395,7 @@ impl Shared {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .subsec_nanos();
-        let resources = build_resources(&cluster);
+        let resources = build_resources(&cluster, opts.decorate);
         // The objects live on as JSON; keep only what is answered from the model itself,
         // so that a 150,000-pod cluster is not held twice.
         let cluster = Cluster {
