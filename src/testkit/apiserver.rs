@@ -4,7 +4,8 @@
 //!
 //! Every object is serialised once at start, so a page is a concatenation of ready strings;
 //! that keeps 150,000-pod lists cheap. One thread per connection, keep-alive, Content-Length
-//! framing on every response (no chunked encoding to get wrong).
+//! framing on every response (no chunked encoding to get wrong). Optionally HTTPS (rustls,
+//! [`Tls`]) and RBAC-style authorization from a role's rules ([`Options::allow`]).
 
 use crate::model::{Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr};
 use serde::Serialize;
@@ -16,7 +17,7 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const RESOURCE_VERSION: &str = "12345";
 const DEFAULT_VERSION: &str = "v1.30.0";
@@ -28,7 +29,9 @@ const MAX_LINE: u64 = 64 * 1024;
 const MAX_BODY: usize = 16 << 20;
 
 /// One request as the server saw it. `status` is 0 while it is in flight and for [`Fault::Reset`];
-/// `bytes` counts response body bytes sent.
+/// `bytes` counts response body bytes handed to the socket (less than announced when the
+/// client closed the connection early, or for [`Fault::TruncatedJson`]); `at` is when the
+/// request arrived, counted from the server's start.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recorded {
     pub method: String,
@@ -36,6 +39,7 @@ pub struct Recorded {
     pub query: String,
     pub status: u16,
     pub bytes: usize,
+    pub at: Duration,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -52,6 +56,94 @@ pub struct Options {
     /// Adds fields to each served object (by kind) before it is stored, e.g. the bulk a real
     /// API server sends (managedFields, volumes, probes) that the model does not keep.
     pub decorate: Option<fn(&str, &mut Value)>,
+    /// Authorization by allow-list, as RBAC does it: if set, a request that no rule allows gets
+    /// 403. Nothing is allowed implicitly (not even discovery or /version), so a role's rules
+    /// alone must carry the client.
+    pub allow: Option<Vec<PolicyRule>>,
+    /// Group-versions not served at all, e.g. `"apps/v1"` or `"networking.k8s.io/v1"`: their
+    /// paths answer 404 and discovery omits them, like an API server without that API.
+    pub without: Vec<String>,
+    /// Serve HTTPS with this certificate instead of plain HTTP.
+    pub tls: Option<Tls>,
+}
+
+/// The server's certificate chain and PKCS#8/PKCS#1/SEC1 private key, PEM-encoded; `ca` (PEM),
+/// if set, goes into kubeconfigs written by [`ApiServer::write_kubeconfig`] as
+/// `certificate-authority-data`.
+#[derive(Clone)]
+pub struct Tls {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").finish_non_exhaustive()
+    }
+}
+
+/// One rule of an RBAC Role or ClusterRole (`rules[]`), deserialisable from the manifest.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyRule {
+    #[serde(default)]
+    pub api_groups: Vec<String>,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub resource_names: Vec<String>,
+    #[serde(default, rename = "nonResourceURLs")]
+    pub non_resource_urls: Vec<String>,
+    #[serde(default)]
+    pub verbs: Vec<String>,
+}
+
+impl PolicyRule {
+    /// kube-apiserver's RBAC matching (`RuleAllows` in plugin/pkg/auth/authorizer/rbac): a
+    /// resource rule needs verb, group, resource (or `*`, or `*/sub`) and, if it names any,
+    /// the object's name; a non-resource rule needs verb and URL (exact, or a `prefix*`).
+    fn allows(&self, verb: &str, target: &AuthTarget) -> bool {
+        let any = |list: &[String], want: &str| list.iter().any(|x| x == "*" || x == want);
+        if !any(&self.verbs, verb) {
+            return false;
+        }
+        match target {
+            AuthTarget::Resource {
+                group,
+                resource,
+                sub,
+                name,
+            } => {
+                let combined = match sub {
+                    Some(sub) => format!("{resource}/{sub}"),
+                    None => resource.to_string(),
+                };
+                any(&self.api_groups, group)
+                    && self.resources.iter().any(|r| {
+                        r == "*"
+                            || *r == combined
+                            || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s))
+                    })
+                    && (self.resource_names.is_empty()
+                        || name.is_some_and(|n| self.resource_names.iter().any(|x| x == n)))
+            }
+            AuthTarget::NonResource(url) => self.non_resource_urls.iter().any(|u| {
+                u == "*" || u == url || u.strip_suffix('*').is_some_and(|p| url.starts_with(p))
+            }),
+        }
+    }
+}
+
+/// What an authorizer sees of a request.
+enum AuthTarget<'a> {
+    Resource {
+        group: &'a str,
+        resource: &'a str,
+        sub: Option<&'a str>,
+        name: Option<&'a str>,
+    },
+    NonResource(&'a str),
 }
 
 /// Which requests a denial or fault applies to.
@@ -126,9 +218,10 @@ impl ApiServer {
 
     /// Serve on a fixed port (0 = ephemeral), e.g. for a benchmark binary that keeps it running.
     pub fn start_on(cluster: Cluster, opts: Options, port: u16) -> io::Result<ApiServer> {
+        let tls = opts.tls.as_ref().map(server_config).transpose()?;
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(cluster, opts, addr));
+        let shared = Arc::new(Shared::new(cluster, opts, addr, tls));
         let accept = {
             let shared = shared.clone();
             thread::Builder::new()
@@ -143,7 +236,14 @@ impl ApiServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The bearer token the server requires ([`Options::token`]), or the one
+    /// [`ApiServer::write_kubeconfig`] puts in when none is required.
+    pub fn token(&self) -> &str {
+        self.shared.opts.token.as_deref().unwrap_or(DEFAULT_TOKEN)
     }
 
     /// Every request seen, in arrival order.
@@ -151,16 +251,20 @@ impl ApiServer {
         lock(&self.shared.log).clone()
     }
 
-    /// A kubeconfig whose current context "test" points at this server with a bearer token.
+    /// A kubeconfig whose current context "test" points at this server with a bearer token
+    /// (and, with [`Tls::ca_pem`], the CA as `certificate-authority-data`).
     pub fn write_kubeconfig(&self, path: &std::path::Path) -> io::Result<()> {
-        let token = self.shared.opts.token.as_deref().unwrap_or(DEFAULT_TOKEN);
         // A JSON string is a valid YAML double-quoted scalar, so any token is safely quoted.
-        let token = serde_json::to_string(token).expect("strings serialise");
+        let token = serde_json::to_string(self.token()).expect("strings serialise");
         let url = self.url();
+        let ca = match self.shared.opts.tls.as_ref().and_then(|t| t.ca_pem.as_deref()) {
+            Some(pem) => format!("\n    certificate-authority-data: {}", base64(pem)),
+            None => String::new(),
+        };
         std::fs::write(
             path,
             format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {url}\n\
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {url}{ca}\n\
                  contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n\
                  current-context: test\nusers:\n- name: test\n  user:\n    token: {token}\n"
             ),
@@ -185,6 +289,44 @@ impl Drop for ApiServer {
             let _ = conn.shutdown(Shutdown::Both);
         }
     }
+}
+
+/// Standard base64 with padding, as kubeconfig `*-data` fields hold it.
+pub fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn server_config(tls: &Tls) -> io::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("TLS {what}: {e}"))
+    };
+    let certs = CertificateDer::pem_slice_iter(&tls.cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("certificate", &e))?;
+    let key = PrivateKeyDer::from_pem_slice(&tls.key_pem).map_err(|e| bad("key", &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("protocol versions", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("certificate and key", &e))?;
+    Ok(Arc::new(config))
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -305,7 +447,17 @@ impl Resource {
     }
 }
 
-fn build_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> {
+fn build_resources(
+    c: &Cluster,
+    d: Option<fn(&str, &mut Value)>,
+    without: &[String],
+) -> Vec<Resource> {
+    let mut out = all_resources(c, d);
+    out.retain(|r| !without.contains(&r.gv()));
+    out
+}
+
+fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> {
     let mut out = vec![
         Resource::new(("", "v1", "nodes", "Node", false, Some("no")), &c.nodes, d),
         Resource::new(("", "v1", "pods", "Pod", true, Some("po")), &c.pods, d),
@@ -381,6 +533,8 @@ struct Shared {
     addr: SocketAddr,
     /// Mixed into continue tokens so tokens from another server instance are rejected.
     epoch: u32,
+    started: Instant,
+    tls: Option<Arc<rustls::ServerConfig>>,
     deny_counts: Mutex<Vec<usize>>,
     fault_counts: Mutex<Vec<usize>>,
     log: Mutex<Vec<Recorded>>,
@@ -390,12 +544,17 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(cluster: Cluster, opts: Options, addr: SocketAddr) -> Shared {
+    fn new(
+        cluster: Cluster,
+        opts: Options,
+        addr: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Shared {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .subsec_nanos();
-        let resources = build_resources(&cluster, opts.decorate);
+        let resources = build_resources(&cluster, opts.decorate, &opts.without);
         // The objects live on as JSON; keep only what is answered from the model itself,
         // so that a 150,000-pod cluster is not held twice.
         let cluster = Cluster {
@@ -412,6 +571,8 @@ impl Shared {
             opts,
             addr,
             epoch: nanos ^ (u32::from(addr.port()) << 16),
+            started: Instant::now(),
+            tls,
             log: Mutex::default(),
             conns: Mutex::default(),
             next_conn: AtomicU64::new(0),
@@ -490,11 +651,51 @@ fn serve_conn(shared: &Shared, stream: TcpStream) {
     // Headers and body go out in separate writes; without this, Nagle's algorithm plus the
     // client's delayed ACK can stall small responses by tens of milliseconds.
     let _ = stream.set_nodelay(true);
-    let Ok(read_half) = stream.try_clone() else {
+    let Ok(raw) = stream.try_clone() else {
         return;
     };
-    let mut reader = BufReader::new(read_half);
-    while let Ok(Some(req)) = read_request(&mut reader, &stream) {
+    match &shared.tls {
+        None => serve(shared, stream),
+        Some(config) => {
+            if let Ok(conn) = rustls::ServerConnection::new(config.clone()) {
+                // The handshake happens on first read; a client that refuses the certificate
+                // ends it there, and the connection just closes.
+                serve(shared, rustls::StreamOwned::new(conn, stream));
+            }
+        }
+    }
+    let _ = raw.shutdown(Shutdown::Both);
+}
+
+/// A connection's byte stream (TCP, or TLS over it) that counts what the server writes.
+struct Counted<S> {
+    inner: S,
+    written: usize,
+}
+
+impl<S: Read> Read for Counted<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<S: Write> Write for Counted<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn serve<S: Read + Write>(shared: &Shared, stream: S) {
+    let mut reader = BufReader::new(Counted {
+        inner: stream,
+        written: 0,
+    });
+    while let Ok(Some(req)) = read_request(&mut reader) {
         let idx = {
             let mut log = lock(&shared.log);
             log.push(Recorded {
@@ -503,6 +704,7 @@ fn serve_conn(shared: &Shared, stream: TcpStream) {
                 query: req.query.clone(),
                 status: 0,
                 bytes: 0,
+                at: shared.started.elapsed(),
             });
             log.len() - 1
         };
@@ -512,14 +714,23 @@ fn serve_conn(shared: &Shared, stream: TcpStream) {
             Action::Reset => break,
         };
         let sent = body_len(&resp.body) / if truncate { 2 } else { 1 };
+        // Recorded before writing, so a client that has its answer sees the record complete.
         if let Some(r) = lock(&shared.log).get_mut(idx) {
             (r.status, r.bytes) = (resp.status, sent);
         }
-        if write_response(&stream, &resp, keep, sent).is_err() || !keep {
+        let w = reader.get_mut();
+        let res = write_response(w, &resp, keep, sent);
+        if let Err((body_written, _)) = res {
+            // The client went away mid-body: record what actually left.
+            if let Some(r) = lock(&shared.log).get_mut(idx) {
+                r.bytes = body_written;
+            }
+            break;
+        }
+        if !keep {
             break;
         }
     }
-    let _ = stream.shutdown(Shutdown::Both);
 }
 
 // ---------- HTTP/1.1 framing ----------
@@ -566,7 +777,7 @@ fn read_line(r: &mut impl BufRead) -> io::Result<Option<String>> {
 }
 
 /// The next request on the connection; Ok(None) when the client closed it between requests.
-fn read_request(r: &mut impl BufRead, mut w: &TcpStream) -> io::Result<Option<Request>> {
+fn read_request<S: Read + Write>(r: &mut BufReader<S>) -> io::Result<Option<Request>> {
     // Blank lines before a request line are allowed (RFC 9112 §2.2).
     let start = loop {
         match read_line(r)? {
@@ -621,7 +832,9 @@ fn read_request(r: &mut impl BufRead, mut w: &TcpStream) -> io::Result<Option<Re
         .header("expect")
         .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
     {
+        let w = r.get_mut();
         w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        w.flush()?;
     }
     if req
         .header("transfer-encoding")
@@ -690,29 +903,43 @@ fn body_len(body: &Body) -> usize {
 }
 
 /// Writes the response, announcing the full body length but sending only `sent` bytes of it.
-fn write_response(stream: &TcpStream, resp: &Response, keep: bool, sent: usize) -> io::Result<()> {
-    let mut w = BufWriter::with_capacity(64 * 1024, stream);
-    write!(
-        w,
+/// On failure, says how many body bytes had reached the socket.
+fn write_response<S: Write>(
+    stream: &mut Counted<S>,
+    resp: &Response,
+    keep: bool,
+    sent: usize,
+) -> Result<(), (usize, io::Error)> {
+    let before = stream.written;
+    let mut head = format!(
         "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache, private\r\n",
         resp.status,
         phrase(resp.status),
         resp.content_type,
         body_len(&resp.body)
-    )?;
+    );
     for (k, v) in &resp.headers {
-        write!(w, "{k}: {v}\r\n")?;
+        let _ = write!(head, "{k}: {v}\r\n");
     }
-    w.write_all(if keep {
-        b"\r\n"
+    head.push_str(if keep {
+        "\r\n"
     } else {
-        b"Connection: close\r\n\r\n"
-    })?;
-    match &resp.body {
-        Body::Bytes(b) => w.write_all(&b[..sent])?,
-        Body::Filler(_) => write_filler(&mut w, sent)?,
-    }
-    w.flush()
+        "Connection: close\r\n\r\n"
+    });
+    let head_len = head.len();
+    let res = (|| {
+        let mut w = BufWriter::with_capacity(64 * 1024, &mut *stream);
+        w.write_all(head.as_bytes())?;
+        match &resp.body {
+            Body::Bytes(b) => w.write_all(&b[..sent])?,
+            Body::Filler(_) => write_filler(&mut w, sent)?,
+        }
+        w.flush()
+    })();
+    res.map_err(|e| {
+        let body = (stream.written - before).saturating_sub(head_len);
+        (body, e)
+    })
 }
 
 fn write_filler(w: &mut impl Write, mut n: usize) -> io::Result<()> {
@@ -868,6 +1095,12 @@ impl Shared {
         }
         if take(&self.deny_counts, self.opts.deny.iter(), req, |_| true).is_some() {
             return Action::Send(forbidden(req, &route));
+        }
+        if let Some(rules) = &self.opts.allow {
+            let (verb, target) = (verb(req, &route), auth_target(req, &route));
+            if !rules.iter().any(|r| r.allows(&verb, &target)) {
+                return Action::Send(forbidden(req, &route));
+            }
         }
         let is_list = matches!(&route, Route::Resource(t) if t.name.is_none());
         let is_log = matches!(&route, Route::Resource(t) if t.sub == Some("log"));
@@ -1210,16 +1443,45 @@ impl Shared {
     }
 }
 
-fn forbidden(req: &Request, route: &Route) -> Response {
-    let verb = match req.method.as_str() {
-        "GET" if matches!(route, Route::Resource(t) if t.name.is_none()) => "list",
-        "GET" => "get",
+/// The authorizer's verb for a request, as kube-apiserver derives it: resource requests map
+/// GET to get/list/watch and writes to create/update/patch/delete(collection); non-resource
+/// requests use the lower-cased HTTP method.
+fn verb(req: &Request, route: &Route) -> String {
+    let Route::Resource(t) = route else {
+        return req.method.to_ascii_lowercase();
+    };
+    let collection = t.name.is_none();
+    let watch = matches!(req.param("watch"), Some("true" | "1"));
+    match req.method.as_str() {
+        "GET" | "HEAD" if watch => "watch",
+        "GET" | "HEAD" if collection => "list",
+        "GET" | "HEAD" => "get",
         "POST" => "create",
         "PUT" => "update",
         "PATCH" => "patch",
+        "DELETE" if collection => "deletecollection",
         "DELETE" => "delete",
-        _ => "access",
-    };
+        m => return m.to_ascii_lowercase(),
+    }
+    .into()
+}
+
+/// What RBAC authorizes for this request: resource attributes for resource paths, the path
+/// itself for everything else (`/version`, `/api`, `/apis/apps/v1`...).
+fn auth_target<'a>(req: &'a Request, route: &'a Route) -> AuthTarget<'a> {
+    match route {
+        Route::Resource(t) => AuthTarget::Resource {
+            group: t.group,
+            resource: t.plural,
+            sub: t.sub,
+            name: t.name,
+        },
+        _ => AuthTarget::NonResource(&req.path),
+    }
+}
+
+fn forbidden(req: &Request, route: &Route) -> Response {
+    let verb = verb(req, route);
     let Route::Resource(t) = route else {
         let msg = format!(
             "forbidden: User \"{DENIED_USER}\" cannot {verb} path \"{}\"",

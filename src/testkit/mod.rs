@@ -3,4 +3,4 @@
 
 pub mod apiserver;
 
-pub use apiserver::{ApiServer, Fault, Options, Recorded, Rule};
+pub use apiserver::{ApiServer, Fault, Options, PolicyRule, Recorded, Rule, Tls};
