@@ -252,6 +252,24 @@ fn too_many_requests_waits_for_retry_after_then_answers_in_full() {
 }
 
 #[test]
+fn a_retry_after_longer_than_the_request_timeout_does_not_doom_the_retry() {
+    // The wait is not part of the next request's time: a connection that sat idle through
+    // Retry-After must not make the retry time out at once.
+    let opts = Options {
+        faults: vec![(
+            Rule::path("/api/v1/services").first(1),
+            Fault::TooManyRequests {
+                retry_after_secs: 3,
+            },
+        )],
+        ..Default::default()
+    };
+    let l = report_run(opts, &["--request-timeout", "1s"]);
+    assert_eq!(statuses(&l.to("/api/v1/services")), vec![429, 200]);
+    assert_complete(&l.report());
+}
+
+#[test]
 fn persistent_429_with_a_huge_retry_after_is_capped_and_bounded() {
     let opts = Options {
         faults: vec![(

@@ -5,7 +5,6 @@ use super::Fatal;
 use crate::discover::{cni, proxy};
 use crate::model::*;
 use http_body_util::BodyExt;
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -163,7 +162,7 @@ impl Api {
             .client
             .send(req)
             .await
-            .map_err(|e| (ReqError::Transport(e.to_string()), None))?;
+            .map_err(|e| (ReqError::Transport(super::kubeconfig::chain(&e)), None))?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -175,7 +174,8 @@ impl Api {
         let mut buf = Vec::new();
         let mut truncated = false;
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| (ReqError::Transport(e.to_string()), None))?;
+            let frame =
+                frame.map_err(|e| (ReqError::Transport(super::kubeconfig::chain(&e)), None))?;
             if let Ok(data) = frame.into_data() {
                 buf.extend_from_slice(&data);
                 if buf.len() >= cap {
@@ -277,33 +277,13 @@ const NODE_ANNOTATIONS: &[&str] = &[
 ];
 const POD_ANNOTATIONS: &[&str] = &["kubernetes.io/config.mirror", "kubernetes.io/config.source"];
 
-async fn client(o: &Options) -> Result<(kube::Client, String), Fatal> {
-    let kopts = KubeConfigOptions {
-        context: o.context.clone(),
-        ..Default::default()
-    };
-    let mut config = match &o.kubeconfig {
-        Some(p) => {
-            let kc = Kubeconfig::read_from(p).map_err(|e| Fatal(format!("kubeconfig {}: {e}", p.display())))?;
-            kube::Config::from_custom_kubeconfig(kc, &kopts).await.map_err(|e| Fatal(format!("kubeconfig {}: {e}", p.display())))?
-        }
-        None if o.context.is_some() => kube::Config::from_kubeconfig(&kopts).await.map_err(|e| Fatal(format!("kubeconfig (KUBECONFIG or ~/.kube/config): {e}")))?,
-        None => kube::Config::infer().await.map_err(|e| {
-            Fatal(format!("no usable kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a cluster: {e}; or use --snapshot FILE"))
-        })?,
-    };
-    config.connect_timeout = Some(o.request_timeout);
-    config.read_timeout = Some(o.request_timeout);
-    config.write_timeout = Some(o.request_timeout);
-    config.default_retry = false;
-    let url = config.cluster_url.to_string();
-    let c = kube::Client::try_from(config)
-        .map_err(|e| Fatal(format!("cannot build a client from the kubeconfig: {e}")))?;
-    Ok((c, url))
-}
-
 pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
-    let (client, server) = client(o).await?;
+    let (client, server) = super::kubeconfig::client(
+        o.kubeconfig.as_deref(),
+        o.context.as_deref(),
+        o.request_timeout,
+    )
+    .await?;
     let api = Arc::new(Api {
         client,
         opts: o.clone(),

@@ -1,5 +1,6 @@
 //! Collectors: the only code that reads the outside world (API server, files, this host).
 
+pub mod kubeconfig;
 pub mod live;
 pub mod node;
 pub mod snapshot;
