@@ -285,10 +285,7 @@ fn persistent_429_with_a_huge_retry_after_is_capped_and_bounded() {
     assert_eq!(statuses(&svc), vec![429; ATTEMPTS], "{svc:?}");
     for g in gaps(&svc) {
         // Waited (most of) the cap, not an hour, and not zero.
-        assert!(
-            g >= RETRY_AFTER_CAP - Duration::from_millis(500),
-            "{svc:?}"
-        );
+        assert!(g >= RETRY_AFTER_CAP - Duration::from_millis(500), "{svc:?}");
     }
     let bound = RETRY_AFTER_CAP * (ATTEMPTS as u32 - 1) + SLACK;
     assert!(l.elapsed < bound, "{:?} > {bound:?}", l.elapsed);
@@ -316,7 +313,10 @@ fn expired_continue_token_restarts_the_list_from_the_start() {
     };
     let (l, got) = snapshot_run(cka(), opts, &["--page-size", "3"]);
     let pods = l.to("/api/v1/pods");
-    let firsts = pods.iter().filter(|r| !r.query.contains("continue=")).count();
+    let firsts = pods
+        .iter()
+        .filter(|r| !r.query.contains("continue="))
+        .count();
     assert_eq!(firsts, 2, "one start and one restart: {pods:?}");
     assert_eq!(pods.iter().filter(|r| r.status == 410).count(), 1);
     // Every pod exactly once: the partial first pass was thrown away.
@@ -334,7 +334,10 @@ fn list_that_keeps_expiring_gives_up_after_two_restarts() {
     };
     let l = report_run(opts, &["--page-size", "3"]);
     let pods = l.to("/api/v1/pods");
-    let firsts = pods.iter().filter(|r| !r.query.contains("continue=")).count();
+    let firsts = pods
+        .iter()
+        .filter(|r| !r.query.contains("continue="))
+        .count();
     assert_eq!(firsts, 3, "the start and two restarts: {pods:?}");
     let rep = l.report();
     let s = skipped(&rep, "pods");
@@ -342,7 +345,10 @@ fn list_that_keeps_expiring_gives_up_after_two_restarts() {
     // The ranges that do not come from pods are still answered.
     let c = rep.cidrs.unwrap();
     assert_eq!(c.cni.name, expected()["cni"].as_str().unwrap());
-    assert_eq!(fact(&c.node_network), want_fact(&expected()["liveNodeNetwork"]));
+    assert_eq!(
+        fact(&c.node_network),
+        want_fact(&expected()["liveNodeNetwork"])
+    );
 }
 
 // ---------- transport ----------
@@ -355,7 +361,11 @@ fn reset_connection_is_retried() {
     };
     let l = report_run(opts, &[]);
     let svc = l.to("/api/v1/services");
-    assert_eq!(statuses(&svc), vec![0, 200], "reset, then answered: {svc:?}");
+    assert_eq!(
+        statuses(&svc),
+        vec![0, 200],
+        "reset, then answered: {svc:?}"
+    );
     assert_complete(&l.report());
 }
 
@@ -545,13 +555,19 @@ fn server_that_never_answers_is_an_error_within_the_deadline() {
         faults: vec![(Rule::path("/"), Fault::Delay(Duration::from_secs(60)))],
         ..Default::default()
     };
-    let l = live(opts, &["report", "--timeout", "3s", "--request-timeout", "30s"]);
-    assert!(l.elapsed < Duration::from_secs(3) + SLACK, "{:?}", l.elapsed);
+    let l = live(
+        opts,
+        &["report", "--timeout", "3s", "--request-timeout", "30s"],
+    );
+    assert!(
+        l.elapsed < Duration::from_secs(3) + SLACK,
+        "{:?}",
+        l.elapsed
+    );
     assert_eq!(l.run.code, 2, "{}", l.run.stderr);
     assert_eq!(l.run.stderr.trim().lines().count(), 1, "{}", l.run.stderr);
     assert!(
-        l.run.stderr.contains("cannot reach the API server")
-            && l.run.stderr.contains("--timeout"),
+        l.run.stderr.contains("cannot reach the API server") && l.run.stderr.contains("--timeout"),
         "{}",
         l.run.stderr
     );
@@ -586,11 +602,17 @@ fn ctrl_c_exits_promptly_with_130() {
         .iter()
         .any(|r| r.path == "/api/v1/nodes" && r.status == 0)
     {
-        assert!(t.elapsed() < Duration::from_secs(30), "netcheck never listed nodes");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "netcheck never listed nodes"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let sent = Instant::now();
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;

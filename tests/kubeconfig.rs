@@ -84,7 +84,11 @@ fn assert_one_clear_line(case: &str, (r, took): &(Run, Duration), want: &[&str])
     assert_eq!(r.code, 2, "{case}: {}", r.stderr);
     assert!(r.stdout.is_empty(), "{case}: {}", r.stdout);
     assert_eq!(r.stderr.trim().lines().count(), 1, "{case}: {}", r.stderr);
-    assert!(r.stderr.starts_with("netcheck: error: "), "{case}: {}", r.stderr);
+    assert!(
+        r.stderr.starts_with("netcheck: error: "),
+        "{case}: {}",
+        r.stderr
+    );
     for w in want {
         assert!(r.stderr.contains(w), "{case}: want {w:?} in: {}", r.stderr);
     }
@@ -92,11 +96,18 @@ fn assert_one_clear_line(case: &str, (r, took): &(Run, Duration), want: &[&str])
 }
 
 fn report_args(kc: &Path) -> Vec<String> {
-    ["report", "-o", "json", "--request-timeout", "2s", "--kubeconfig"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([kc.to_string_lossy().into_owned()])
-        .collect()
+    [
+        "report",
+        "-o",
+        "json",
+        "--request-timeout",
+        "2s",
+        "--kubeconfig",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([kc.to_string_lossy().into_owned()])
+    .collect()
 }
 
 fn args(v: &[String]) -> Vec<&str> {
@@ -119,8 +130,14 @@ fn assert_full_answers(r: &Run) {
         assert_eq!(cidrs, want, "{key}");
     }
     let p = rep.proxy.unwrap();
-    assert_eq!(p.configured_mode.as_deref(), exp["proxy"]["configuredMode"].as_str());
-    assert_eq!(p.nodes.len(), exp["proxy"]["nodes"].as_object().unwrap().len());
+    assert_eq!(
+        p.configured_mode.as_deref(),
+        exp["proxy"]["configuredMode"].as_str()
+    );
+    assert_eq!(
+        p.nodes.len(),
+        exp["proxy"]["nodes"].as_object().unwrap().len()
+    );
 }
 
 // ---------- kubeconfig over TLS ----------
@@ -130,7 +147,12 @@ fn kubeconfig_with_certificate_authority_data_works_over_tls() {
     let server = tls_server();
     assert!(server.url().starts_with("https://127.0.0.1:"));
     let dir = scratch("tls-ok");
-    let kc = kubeconfig(&dir, &server.url(), &ca_data(&fixture("ca.crt")), &token_user(TOKEN));
+    let kc = kubeconfig(
+        &dir,
+        &server.url(),
+        &ca_data(&fixture("ca.crt")),
+        &token_user(TOKEN),
+    );
     let (r, _) = run(&args(&report_args(&kc)), &[]);
     assert_full_answers(&r);
     let reqs = server.requests();
@@ -183,7 +205,10 @@ fn garbage_certificate_authority_data_is_named() {
     let server = tls_server();
     let cases = [
         // Not base64 at all.
-        ("not base64", "    certificate-authority-data: '!!not base64!!'\n".to_string()),
+        (
+            "not base64",
+            "    certificate-authority-data: '!!not base64!!'\n".to_string(),
+        ),
         // Base64 of something that is not a PEM certificate.
         ("not a certificate", ca_data(b"this is not a certificate")),
         // A PEM block whose body is garbage.
@@ -204,7 +229,12 @@ fn garbage_certificate_authority_data_is_named() {
 fn wrong_token_is_rejected_credentials_exit_2() {
     let server = tls_server();
     let dir = scratch("tls-401");
-    let kc = kubeconfig(&dir, &server.url(), &ca_data(&fixture("ca.crt")), &token_user("wrong"));
+    let kc = kubeconfig(
+        &dir,
+        &server.url(),
+        &ca_data(&fixture("ca.crt")),
+        &token_user("wrong"),
+    );
     let r = run(&args(&report_args(&kc)), &[]);
     assert_one_clear_line("401", &r, &["rejected the credentials", "401"]);
 }
@@ -226,7 +256,11 @@ fn exec_plugin_that_fails_is_named_with_its_message() {
         &["/bin/sh", "exit status: 1", "login expired: run sso-login"],
     );
     // What the plugin wrote to stdout is where a credential would be: never echoed.
-    assert!(!r.0.stderr.contains("half-written-secret"), "{}", r.0.stderr);
+    assert!(
+        !r.0.stderr.contains("half-written-secret"),
+        "{}",
+        r.0.stderr
+    );
     assert!(server.requests().is_empty(), "{:?}", server.requests());
 }
 
@@ -276,9 +310,17 @@ fn missing_kubeconfig_file_is_named() {
 fn missing_context_is_named() {
     let server = tls_server();
     let dir = scratch("kc-context");
-    let kc = kubeconfig(&dir, &server.url(), &ca_data(&fixture("ca.crt")), &token_user(TOKEN));
+    let kc = kubeconfig(
+        &dir,
+        &server.url(),
+        &ca_data(&fixture("ca.crt")),
+        &token_user(TOKEN),
+    );
     let k = kc.to_str().unwrap();
-    let r = run(&["report", "--kubeconfig", k, "--context", "no-such-ctx"], &[]);
+    let r = run(
+        &["report", "--kubeconfig", k, "--context", "no-such-ctx"],
+        &[],
+    );
     assert_one_clear_line("--context", &r, &["no-such-ctx"]);
     // A current-context that names nothing.
     let text = std::fs::read_to_string(&kc)
@@ -315,7 +357,12 @@ fn unreachable_servers_are_named_within_the_request_timeout() {
         // A name that cannot resolve (.invalid is reserved for that).
         "https://api.netcheck.invalid:6443",
     ] {
-        let kc = kubeconfig(&dir, server, &ca_data(&fixture("ca.crt")), &token_user(TOKEN));
+        let kc = kubeconfig(
+            &dir,
+            server,
+            &ca_data(&fixture("ca.crt")),
+            &token_user(TOKEN),
+        );
         let r = run(&args(&report_args(&kc)), &[]);
         assert_one_clear_line(server, &r, &["cannot reach the API server", server]);
     }
@@ -327,7 +374,12 @@ fn no_kubeconfig_and_not_in_a_cluster_says_what_was_tried() {
     assert_one_clear_line(
         "nothing",
         &r,
-        &["KUBECONFIG", "~/.kube/config", "KUBERNETES_SERVICE_HOST", "--snapshot"],
+        &[
+            "KUBECONFIG",
+            "~/.kube/config",
+            "KUBERNETES_SERVICE_HOST",
+            "--snapshot",
+        ],
     );
 }
 
@@ -336,7 +388,12 @@ fn home_kube_config_is_used_when_there_is_no_flag_or_env() {
     let server = tls_server();
     let home = scratch("home-kc");
     std::fs::create_dir_all(home.join(".kube")).unwrap();
-    let kc = kubeconfig(&home.join(".kube"), &server.url(), &ca_data(&fixture("ca.crt")), &token_user(TOKEN));
+    let kc = kubeconfig(
+        &home.join(".kube"),
+        &server.url(),
+        &ca_data(&fixture("ca.crt")),
+        &token_user(TOKEN),
+    );
     std::fs::rename(&kc, home.join(".kube/config")).unwrap();
     let (r, _) = run(
         &["report", "-o", "json"],
@@ -361,7 +418,10 @@ fn in_cluster_env(server: &ApiServer, sa: &Path) -> Vec<(String, String)> {
     vec![
         ("KUBERNETES_SERVICE_HOST".into(), "127.0.0.1".into()),
         ("KUBERNETES_SERVICE_PORT".into(), port),
-        ("NETCHECK_SERVICEACCOUNT_DIR".into(), sa.to_string_lossy().into_owned()),
+        (
+            "NETCHECK_SERVICEACCOUNT_DIR".into(),
+            sa.to_string_lossy().into_owned(),
+        ),
     ]
 }
 
@@ -378,7 +438,10 @@ fn in_cluster_service_account_gives_full_answers() {
     assert_full_answers(&r);
     let rep = report(&r);
     assert_eq!(rep.source.mode, "live");
-    assert_eq!(rep.source.server.as_deref(), Some(format!("{}/", server.url()).as_str()));
+    assert_eq!(
+        rep.source.server.as_deref(),
+        Some(format!("{}/", server.url()).as_str())
+    );
 }
 
 #[test]
@@ -401,7 +464,10 @@ fn in_cluster_wrong_token_is_rejected_credentials_exit_2() {
 fn in_cluster_ca_that_did_not_sign_the_server_is_refused() {
     let server = tls_server();
     let sa = service_account(TOKEN, &fixture("other-ca.crt"));
-    let r = run_in_cluster(&["report", "--request-timeout", "2s"], &in_cluster_env(&server, &sa));
+    let r = run_in_cluster(
+        &["report", "--request-timeout", "2s"],
+        &in_cluster_env(&server, &sa),
+    );
     assert_one_clear_line("other CA", &r, &["certificate"]);
 }
 
@@ -446,7 +512,12 @@ fn a_kubeconfig_wins_over_the_in_cluster_service_account() {
     let server = tls_server();
     let sa = service_account("not-the-token", &fixture("ca.crt"));
     let dir = scratch("kc-wins");
-    let kc = kubeconfig(&dir, &server.url(), &ca_data(&fixture("ca.crt")), &token_user(TOKEN));
+    let kc = kubeconfig(
+        &dir,
+        &server.url(),
+        &ca_data(&fixture("ca.crt")),
+        &token_user(TOKEN),
+    );
     let (r, _) = run_in_cluster(
         &["report", "-o", "json", "--kubeconfig", kc.to_str().unwrap()],
         &in_cluster_env(&server, &sa),

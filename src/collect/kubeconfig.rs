@@ -163,8 +163,8 @@ async fn config(
 /// error: netcheck reads every namespace.
 fn in_cluster(dir: &Path) -> Result<kube::Config, Fatal> {
     let fail = |m: String| Fatal(format!("in-cluster configuration: {m}"));
-    let host = std::env::var(SERVICE_HOST_ENV)
-        .map_err(|e| fail(format!("{SERVICE_HOST_ENV}: {e}")))?;
+    let host =
+        std::env::var(SERVICE_HOST_ENV).map_err(|e| fail(format!("{SERVICE_HOST_ENV}: {e}")))?;
     let port = std::env::var(SERVICE_PORT_ENV).map_err(|e| {
         fail(format!(
             "{SERVICE_HOST_ENV} is set but {SERVICE_PORT_ENV} is not: {e}"
@@ -249,7 +249,10 @@ mod tests {
         assert_eq!(u("10.96.0.1", 6443), "https://10.96.0.1:6443/");
         assert_eq!(u("fd00::1", 443), "https://[fd00::1]/");
         assert_eq!(u("fd00::1", 6443), "https://[fd00::1]:6443/");
-        assert_eq!(u("kubernetes.default.svc", 443), "https://kubernetes.default.svc/");
+        assert_eq!(
+            u("kubernetes.default.svc", 443),
+            "https://kubernetes.default.svc/"
+        );
     }
 
     #[test]
@@ -270,7 +273,10 @@ mod tests {
             "client error (Connect)",
             Some(Box::new(E(
                 "Connect",
-                Some(Box::new(E("invalid peer certificate:\n  UnknownIssuer", None))),
+                Some(Box::new(E(
+                    "invalid peer certificate:\n  UnknownIssuer",
+                    None,
+                ))),
             ))),
         );
         assert_eq!(
@@ -286,7 +292,10 @@ mod tests {
             exec_failure(kube),
             r#"exit status: 1: login expired: run "sso""#
         );
-        assert_eq!(exec_failure("unable to run auth exec: No such file"), "unable to run auth exec: No such file");
+        assert_eq!(
+            exec_failure("unable to run auth exec: No such file"),
+            "unable to run auth exec: No such file"
+        );
     }
 
     #[test]

@@ -236,7 +236,11 @@ impl ApiServer {
     }
 
     pub fn url(&self) -> String {
-        let scheme = if self.shared.tls.is_some() { "https" } else { "http" };
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}", self.addr)
     }
 
@@ -257,7 +261,13 @@ impl ApiServer {
         // A JSON string is a valid YAML double-quoted scalar, so any token is safely quoted.
         let token = serde_json::to_string(self.token()).expect("strings serialise");
         let url = self.url();
-        let ca = match self.shared.opts.tls.as_ref().and_then(|t| t.ca_pem.as_deref()) {
+        let ca = match self
+            .shared
+            .opts
+            .tls
+            .as_ref()
+            .and_then(|t| t.ca_pem.as_deref())
+        {
             Some(pem) => format!("\n    certificate-authority-data: {}", base64(pem)),
             None => String::new(),
         };
@@ -296,7 +306,11 @@ pub fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -1618,4 +1632,72 @@ fn parse_fields(sel: &str, pods: bool) -> Result<Vec<FieldReq>, String> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(groups: &[&str], resources: &[&str], names: &[&str], verbs: &[&str]) -> PolicyRule {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect();
+        PolicyRule {
+            api_groups: v(groups),
+            resources: v(resources),
+            resource_names: v(names),
+            verbs: v(verbs),
+            non_resource_urls: vec![],
+        }
+    }
+
+    fn res<'a>(
+        group: &'a str,
+        resource: &'a str,
+        sub: Option<&'a str>,
+        name: Option<&'a str>,
+    ) -> AuthTarget<'a> {
+        AuthTarget::Resource {
+            group,
+            resource,
+            sub,
+            name,
+        }
+    }
+
+    #[test]
+    fn rbac_matching_like_kube_apiserver() {
+        let cm = rule(&[""], &["configmaps"], &["kube-proxy"], &["get"]);
+        assert!(cm.allows("get", &res("", "configmaps", None, Some("kube-proxy"))));
+        assert!(!cm.allows("get", &res("", "configmaps", None, Some("other"))));
+        // resourceNames never allow a list (there is no name to match).
+        assert!(!cm.allows("list", &res("", "configmaps", None, None)));
+        assert!(!cm.allows("get", &res("apps", "configmaps", None, Some("kube-proxy"))));
+        // A subresource needs its own entry (or */sub); the parent does not grant it.
+        let pods = rule(&[""], &["pods"], &[], &["get", "list"]);
+        assert!(!pods.allows("get", &res("", "pods", Some("log"), Some("p"))));
+        let any_log = rule(&[""], &["*/log"], &[], &["get"]);
+        assert!(any_log.allows("get", &res("", "pods", Some("log"), Some("p"))));
+        assert!(!any_log.allows("get", &res("", "pods", None, Some("p"))));
+        let all = rule(&["*"], &["*"], &[], &["*"]);
+        assert!(all.allows("delete", &res("apps", "daemonsets", None, Some("x"))));
+        // Non-resource URLs: exact or prefix*, and only for non-resource requests.
+        let version = PolicyRule {
+            non_resource_urls: vec!["/version".into(), "/healthz/*".into()],
+            verbs: vec!["get".into()],
+            ..Default::default()
+        };
+        assert!(version.allows("get", &AuthTarget::NonResource("/version")));
+        assert!(version.allows("get", &AuthTarget::NonResource("/healthz/etcd")));
+        assert!(!version.allows("get", &AuthTarget::NonResource("/versions")));
+        assert!(!version.allows("post", &AuthTarget::NonResource("/version")));
+        assert!(!version.allows("get", &res("", "version", None, None)));
+    }
+
+    #[test]
+    fn base64_as_kubeconfig_data() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+    }
 }
