@@ -2,5 +2,6 @@
 //! [`Cluster`](crate::model::Cluster) snapshot, for integration tests and benchmarks.
 
 pub mod apiserver;
+pub mod generate;
 
 pub use apiserver::{ApiServer, Fault, Options, PolicyRule, Recorded, Rule, Tls};

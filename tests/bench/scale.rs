@@ -1,0 +1,288 @@
+//! Scale benchmark (issue #5): `cargo bench --bench scale [-- SIZES...]`.
+//!
+//! For each node count it generates a synthetic cluster (30 pods per node, 2 Services per node,
+//! objects at realistic size), serves it from the loopback test API server and runs, side by side:
+//! - netcheck `report` against it (default settings), then with `--logs all`, and offline on a
+//!   snapshot it saved;
+//! - the curl floor: the very requests netcheck made (same paths, same pages), fetched by curl
+//!   with every list's pages in sequence and all lists at once;
+//! - a kubectl + jq pipeline answering the same questions.
+//! It prints wall time, peak RSS, requests and bytes served, and the ratios the issue targets.
+//! Figures are for comparison within one run; nothing here asserts a time.
+
+use netcheck::testkit::generate::{self, Layout, Spec};
+use netcheck::testkit::{ApiServer, Options, Recorded};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+struct Measure {
+    wall: f64,
+    rss_mb: f64,
+    ok: bool,
+}
+
+/// Runs a command to completion; peak RSS is the largest of it and its waited-for descendants
+/// (Linux folds reaped children's maxrss into the parent's wait4 figure).
+fn measure(cmd: &mut Command) -> Measure {
+    let t = Instant::now();
+    let child = cmd.spawn().expect("spawn");
+    let mut status = 0;
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child pid with valid out-pointers.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
+    assert!(pid > 0, "wait4 failed");
+    Measure {
+        wall: t.elapsed().as_secs_f64(),
+        rss_mb: ru.ru_maxrss as f64 / 1024.0,
+        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
+    }
+}
+
+struct Row {
+    name: String,
+    m: Measure,
+    requests: usize,
+    bytes: usize,
+}
+
+fn served(server: &ApiServer, from: usize) -> (usize, usize, Vec<Recorded>) {
+    let reqs: Vec<Recorded> = server.requests().into_iter().skip(from).collect();
+    let bytes = reqs.iter().map(|r| r.bytes).sum();
+    (reqs.len(), bytes, reqs)
+}
+
+fn netcheck(kc: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_netcheck"));
+    c.args(["report", "-o", "json", "--kubeconfig"])
+        .arg(kc)
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdout(std::fs::File::create(out).unwrap())
+        .stderr(Stdio::inherit());
+    c
+}
+
+/// The curl floor: one curl per list (its pages in order on one connection) and one per single
+/// read, all started at once. Lower than any real client: no list waits for another.
+fn curl_floor(server: &ApiServer, reqs: &[Recorded]) -> Command {
+    let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for r in reqs {
+        let url = match r.query.as_str() {
+            "" => format!("{}{}", server.url(), r.path),
+            q => format!("{}{}?{q}", server.url(), r.path),
+        };
+        groups.entry(r.path.as_str()).or_default().push(url);
+    }
+    let mut script = String::new();
+    for urls in groups.values() {
+        script.push_str("curl -sf");
+        for u in urls {
+            script.push_str(&format!(" -o /dev/null '{u}'"));
+        }
+        script.push_str(" &\n");
+    }
+    script.push_str("fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail\n");
+    let mut c = Command::new("bash");
+    c.args(["-c", &script]);
+    c
+}
+
+/// What an operator would type to answer the same questions without netcheck.
+fn kubectl_pipeline(kc: &Path, cache: &Path, out: &Path) -> Command {
+    let range = |cidr: &str| {
+        let n: ipnet::Ipv4Net = cidr.parse().unwrap();
+        (u32::from(n.network()), u32::from(n.broadcast()))
+    };
+    let (plo, phi) = range(Layout::CLUSTER_CIDR);
+    let (slo, shi) = range(Layout::SERVICE_CIDR);
+    let script = format!(
+        r#"set -o pipefail
+export KUBECONFIG='{kc}' KUBECACHEDIR='{cache}'
+ipnum='split(".") | map(tonumber) | .[0]*16777216 + .[1]*65536 + .[2]*256 + .[3]'
+{{
+kubectl get nodes -o wide
+kubectl get pods -n kube-system -o wide
+kubectl get ds -A -o wide
+kubectl get cm -n kube-system kube-proxy -o jsonpath='{{.data.config\.conf}}' | grep -E '^(mode|clusterCIDR):'
+kubectl get pod -n kube-system kube-apiserver-cp-0 -o yaml | grep -- --service-cluster-ip-range
+kubectl get pod -n kube-system kube-controller-manager-cp-0 -o yaml | grep -- --cluster-cidr
+kubectl get cm -n kube-flannel kube-flannel-cfg -o jsonpath='{{.data.net-conf\.json}}'
+kubectl get nodes -o json | jq -r '.items[] | "\(.metadata.name) \(.spec.podCIDR)"' | sort -k2 | uniq -f1 -d
+echo "pod IPs outside the pod range:"
+kubectl get pods -A -o json | jq -r ".items[] | select(.spec.hostNetwork != true) | .status.podIP // empty | select(($ipnum) < {plo} or ($ipnum) > {phi})" | wc -l
+echo "service IPs outside the service range:"
+kubectl get svc -A -o json | jq -r ".items[] | .spec.clusterIP | select(. != \"None\") | select(($ipnum) < {slo} or ($ipnum) > {shi})" | wc -l
+pod=$(kubectl get pods -n kube-system -l k8s-app=kube-proxy -o jsonpath='{{.items[0].metadata.name}}')
+kubectl logs -n kube-system "$pod" | grep -E 'Using .* Proxier'
+}} > '{out}'
+"#,
+        kc = kc.display(),
+        cache = cache.display(),
+        out = out.display()
+    );
+    let mut c = Command::new("bash");
+    c.args(["-c", &script]);
+    c
+}
+
+fn run_size(nodes: usize, dir: &Path, with_kubectl: bool) -> Vec<Row> {
+    let t = Instant::now();
+    let spec = Spec::sized(nodes);
+    let cluster = generate::cluster(&spec);
+    let (pods, services) = (cluster.pods.len(), cluster.services.len());
+    let server = ApiServer::start(
+        cluster,
+        Options {
+            decorate: Some(generate::realistic),
+            ..Options::default()
+        },
+    )
+    .expect("start the test API server");
+    let kc = dir.join(format!("kubeconfig-{nodes}"));
+    server.write_kubeconfig(&kc).unwrap();
+    println!(
+        "\n== {nodes} nodes, {pods} pods, {services} services (generated and served in {:.1}s)",
+        t.elapsed().as_secs_f64()
+    );
+    let mut rows = Vec::new();
+    let mut run = |name: &str, cmd: &mut Command, server: &ApiServer| -> Vec<Recorded> {
+        let from = server.requests().len();
+        let m = measure(cmd);
+        let (requests, bytes, reqs) = served(server, from);
+        rows.push(Row {
+            name: name.into(),
+            m,
+            requests,
+            bytes,
+        });
+        reqs
+    };
+
+    let out = dir.join(format!("report-{nodes}.json"));
+    let reqs = run("netcheck report", &mut netcheck(&kc, &out, &[]), &server);
+    check_report(&out, pods);
+    run("curl floor", &mut curl_floor(&server, &reqs), &server);
+    let all = dir.join(format!("report-all-{nodes}.json"));
+    run(
+        "netcheck --logs all",
+        &mut netcheck(&kc, &all, &["--logs", "all"]),
+        &server,
+    );
+    let snap = dir.join(format!("snapshot-{nodes}.json"));
+    let mut save = Command::new(env!("CARGO_BIN_EXE_netcheck"));
+    save.args(["snapshot", "--kubeconfig"])
+        .arg(&kc)
+        .arg("-o")
+        .arg(&snap);
+    run("netcheck snapshot (save)", &mut save, &server);
+    let off = dir.join(format!("report-offline-{nodes}.json"));
+    let mut offline = Command::new(env!("CARGO_BIN_EXE_netcheck"));
+    offline
+        .args(["report", "-o", "json", "--snapshot"])
+        .arg(&snap)
+        .stdout(std::fs::File::create(&off).unwrap());
+    run("netcheck --snapshot", &mut offline, &server);
+    if with_kubectl {
+        let cache = dir.join(format!("kube-cache-{nodes}"));
+        let kout = dir.join(format!("kubectl-{nodes}.txt"));
+        run(
+            "kubectl + jq",
+            &mut kubectl_pipeline(&kc, &cache, &kout),
+            &server,
+        );
+        let text = std::fs::read_to_string(&kout).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(5).collect();
+        println!("   kubectl pipeline's last lines: {tail:?}");
+    }
+    rows
+}
+
+/// The figures only count if netcheck answered in full.
+fn check_report(path: &Path, pods: usize) {
+    let r: netcheck::report::Report =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).expect("netcheck wrote a report");
+    let c = r.cidrs.expect("cidrs answered");
+    assert!(r.skipped.is_empty(), "skipped reads: {:?}", r.skipped);
+    assert_eq!(c.pod_cidr.cidrs[0].to_string(), Layout::CLUSTER_CIDR);
+    assert_eq!(c.service_cidr.cidrs[0].to_string(), Layout::SERVICE_CIDR);
+    assert!(pods > 0);
+}
+
+fn print(rows: &[Row]) {
+    let floor = rows.iter().find(|r| r.name == "curl floor").map(|r| r.m.wall);
+    println!(
+        "   {:<26} {:>9} {:>12} {:>9} {:>11} {:>10}",
+        "run", "wall s", "peak RSS MB", "requests", "MB served", "x floor"
+    );
+    for r in rows {
+        let ratio = floor.map_or(String::new(), |f| format!("{:.2}", r.m.wall / f));
+        println!(
+            "   {:<26} {:>9.2} {:>12.1} {:>9} {:>11.1} {:>10}{}",
+            r.name,
+            r.m.wall,
+            r.m.rss_mb,
+            r.requests,
+            r.bytes as f64 / 1e6,
+            ratio,
+            if r.m.ok { "" } else { "  (FAILED)" }
+        );
+    }
+}
+
+fn main() {
+    let mut sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .map(|a| a.parse().expect("sizes are node counts"))
+        .collect();
+    if sizes.is_empty() {
+        sizes = vec![100, 1000, 5000];
+    }
+    let no_kubectl = std::env::var_os("NETCHECK_BENCH_NO_KUBECTL").is_some();
+    let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scale-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    println!(
+        "netcheck scale benchmark: {} cores, sizes {sizes:?}; outputs in {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        dir.display()
+    );
+    let mut summary = Vec::new();
+    for &n in &sizes {
+        let rows = run_size(n, &dir, !no_kubectl);
+        print(&rows);
+        summary.push((n, rows));
+    }
+    println!("\n== targets");
+    for (n, rows) in &summary {
+        let get = |name: &str| rows.iter().find(|r| r.name == name);
+        let (nc, floor) = (get("netcheck report").unwrap(), get("curl floor").unwrap());
+        let mut line = format!(
+            "   {n:>6} nodes: netcheck/curl floor {:.2}x (target <= 2), peak RSS {:.0} MB (target < 150), snapshot RSS {:.0} MB",
+            nc.m.wall / floor.m.wall,
+            nc.m.rss_mb,
+            get("netcheck --snapshot").map_or(0.0, |r| r.m.rss_mb),
+        );
+        if let Some(k) = get("kubectl + jq") {
+            line.push_str(&format!(
+                ", kubectl+jq/netcheck {:.1}x (target >= 5)",
+                k.m.wall / nc.m.wall
+            ));
+        }
+        println!("{line}");
+    }
+    if summary.len() > 1 {
+        let (n0, r0) = &summary[0];
+        for (n, r) in &summary[1..] {
+            let f = |rows: &[Row]| rows.iter().find(|r| r.name == "netcheck report").map(|r| (r.m.wall, r.m.rss_mb, r.requests)).unwrap();
+            let ((t0, m0, q0), (t, m, q)) = (f(r0), f(r));
+            println!(
+                "   {n0} -> {n} nodes ({:.0}x): time {:.1}x, RSS {:.1}x, requests {q0} -> {q}",
+                *n as f64 / *n0 as f64,
+                t / t0,
+                m / m0
+            );
+        }
+    }
+}

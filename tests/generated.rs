@@ -1,0 +1,134 @@
+//! Synthetic clusters from src/testkit/generate.rs: the answers follow the generator's address
+//! plan for every CNI and proxy mode, each injected fault raises its finding, and the live
+//! path's request count grows with the node count only through list pages.
+
+mod common;
+
+use common::*;
+use netcheck::analyze::{analyze, Command};
+use netcheck::discover::Hints;
+use netcheck::report::{FactStatus, Report};
+use netcheck::testkit::generate::{self, Cni, Inject, Layout, ProxyMode, Spec};
+use netcheck::testkit::{ApiServer, Options};
+
+fn spec(nodes: usize, cni: Cni, proxy: ProxyMode, inject: &[Inject]) -> Spec {
+    Spec {
+        nodes,
+        pods_per_node: 6,
+        services: nodes,
+        cni,
+        proxy,
+        inject: inject.to_vec(),
+    }
+}
+
+fn report_of(s: &Spec) -> Report {
+    analyze(&generate::cluster(s), &Hints::default(), Command::Report, false)
+}
+
+fn ids(r: &Report) -> Vec<&str> {
+    r.findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+const COMBOS: &[(Cni, ProxyMode, &str, &str)] = &[
+    (Cni::Flannel, ProxyMode::Iptables, "flannel", "kube-proxy"),
+    (Cni::Calico, ProxyMode::Ipvs, "calico", "kube-proxy"),
+    (Cni::Weave, ProxyMode::Nftables, "weave", "kube-proxy"),
+    (Cni::Cilium, ProxyMode::Iptables, "cilium", "kube-proxy"),
+    (Cni::Cilium, ProxyMode::Replaced, "cilium", "cilium"),
+];
+
+#[test]
+fn clean_clusters_answer_from_the_address_plan() {
+    for &(cni, proxy, cni_name, implementation) in COMBOS {
+        let r = report_of(&spec(12, cni, proxy, &[]));
+        let at = format!("{cni:?}/{proxy:?}");
+        let c = r.cidrs.as_ref().unwrap();
+        assert_eq!(c.cni.name, cni_name, "{at}");
+        assert_eq!(c.pod_cidr.status, FactStatus::Known, "{at}: {}", c.pod_cidr.why);
+        assert_eq!(c.pod_cidr.cidrs, vec![Layout::CLUSTER_CIDR.parse().unwrap()], "{at}");
+        assert_eq!(c.service_cidr.cidrs, vec![Layout::SERVICE_CIDR.parse().unwrap()], "{at}");
+        // Without host facts the node network is the smallest range covering the node IPs.
+        let node_net: ipnet::IpNet = Layout::NODE_NETWORK.parse().unwrap();
+        assert!(c.node_network.cidrs.iter().all(|n| node_net.contains(n)), "{at}");
+        let p = r.proxy.as_ref().unwrap();
+        assert_eq!(p.implementation, implementation, "{at}");
+        if proxy != ProxyMode::Replaced {
+            assert_eq!(p.configured_mode.as_deref(), Some(proxy.name()), "{at}");
+            assert_eq!(p.running_modes, vec![proxy.name().to_string()], "{at}");
+        }
+        let deploy = r.deployments.as_ref().unwrap();
+        let agent = deploy.iter().find(|d| d.component == cni_name).unwrap();
+        assert_eq!((agent.kind.as_str(), agent.nodes_ready, agent.nodes_total), ("DaemonSet", 12, 12), "{at}");
+        assert!(
+            r.findings.iter().all(|f| f.severity == netcheck::report::Severity::Info),
+            "{at}: {:?}",
+            ids(&r)
+        );
+    }
+}
+
+#[test]
+fn each_injected_fault_raises_its_finding() {
+    for f in Inject::ALL {
+        let r = report_of(&spec(12, Cni::Flannel, ProxyMode::Iptables, &[f]));
+        assert!(ids(&r).contains(&f.finding()), "{f:?}: {:?}", ids(&r));
+        let clean = report_of(&spec(12, Cni::Flannel, ProxyMode::Iptables, &[]));
+        assert!(!ids(&clean).contains(&f.finding()), "{f:?} without injection");
+    }
+    // The taint is named as the reason the agent is missing.
+    let r = report_of(&spec(12, Cni::Flannel, ProxyMode::Iptables, &[Inject::UntoleratedTaint]));
+    let flannel = r.deployments.unwrap().into_iter().find(|d| d.component == "flannel").unwrap();
+    assert_eq!((flannel.nodes_ready, flannel.nodes_total), (11, 12));
+    assert_eq!(flannel.missing.len(), 1);
+    assert_eq!(flannel.missing[0].node, Layout::node_name(11));
+}
+
+/// Serves a generated cluster at realistic object sizes and runs the binary against it.
+fn live(s: &Spec, extra: &[&str]) -> (Report, Vec<netcheck::testkit::Recorded>) {
+    let server = ApiServer::start(
+        generate::cluster(s),
+        Options {
+            decorate: Some(generate::realistic),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let kc = scratch("gen").join("kubeconfig");
+    server.write_kubeconfig(&kc).unwrap();
+    let mut args = vec!["report", "-o", "json", "--kubeconfig", kc.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let run = netcheck(&args);
+    assert!(run.code == 0 || run.code == 1, "exit {}: {}", run.code, run.stderr);
+    (report(&run), server.requests())
+}
+
+#[test]
+fn live_answers_match_the_model_and_requests_grow_only_by_pages() {
+    let inject = [Inject::OverlappingPodCidrs, Inject::ServiceIpOutsideRange];
+    let small = spec(60, Cni::Calico, ProxyMode::Ipvs, &inject);
+    let big = spec(240, Cni::Calico, ProxyMode::Ipvs, &inject);
+    let (r_small, req_small) = live(&small, &["--page-size", "100"]);
+    let (r_big, req_big) = live(&big, &["--page-size", "100"]);
+
+    for (r, s) in [(&r_small, &small), (&r_big, &big)] {
+        let offline = report_of(s);
+        assert_eq!(ids(r), ids(&offline), "live and in-process analysis agree");
+        let c = r.cidrs.as_ref().unwrap();
+        assert_eq!(c.pod_cidr.cidrs, offline.cidrs.as_ref().unwrap().pod_cidr.cidrs);
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+        for f in inject {
+            assert!(ids(r).contains(&f.finding()));
+        }
+    }
+    // Every read is a GET; lists are paged; the only requests that scale with the cluster
+    // are list pages (the kube-proxy log sample is capped).
+    let lists = |reqs: &[netcheck::testkit::Recorded]| reqs.iter().filter(|r| r.query.contains("limit=")).count();
+    let others = |reqs: &[netcheck::testkit::Recorded]| reqs.len() - lists(reqs);
+    assert!(req_small.iter().chain(&req_big).all(|r| r.method == "GET"));
+    let pods_pages = |s: &Spec| (generate::cluster(s).pods.len()).div_ceil(100);
+    assert!(lists(&req_big) >= pods_pages(&big));
+    assert!(lists(&req_big) > lists(&req_small));
+    // 60 nodes already exceed the log sample cap (50), so the other requests are the same set.
+    assert_eq!(others(&req_small), others(&req_big), "non-list requests: {req_small:?} vs {req_big:?}");
+}
