@@ -19,7 +19,8 @@ pub struct Cluster {
     pub server_version: Option<String>,
     #[serde(default)]
     pub nodes: Vec<Node>,
-    #[serde(default)]
+    /// Pruned as they are read, so a snapshot of full Pod objects is never held whole.
+    #[serde(default, deserialize_with = "pruned_pods")]
     pub pods: Vec<Pod>,
     #[serde(default)]
     pub services: Vec<Service>,
@@ -480,6 +481,38 @@ impl Pod {
         self.status.container_statuses.clear();
         self.status.start_time = None;
     }
+    /// Decodes one Pod as the API serves it: in full when it is an infrastructure pod, else
+    /// only what [`Pod::prune`] keeps, without building the rest (labels, containers, statuses).
+    pub fn decode_pruned(json: &str) -> serde_json::Result<Pod> {
+        let head: PodHead = serde_json::from_str(json)?;
+        let m = head.metadata;
+        let mut pod = Pod {
+            metadata: Meta {
+                name: m.name,
+                namespace: m.namespace,
+                owner_references: m.owner_references,
+                generation: m.generation,
+                ..Meta::default()
+            },
+            spec: PodSpec {
+                node_name: head.spec.node_name,
+                host_network: head.spec.host_network,
+                ..PodSpec::default()
+            },
+            status: PodStatus {
+                phase: head.status.phase,
+                pod_ip: head.status.pod_ip,
+                pod_ips: head.status.pod_ips,
+                host_ip: head.status.host_ip,
+                ..PodStatus::default()
+            },
+        };
+        if m.mirror || pod.is_infra() {
+            pod = serde_json::from_str(json)?;
+            pod.prune();
+        }
+        Ok(pod)
+    }
     pub fn restarts(&self) -> u32 {
         self.status
             .container_statuses
@@ -491,6 +524,94 @@ impl Pod {
         !self.status.container_statuses.is_empty()
             && self.status.container_statuses.iter().all(|c| c.ready)
     }
+}
+
+/// The fields of a Pod that decide whether it is infrastructure and that pruning keeps.
+#[derive(Deserialize)]
+struct PodHead {
+    #[serde(default)]
+    metadata: MetaHead,
+    #[serde(default)]
+    spec: PodSpecHead,
+    #[serde(default)]
+    status: PodStatusHead,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct MetaHead {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    owner_references: Vec<OwnerRef>,
+    #[serde(default)]
+    generation: Option<i64>,
+    #[serde(default, rename = "annotations", deserialize_with = "has_mirror_key")]
+    mirror: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PodSpecHead {
+    #[serde(default)]
+    node_name: Option<String>,
+    #[serde(default)]
+    host_network: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct PodStatusHead {
+    #[serde(default)]
+    phase: Option<String>,
+    #[serde(default, rename = "podIP")]
+    pod_ip: Option<String>,
+    #[serde(default, rename = "podIPs")]
+    pod_ips: Vec<PodIp>,
+    #[serde(default, rename = "hostIP")]
+    host_ip: Option<String>,
+}
+
+fn has_mirror_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("annotations")
+        }
+        fn visit_unit<E>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<bool, A::Error> {
+            let mut found = false;
+            while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                m.next_value::<serde::de::IgnoredAny>()?;
+                found |= k == "kubernetes.io/config.mirror";
+            }
+            Ok(found)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+fn pruned_pods<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Pod>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<Pod>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of pods")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Vec<Pod>, A::Error> {
+            let mut v = Vec::with_capacity(s.size_hint().unwrap_or(0).min(1 << 16));
+            while let Some(mut p) = s.next_element::<Pod>()? {
+                p.prune();
+                v.push(p);
+            }
+            Ok(v)
+        }
+    }
+    d.deserialize_seq(V)
 }
 
 // ---------- services, ServiceCIDRs, IPPools ----------

@@ -20,20 +20,13 @@ fn pod(ns: &str, name: &str, node: &str, labels: Value, containers: &[&str]) -> 
 
 /// 2 nodes, 5 pods (2 kube-proxy, 3 workloads), a configmap, a current and a previous log.
 fn cluster() -> Cluster {
-    serde_json::from_value(json!({
+    let mut c: Cluster = serde_json::from_value(json!({
         "apiVersion": "netcheck/v1",
         "kind": "Snapshot",
         "serverVersion": "v1.31.2",
         "nodes": [
             { "metadata": { "name": "n1" }, "spec": { "podCIDR": "10.244.0.0/24" } },
             { "metadata": { "name": "n2" }, "spec": { "podCIDR": "10.244.1.0/24" } },
-        ],
-        "pods": [
-            pod("kube-system", "kube-proxy-a", "n1", json!({ "k8s-app": "kube-proxy" }), &["kube-proxy"]),
-            pod("kube-system", "kube-proxy-b", "n2", json!({ "k8s-app": "kube-proxy" }), &["kube-proxy"]),
-            pod("default", "web-1", "n1", json!({ "app": "web" }), &["nginx", "sidecar"]),
-            pod("default", "web-2", "n2", json!({ "app": "web" }), &["nginx"]),
-            pod("default", "db-0", "n2", json!({ "app": "db" }), &["postgres"]),
         ],
         "services": [{ "metadata": { "name": "kubernetes", "namespace": "default" },
                        "spec": { "clusterIP": "10.96.0.1" } }],
@@ -46,7 +39,48 @@ fn cluster() -> Cluster {
               "previous": true, "text": "crashed\n" },
         ],
     }))
-    .unwrap()
+    .unwrap();
+    // Set apart: a snapshot's workload pods are pruned as they are read, and the selector tests
+    // need their labels.
+    c.pods = serde_json::from_value(json!([
+        pod(
+            "kube-system",
+            "kube-proxy-a",
+            "n1",
+            json!({ "k8s-app": "kube-proxy" }),
+            &["kube-proxy"]
+        ),
+        pod(
+            "kube-system",
+            "kube-proxy-b",
+            "n2",
+            json!({ "k8s-app": "kube-proxy" }),
+            &["kube-proxy"]
+        ),
+        pod(
+            "default",
+            "web-1",
+            "n1",
+            json!({ "app": "web" }),
+            &["nginx", "sidecar"]
+        ),
+        pod(
+            "default",
+            "web-2",
+            "n2",
+            json!({ "app": "web" }),
+            &["nginx"]
+        ),
+        pod(
+            "default",
+            "db-0",
+            "n2",
+            json!({ "app": "db" }),
+            &["postgres"]
+        ),
+    ]))
+    .unwrap();
+    c
 }
 
 fn start(opts: Options) -> ApiServer {

@@ -23,7 +23,12 @@ fn spec(nodes: usize, cni: Cni, proxy: ProxyMode, inject: &[Inject]) -> Spec {
 }
 
 fn report_of(s: &Spec) -> Report {
-    analyze(&generate::cluster(s), &Hints::default(), Command::Report, false)
+    analyze(
+        &generate::cluster(s),
+        &Hints::default(),
+        Command::Report,
+        false,
+    )
 }
 
 fn ids(r: &Report) -> Vec<&str> {
@@ -45,12 +50,28 @@ fn clean_clusters_answer_from_the_address_plan() {
         let at = format!("{cni:?}/{proxy:?}");
         let c = r.cidrs.as_ref().unwrap();
         assert_eq!(c.cni.name, cni_name, "{at}");
-        assert_eq!(c.pod_cidr.status, FactStatus::Known, "{at}: {}", c.pod_cidr.why);
-        assert_eq!(c.pod_cidr.cidrs, vec![Layout::CLUSTER_CIDR.parse().unwrap()], "{at}");
-        assert_eq!(c.service_cidr.cidrs, vec![Layout::SERVICE_CIDR.parse().unwrap()], "{at}");
+        assert_eq!(
+            c.pod_cidr.status,
+            FactStatus::Known,
+            "{at}: {}",
+            c.pod_cidr.why
+        );
+        assert_eq!(
+            c.pod_cidr.cidrs,
+            vec![Layout::CLUSTER_CIDR.parse().unwrap()],
+            "{at}"
+        );
+        assert_eq!(
+            c.service_cidr.cidrs,
+            vec![Layout::SERVICE_CIDR.parse().unwrap()],
+            "{at}"
+        );
         // Without host facts the node network is the smallest range covering the node IPs.
         let node_net: ipnet::IpNet = Layout::NODE_NETWORK.parse().unwrap();
-        assert!(c.node_network.cidrs.iter().all(|n| node_net.contains(n)), "{at}");
+        assert!(
+            c.node_network.cidrs.iter().all(|n| node_net.contains(n)),
+            "{at}"
+        );
         let p = r.proxy.as_ref().unwrap();
         assert_eq!(p.implementation, implementation, "{at}");
         if proxy != ProxyMode::Replaced {
@@ -59,9 +80,15 @@ fn clean_clusters_answer_from_the_address_plan() {
         }
         let deploy = r.deployments.as_ref().unwrap();
         let agent = deploy.iter().find(|d| d.component == cni_name).unwrap();
-        assert_eq!((agent.kind.as_str(), agent.nodes_ready, agent.nodes_total), ("DaemonSet", 12, 12), "{at}");
+        assert_eq!(
+            (agent.kind.as_str(), agent.nodes_ready, agent.nodes_total),
+            ("DaemonSet", 12, 12),
+            "{at}"
+        );
         assert!(
-            r.findings.iter().all(|f| f.severity == netcheck::report::Severity::Info),
+            r.findings
+                .iter()
+                .all(|f| f.severity == netcheck::report::Severity::Info),
             "{at}: {:?}",
             ids(&r)
         );
@@ -74,11 +101,24 @@ fn each_injected_fault_raises_its_finding() {
         let r = report_of(&spec(12, Cni::Flannel, ProxyMode::Iptables, &[f]));
         assert!(ids(&r).contains(&f.finding()), "{f:?}: {:?}", ids(&r));
         let clean = report_of(&spec(12, Cni::Flannel, ProxyMode::Iptables, &[]));
-        assert!(!ids(&clean).contains(&f.finding()), "{f:?} without injection");
+        assert!(
+            !ids(&clean).contains(&f.finding()),
+            "{f:?} without injection"
+        );
     }
     // The taint is named as the reason the agent is missing.
-    let r = report_of(&spec(12, Cni::Flannel, ProxyMode::Iptables, &[Inject::UntoleratedTaint]));
-    let flannel = r.deployments.unwrap().into_iter().find(|d| d.component == "flannel").unwrap();
+    let r = report_of(&spec(
+        12,
+        Cni::Flannel,
+        ProxyMode::Iptables,
+        &[Inject::UntoleratedTaint],
+    ));
+    let flannel = r
+        .deployments
+        .unwrap()
+        .into_iter()
+        .find(|d| d.component == "flannel")
+        .unwrap();
     assert_eq!((flannel.nodes_ready, flannel.nodes_total), (11, 12));
     assert_eq!(flannel.missing.len(), 1);
     assert_eq!(flannel.missing[0].node, Layout::node_name(11));
@@ -99,7 +139,12 @@ fn live(s: &Spec, extra: &[&str]) -> (Report, Vec<netcheck::testkit::Recorded>) 
     let mut args = vec!["report", "-o", "json", "--kubeconfig", kc.to_str().unwrap()];
     args.extend_from_slice(extra);
     let run = netcheck(&args);
-    assert!(run.code == 0 || run.code == 1, "exit {}: {}", run.code, run.stderr);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
     (report(&run), server.requests())
 }
 
@@ -115,7 +160,10 @@ fn live_answers_match_the_model_and_requests_grow_only_by_pages() {
         let offline = report_of(s);
         assert_eq!(ids(r), ids(&offline), "live and in-process analysis agree");
         let c = r.cidrs.as_ref().unwrap();
-        assert_eq!(c.pod_cidr.cidrs, offline.cidrs.as_ref().unwrap().pod_cidr.cidrs);
+        assert_eq!(
+            c.pod_cidr.cidrs,
+            offline.cidrs.as_ref().unwrap().pod_cidr.cidrs
+        );
         assert!(r.skipped.is_empty(), "{:?}", r.skipped);
         for f in inject {
             assert!(ids(r).contains(&f.finding()));
@@ -123,12 +171,67 @@ fn live_answers_match_the_model_and_requests_grow_only_by_pages() {
     }
     // Every read is a GET; lists are paged; the only requests that scale with the cluster
     // are list pages (the kube-proxy log sample is capped).
-    let lists = |reqs: &[netcheck::testkit::Recorded]| reqs.iter().filter(|r| r.query.contains("limit=")).count();
+    let lists = |reqs: &[netcheck::testkit::Recorded]| {
+        reqs.iter().filter(|r| r.query.contains("limit=")).count()
+    };
     let others = |reqs: &[netcheck::testkit::Recorded]| reqs.len() - lists(reqs);
     assert!(req_small.iter().chain(&req_big).all(|r| r.method == "GET"));
     let pods_pages = |s: &Spec| (generate::cluster(s).pods.len()).div_ceil(100);
     assert!(lists(&req_big) >= pods_pages(&big));
     assert!(lists(&req_big) > lists(&req_small));
     // 60 nodes already exceed the log sample cap (50), so the other requests are the same set.
-    assert_eq!(others(&req_small), others(&req_big), "non-list requests: {req_small:?} vs {req_big:?}");
+    assert_eq!(
+        others(&req_small),
+        others(&req_big),
+        "non-list requests: {req_small:?} vs {req_big:?}"
+    );
+}
+
+#[test]
+fn lean_pod_decoding_keeps_exactly_what_pruning_keeps() {
+    use netcheck::model::{Cluster, Pod};
+    let c = generate::cluster(&spec(
+        8,
+        Cni::Weave,
+        ProxyMode::Iptables,
+        &[Inject::ProxyCrashLoop],
+    ));
+    let mut infra = 0;
+    for p in &c.pods {
+        let mut v = serde_json::to_value(p).unwrap();
+        generate::realistic("Pod", &mut v);
+        v["metadata"]["annotations"] = serde_json::json!({"example.com/owner": "team-a"});
+        let json = v.to_string();
+        let mut full: Pod = serde_json::from_str(&json).unwrap();
+        infra += usize::from(full.is_infra());
+        full.prune();
+        let lean = Pod::decode_pruned(&json).unwrap();
+        assert_eq!(
+            serde_json::to_value(&lean).unwrap(),
+            serde_json::to_value(&full).unwrap()
+        );
+    }
+    assert!(
+        infra > 0 && infra < c.pods.len(),
+        "both kinds of pod were compared"
+    );
+
+    // A snapshot's pods are pruned as they are read: workload pods lose their labels and
+    // containers, infrastructure pods keep theirs.
+    let text = serde_json::to_string(&c).unwrap();
+    let loaded = netcheck::collect::snapshot::from_reader(text.as_bytes(), "test").unwrap();
+    let web = loaded
+        .pods
+        .iter()
+        .find(|p| p.metadata.ns().starts_with("team-"))
+        .unwrap();
+    assert!(web.metadata.labels.is_empty() && web.spec.containers.is_empty());
+    let proxy = loaded
+        .pods
+        .iter()
+        .find(|p| p.name().starts_with("kube-proxy"))
+        .unwrap();
+    assert!(!proxy.spec.containers.is_empty());
+    assert_eq!(loaded.pods.len(), c.pods.len());
+    let _: &Cluster = &loaded;
 }

@@ -86,6 +86,27 @@ struct Page<T> {
     items: Vec<T>,
 }
 
+/// A page of pods, each decoded only as far as netcheck keeps it (see [`Pod::decode_pruned`]).
+fn pod_page(body: &[u8]) -> serde_json::Result<Page<Pod>> {
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        #[serde(default)]
+        metadata: Option<ListMeta>,
+        #[serde(default, borrow)]
+        items: Vec<&'a serde_json::value::RawValue>,
+    }
+    let raw: Raw = serde_json::from_slice(body)?;
+    let items = raw
+        .items
+        .iter()
+        .map(|i| Pod::decode_pruned(i.get()))
+        .collect::<serde_json::Result<_>>()?;
+    Ok(Page {
+        metadata: raw.metadata,
+        items,
+    })
+}
+
 const MAX_BODY: usize = 256 << 20;
 const RETRIES: u32 = 3;
 
@@ -170,8 +191,13 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let length = resp
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
         let mut body = resp.into_body();
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(length.unwrap_or(0).min(cap));
         let mut truncated = false;
         while let Some(frame) = body.frame().await {
             let frame =
@@ -211,7 +237,7 @@ impl Api {
         Ok((buf, truncated))
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReqError> {
+    async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ReqError> {
         let (buf, truncated) = self.call("GET", path, vec![], MAX_BODY).await?;
         if truncated {
             return Err(ReqError::Decode(format!(
@@ -219,41 +245,94 @@ impl Api {
                 MAX_BODY >> 20
             )));
         }
+        Ok(buf)
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReqError> {
+        let buf = self.get_bytes(path).await?;
         serde_json::from_slice(&buf).map_err(|e| ReqError::Decode(e.to_string()))
     }
 
-    /// A paginated list, each page reduced by `keep` before the next is read. An expired
-    /// continue token (410) restarts the list, at most twice.
-    async fn list<T: DeserializeOwned>(
+    /// A paginated list, each page reduced by `keep` before it is kept. The next page is
+    /// requested while the current one is decoded on another thread: its continue token sits
+    /// in the metadata ahead of the items. An expired continue token (410) restarts the list,
+    /// at most twice.
+    async fn list<T: DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
+        keep: impl FnMut(T) -> Option<T>,
+    ) -> Result<Vec<T>, ReqError> {
+        self.list_with(path, |b| serde_json::from_slice(b), keep)
+            .await
+    }
+
+    async fn list_with<T: Send + 'static>(
+        &self,
+        path: &str,
+        decode: fn(&[u8]) -> serde_json::Result<Page<T>>,
         mut keep: impl FnMut(T) -> Option<T>,
     ) -> Result<Vec<T>, ReqError> {
+        let url = |cont: Option<&str>| match cont {
+            None => format!("{path}?limit={}", self.opts.page_size),
+            Some(c) => format!(
+                "{path}?limit={}&continue={}",
+                self.opts.page_size,
+                encode(c)
+            ),
+        };
         let mut restarts = 0;
         'restart: loop {
             let mut out = Vec::new();
-            let mut cont: Option<String> = None;
+            let mut fetched = (false, self.get_bytes(&url(None)).await);
             loop {
-                let mut url = format!("{path}?limit={}", self.opts.page_size);
-                if let Some(c) = &cont {
-                    url.push_str(&format!("&continue={}", encode(c)));
-                }
-                let page: Page<T> = match self.get_json(&url).await {
-                    Ok(p) => p,
-                    Err(e) if e.code() == Some(410) && cont.is_some() && restarts < 2 => {
+                let body = match fetched {
+                    (_, Ok(b)) => b,
+                    (true, Err(e)) if e.code() == Some(410) && restarts < 2 => {
                         restarts += 1;
                         continue 'restart;
                     }
-                    Err(e) => return Err(e),
+                    (_, Err(e)) => return Err(e),
                 };
+                let peeked = peek_continue(&body);
+                let decode = tokio::task::spawn_blocking(move || {
+                    decode(&body).map_err(|e| ReqError::Decode(e.to_string()))
+                });
+                let prefetch = async {
+                    match &peeked {
+                        Some(Some(c)) => Some(self.get_bytes(&url(Some(c))).await),
+                        _ => None,
+                    }
+                };
+                let (page, next) = tokio::join!(decode, prefetch);
+                let page = page.map_err(|e| ReqError::Decode(e.to_string()))??;
                 out.extend(page.items.into_iter().filter_map(&mut keep));
-                cont = page.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
-                if cont.is_none() {
-                    return Ok(out);
-                }
+                let cont = page.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
+                fetched = match (cont, next) {
+                    (None, _) => return Ok(out),
+                    // The peek agreed with the decoded page: the prefetched page is the next one.
+                    (Some(c), Some(n)) if peeked == Some(Some(c.clone())) => (true, n),
+                    (Some(c), _) => (true, self.get_bytes(&url(Some(&c))).await),
+                };
             }
         }
     }
+}
+
+/// A list's continue token, read from the `metadata` that the API server writes ahead of
+/// `items`, without decoding the page. None when the answer is laid out otherwise.
+fn peek_continue(body: &[u8]) -> Option<Option<String>> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let head = &body[..body.len().min(8192)];
+    let items = find(head, b"\"items\"")?;
+    let at = find(&head[..items], b"\"metadata\"")? + b"\"metadata\"".len();
+    let rest = &body[at..];
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[colon] != b':' {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(&rest[colon + 1..]);
+    let meta = ListMeta::deserialize(&mut de).ok()?;
+    Some(meta.cont.filter(|c| !c.is_empty()))
 }
 
 fn err(what: &str, e: &ReqError, needs: &str) -> CollectError {
@@ -346,11 +425,10 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
                 .retain(|k, _| NODE_ANNOTATIONS.iter().any(|p| k.starts_with(p)));
             Some(n)
         }),
-        api.list::<Pod>("/api/v1/pods", |mut p| {
+        api.list_with::<Pod>("/api/v1/pods", pod_page, |mut p| {
             p.metadata
                 .annotations
                 .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
-            p.prune();
             Some(p)
         }),
         api.list::<Service>("/api/v1/services", Some),

@@ -12,6 +12,7 @@
 
 use netcheck::testkit::generate::{self, Layout, Spec};
 use netcheck::testkit::{ApiServer, Options, Recorded};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,20 +24,101 @@ struct Measure {
     ok: bool,
 }
 
-/// Runs a command to completion; peak RSS is the largest of it and its waited-for descendants
-/// (Linux folds reaped children's maxrss into the parent's wait4 figure).
-fn measure(cmd: &mut Command) -> Measure {
-    let t = Instant::now();
-    let child = cmd.spawn().expect("spawn");
-    let mut status = 0;
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: wait4 on our own child pid with valid out-pointers.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
-    assert!(pid > 0, "wait4 failed");
-    Measure {
-        wall: t.elapsed().as_secs_f64(),
-        rss_mb: ru.ru_maxrss as f64 / 1024.0,
-        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1,
+/// A command for the launcher: argv, where its stdout goes, extra environment.
+#[derive(Serialize, Deserialize)]
+struct Job {
+    argv: Vec<String>,
+    stdout: Option<PathBuf>,
+    env: Vec<(String, String)>,
+}
+
+impl Job {
+    fn new(argv: &[&str]) -> Job {
+        Job {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            stdout: None,
+            env: vec![],
+        }
+    }
+    fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Job {
+        self.argv.push(a.as_ref().to_string_lossy().into_owned());
+        self
+    }
+    fn args(mut self, a: &[&str]) -> Job {
+        self.argv.extend(a.iter().map(|s| s.to_string()));
+        self
+    }
+    fn stdout(mut self, p: &Path) -> Job {
+        self.stdout = Some(p.into());
+        self
+    }
+}
+
+/// Runs jobs from a small process started before the cluster is built. Linux counts the
+/// RSS of the process a child was forked from into the child's peak, so children of the
+/// benchmark itself (which holds the served cluster) would report hundreds of MB not their own.
+struct Launcher {
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+const LAUNCHER_ENV: &str = "NETCHECK_BENCH_LAUNCHER";
+
+impl Launcher {
+    fn start() -> Launcher {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env(LAUNCHER_ENV, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the launcher");
+        Launcher {
+            stdin: child.stdin.take().unwrap(),
+            stdout: std::io::BufReader::new(child.stdout.take().unwrap()),
+        }
+    }
+    fn run(&mut self, job: &Job) -> Measure {
+        use std::io::{BufRead, Write};
+        writeln!(self.stdin, "{}", serde_json::to_string(job).unwrap()).unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        let (wall, rss_kb, ok): (f64, i64, bool) =
+            serde_json::from_str(&line).expect("launcher answer");
+        Measure {
+            wall,
+            rss_mb: rss_kb as f64 / 1024.0,
+            ok,
+        }
+    }
+}
+
+/// The launcher's loop: run each job, answer (wall seconds, peak RSS KiB, exit ok).
+fn launcher() {
+    use std::io::{BufRead, Write};
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout();
+    for line in stdin.lock().lines() {
+        let job: Job = serde_json::from_str(&line.unwrap()).unwrap();
+        let mut cmd = Command::new(&job.argv[0]);
+        cmd.args(&job.argv[1..])
+            .envs(job.env.iter().cloned())
+            .stdin(Stdio::null());
+        cmd.stdout(match &job.stdout {
+            Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
+            None => Stdio::null(),
+        });
+        let t = Instant::now();
+        let child = cmd.spawn().expect("spawn");
+        let mut status = 0;
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: wait4 on our own child with valid out-pointers. Its maxrss covers the
+        // child and the descendants it waited for (the processes of a pipeline).
+        let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
+        assert!(pid > 0, "wait4 failed");
+        let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1;
+        let answer = (t.elapsed().as_secs_f64(), ru.ru_maxrss, ok);
+        writeln!(out, "{}", serde_json::to_string(&answer).unwrap()).unwrap();
+        out.flush().unwrap();
     }
 }
 
@@ -53,20 +135,18 @@ fn served(server: &ApiServer, from: usize) -> (usize, usize, Vec<Recorded>) {
     (reqs.len(), bytes, reqs)
 }
 
-fn netcheck(kc: &Path, out: &Path, extra: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_netcheck"));
-    c.args(["report", "-o", "json", "--kubeconfig"])
+const NETCHECK: &str = env!("CARGO_BIN_EXE_netcheck");
+
+fn netcheck(kc: &Path, out: &Path, extra: &[&str]) -> Job {
+    Job::new(&[NETCHECK, "report", "-o", "json", "--kubeconfig"])
         .arg(kc)
         .args(extra)
-        .env("NO_COLOR", "1")
-        .stdout(std::fs::File::create(out).unwrap())
-        .stderr(Stdio::inherit());
-    c
+        .stdout(out)
 }
 
 /// The curl floor: one curl per list (its pages in order on one connection) and one per single
 /// read, all started at once. Lower than any real client: no list waits for another.
-fn curl_floor(server: &ApiServer, reqs: &[Recorded]) -> Command {
+fn curl_floor(server: &ApiServer, reqs: &[Recorded]) -> Job {
     let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for r in reqs {
         let url = match r.query.as_str() {
@@ -84,13 +164,13 @@ fn curl_floor(server: &ApiServer, reqs: &[Recorded]) -> Command {
         script.push_str(" &\n");
     }
     script.push_str("fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail\n");
-    let mut c = Command::new("bash");
-    c.args(["-c", &script]);
-    c
+    Job::new(&["bash", "-c", &script])
 }
 
-/// What an operator would type to answer the same questions without netcheck.
-fn kubectl_pipeline(kc: &Path, cache: &Path, out: &Path) -> Command {
+/// What an operator would type to answer the same questions without netcheck. Pods and nodes
+/// go through custom-columns, which kubectl prints chunk by chunk; `-o json | jq` over 150,000
+/// pods would hold them all (several GB) in both kubectl and jq.
+fn kubectl_pipeline(kc: &Path, cache: &Path, out: &Path) -> Job {
     let range = |cidr: &str| {
         let n: ipnet::Ipv4Net = cidr.parse().unwrap();
         (u32::from(n.network()), u32::from(n.broadcast()))
@@ -100,7 +180,8 @@ fn kubectl_pipeline(kc: &Path, cache: &Path, out: &Path) -> Command {
     let script = format!(
         r#"set -o pipefail
 export KUBECONFIG='{kc}' KUBECACHEDIR='{cache}'
-ipnum='split(".") | map(tonumber) | .[0]*16777216 + .[1]*65536 + .[2]*256 + .[3]'
+outside='function n(ip,  a) {{ split(ip, a, "."); return a[1]*16777216 + a[2]*65536 + a[3]*256 + a[4] }}
+  $1 != "<none>" && $2 != "true" && (n($1) < lo || n($1) > hi) {{ c++ }} END {{ print c+0 }}'
 {{
 kubectl get nodes -o wide
 kubectl get pods -n kube-system -o wide
@@ -109,11 +190,12 @@ kubectl get cm -n kube-system kube-proxy -o jsonpath='{{.data.config\.conf}}' | 
 kubectl get pod -n kube-system kube-apiserver-cp-0 -o yaml | grep -- --service-cluster-ip-range
 kubectl get pod -n kube-system kube-controller-manager-cp-0 -o yaml | grep -- --cluster-cidr
 kubectl get cm -n kube-flannel kube-flannel-cfg -o jsonpath='{{.data.net-conf\.json}}'
-kubectl get nodes -o json | jq -r '.items[] | "\(.metadata.name) \(.spec.podCIDR)"' | sort -k2 | uniq -f1 -d
+echo "nodes sharing a podCIDR:"
+kubectl get nodes --no-headers -o custom-columns=CIDR:.spec.podCIDR | sort | uniq -d | wc -l
 echo "pod IPs outside the pod range:"
-kubectl get pods -A -o json | jq -r ".items[] | select(.spec.hostNetwork != true) | .status.podIP // empty | select(($ipnum) < {plo} or ($ipnum) > {phi})" | wc -l
+kubectl get pods -A --no-headers -o custom-columns=IP:.status.podIP,HOST:.spec.hostNetwork | awk -v lo={plo} -v hi={phi} "$outside"
 echo "service IPs outside the service range:"
-kubectl get svc -A -o json | jq -r ".items[] | .spec.clusterIP | select(. != \"None\") | select(($ipnum) < {slo} or ($ipnum) > {shi})" | wc -l
+kubectl get svc -A -o json | jq -r '.items[].spec.clusterIP | select(. != "None")' | awk -v lo={slo} -v hi={shi} "$outside"
 pod=$(kubectl get pods -n kube-system -l k8s-app=kube-proxy -o jsonpath='{{.items[0].metadata.name}}')
 kubectl logs -n kube-system "$pod" | grep -E 'Using .* Proxier'
 }} > '{out}'
@@ -122,12 +204,10 @@ kubectl logs -n kube-system "$pod" | grep -E 'Using .* Proxier'
         cache = cache.display(),
         out = out.display()
     );
-    let mut c = Command::new("bash");
-    c.args(["-c", &script]);
-    c
+    Job::new(&["bash", "-c", &script])
 }
 
-fn run_size(nodes: usize, dir: &Path, with_kubectl: bool) -> Vec<Row> {
+fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launcher) -> Vec<Row> {
     let t = Instant::now();
     let spec = Spec::sized(nodes);
     let cluster = generate::cluster(&spec);
@@ -147,10 +227,10 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool) -> Vec<Row> {
         t.elapsed().as_secs_f64()
     );
     let mut rows = Vec::new();
-    let mut run = |name: &str, cmd: &mut Command, server: &ApiServer| -> Vec<Recorded> {
+    let mut run = |name: &str, job: Job| -> Vec<Recorded> {
         let from = server.requests().len();
-        let m = measure(cmd);
-        let (requests, bytes, reqs) = served(server, from);
+        let m = launcher.run(&job);
+        let (requests, bytes, reqs) = served(&server, from);
         rows.push(Row {
             name: name.into(),
             m,
@@ -161,57 +241,54 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool) -> Vec<Row> {
     };
 
     let out = dir.join(format!("report-{nodes}.json"));
-    let reqs = run("netcheck report", &mut netcheck(&kc, &out, &[]), &server);
-    check_report(&out, pods);
-    run("curl floor", &mut curl_floor(&server, &reqs), &server);
+    let reqs = run("netcheck report", netcheck(&kc, &out, &[]));
+    check_report(&out);
+    run("curl floor", curl_floor(&server, &reqs));
     let all = dir.join(format!("report-all-{nodes}.json"));
     run(
         "netcheck --logs all",
-        &mut netcheck(&kc, &all, &["--logs", "all"]),
-        &server,
+        netcheck(&kc, &all, &["--logs", "all"]),
     );
     let snap = dir.join(format!("snapshot-{nodes}.json"));
-    let mut save = Command::new(env!("CARGO_BIN_EXE_netcheck"));
-    save.args(["snapshot", "--kubeconfig"])
+    let save = Job::new(&[NETCHECK, "snapshot", "--kubeconfig"])
         .arg(&kc)
         .arg("-o")
         .arg(&snap);
-    run("netcheck snapshot (save)", &mut save, &server);
+    run("netcheck snapshot (save)", save);
     let off = dir.join(format!("report-offline-{nodes}.json"));
-    let mut offline = Command::new(env!("CARGO_BIN_EXE_netcheck"));
-    offline
-        .args(["report", "-o", "json", "--snapshot"])
+    let offline = Job::new(&[NETCHECK, "report", "-o", "json", "--snapshot"])
         .arg(&snap)
-        .stdout(std::fs::File::create(&off).unwrap());
-    run("netcheck --snapshot", &mut offline, &server);
+        .stdout(&off);
+    run("netcheck --snapshot", offline);
+    check_report(&off);
     if with_kubectl {
         let cache = dir.join(format!("kube-cache-{nodes}"));
         let kout = dir.join(format!("kubectl-{nodes}.txt"));
-        run(
-            "kubectl + jq",
-            &mut kubectl_pipeline(&kc, &cache, &kout),
-            &server,
-        );
+        run("kubectl + jq", kubectl_pipeline(&kc, &cache, &kout));
         let text = std::fs::read_to_string(&kout).unwrap_or_default();
-        let tail: Vec<&str> = text.lines().rev().take(5).collect();
-        println!("   kubectl pipeline's last lines: {tail:?}");
+        let counts: Vec<&str> = text.lines().filter(|l| l.parse::<u64>().is_ok()).collect();
+        println!(
+            "   kubectl pipeline's counts (shared podCIDRs, pods, services outside): {counts:?}"
+        );
     }
     rows
 }
 
 /// The figures only count if netcheck answered in full.
-fn check_report(path: &Path, pods: usize) {
+fn check_report(path: &Path) {
     let r: netcheck::report::Report =
         serde_json::from_slice(&std::fs::read(path).unwrap()).expect("netcheck wrote a report");
     let c = r.cidrs.expect("cidrs answered");
     assert!(r.skipped.is_empty(), "skipped reads: {:?}", r.skipped);
     assert_eq!(c.pod_cidr.cidrs[0].to_string(), Layout::CLUSTER_CIDR);
     assert_eq!(c.service_cidr.cidrs[0].to_string(), Layout::SERVICE_CIDR);
-    assert!(pods > 0);
 }
 
 fn print(rows: &[Row]) {
-    let floor = rows.iter().find(|r| r.name == "curl floor").map(|r| r.m.wall);
+    let floor = rows
+        .iter()
+        .find(|r| r.name == "curl floor")
+        .map(|r| r.m.wall);
     println!(
         "   {:<26} {:>9} {:>12} {:>9} {:>11} {:>10}",
         "run", "wall s", "peak RSS MB", "requests", "MB served", "x floor"
@@ -231,10 +308,44 @@ fn print(rows: &[Row]) {
     }
 }
 
+/// `serve N`: only serve a generated cluster of N nodes, for trying commands by hand.
+fn keep_serving(nodes: usize) {
+    let server = ApiServer::start(
+        generate::cluster(&Spec::sized(nodes)),
+        Options {
+            decorate: Some(generate::realistic),
+            ..Options::default()
+        },
+    )
+    .expect("start the test API server");
+    let kc = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kubeconfig-serve-{nodes}"));
+    server.write_kubeconfig(&kc).unwrap();
+    println!(
+        "serving {nodes} nodes at {}; kubeconfig {}",
+        server.url(),
+        kc.display()
+    );
+    loop {
+        std::thread::park();
+    }
+}
+
 fn main() {
-    let mut sizes: Vec<usize> = std::env::args()
+    if std::env::var_os(LAUNCHER_ENV).is_some() {
+        return launcher();
+    }
+    let mut launcher = Launcher::start();
+    let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
+        .collect();
+    if let [serve, n] = &args[..] {
+        if serve == "serve" {
+            return keep_serving(n.parse().expect("serve NODES"));
+        }
+    }
+    let mut sizes: Vec<usize> = args
+        .iter()
         .map(|a| a.parse().expect("sizes are node counts"))
         .collect();
     if sizes.is_empty() {
@@ -250,7 +361,7 @@ fn main() {
     );
     let mut summary = Vec::new();
     for &n in &sizes {
-        let rows = run_size(n, &dir, !no_kubectl);
+        let rows = run_size(n, &dir, !no_kubectl, &mut launcher);
         print(&rows);
         summary.push((n, rows));
     }
@@ -275,7 +386,12 @@ fn main() {
     if summary.len() > 1 {
         let (n0, r0) = &summary[0];
         for (n, r) in &summary[1..] {
-            let f = |rows: &[Row]| rows.iter().find(|r| r.name == "netcheck report").map(|r| (r.m.wall, r.m.rss_mb, r.requests)).unwrap();
+            let f = |rows: &[Row]| {
+                rows.iter()
+                    .find(|r| r.name == "netcheck report")
+                    .map(|r| (r.m.wall, r.m.rss_mb, r.requests))
+                    .unwrap()
+            };
             let ((t0, m0, q0), (t, m, q)) = (f(r0), f(r));
             println!(
                 "   {n0} -> {n} nodes ({:.0}x): time {:.1}x, RSS {:.1}x, requests {q0} -> {q}",
