@@ -3,7 +3,7 @@
 //! serves it back; kubectl can read the same objects.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const SNAPSHOT_API_VERSION: &str = "netcheck/v1";
 pub const SNAPSHOT_KIND: &str = "Snapshot";
@@ -467,17 +467,21 @@ impl Pod {
     }
     /// Drops what netcheck never reads from an ordinary workload pod, so that a cluster of
     /// 150,000 pods fits in a few tens of megabytes.
+    /// Pod-level scheduling fields are dropped from every pod: placement is judged from the
+    /// DaemonSet's template.
     pub fn prune(&mut self) {
+        self.spec.node_selector.clear();
+        self.spec.tolerations.clear();
+        self.spec.affinity = None;
         if self.is_infra() {
             return;
         }
         self.metadata.labels.clear();
         self.metadata.annotations.clear();
+        self.metadata.owner_references.clear();
+        self.status.host_ip = None;
         self.metadata.creation_timestamp = None;
         self.spec.containers.clear();
-        self.spec.node_selector.clear();
-        self.spec.tolerations.clear();
-        self.spec.affinity = None;
         self.status.container_statuses.clear();
         self.status.start_time = None;
     }
@@ -509,9 +513,19 @@ impl Pod {
         };
         if m.mirror || pod.is_infra() {
             pod = serde_json::from_str(json)?;
-            pod.prune();
         }
+        pod.prune();
         Ok(pod)
+    }
+    /// Pods grouped by node name, each group in list order: one pass instead of a scan per node.
+    pub fn by_node<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> HashMap<&'a str, Vec<&'a Pod>> {
+        let mut m: HashMap<&str, Vec<&Pod>> = HashMap::new();
+        for p in pods {
+            if let Some(n) = p.node() {
+                m.entry(n).or_default().push(p);
+            }
+        }
+        m
     }
     pub fn restarts(&self) -> u32 {
         self.status
@@ -603,7 +617,7 @@ fn pruned_pods<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Pod>, D::Er
             f.write_str("a list of pods")
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Vec<Pod>, A::Error> {
-            let mut v = Vec::with_capacity(s.size_hint().unwrap_or(0).min(1 << 16));
+            let mut v = Vec::new();
             while let Some(mut p) = s.next_element::<Pod>()? {
                 p.prune();
                 v.push(p);
@@ -829,6 +843,15 @@ impl Cluster {
         self.daemon_sets
             .iter()
             .find(|d| d.metadata.name == name && d.metadata.ns() == ns)
+    }
+    /// Logs by (namespace, pod, container, previous), for lookups in per-node loops.
+    pub fn log_index(&self) -> HashMap<(&str, &str, &str, bool), &PodLog> {
+        let mut m = HashMap::with_capacity(self.logs.len());
+        for l in &self.logs {
+            let key = (&*l.namespace, &*l.pod, &*l.container, l.previous);
+            m.entry(key).or_insert(l);
+        }
+        m
     }
     pub fn log(&self, ns: &str, pod: &str, container: &str, previous: bool) -> Option<&PodLog> {
         self.logs.iter().find(|l| {

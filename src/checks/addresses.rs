@@ -1,22 +1,25 @@
 use super::{finding, Ctx, MAX_SUBJECTS};
 use crate::cidr;
+use crate::model::{Pod, Service};
 use crate::report::{Fact, Finding, Severity, SourceId};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// Addresses outside the fact's range, counting only families the range covers.
-fn outside<'a>(
+/// The (who, ip) pairs whose IP lies outside the fact's ranges; `who` is only formatted for those.
+fn outside<'a, T: 'a>(
     fact: &Fact,
-    items: impl Iterator<Item = (String, &'a str)>,
+    items: impl Iterator<Item = (&'a T, &'a str)>,
+    who: impl Fn(&T) -> String,
 ) -> Vec<(String, String)> {
     let v4 = fact.cidrs.iter().any(|n| matches!(n, IpNet::V4(_)));
     let v6 = fact.cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
     items
-        .filter_map(|(who, ip)| {
+        .filter_map(|(t, ip)| {
             let addr: IpAddr = cidr::parse_ip(ip)?;
             let covered_family = if addr.is_ipv4() { v4 } else { v6 };
             (covered_family && !cidr::contains_ip(&fact.cidrs, &addr))
-                .then(|| (who, ip.to_string()))
+                .then(|| (who(t), ip.to_string()))
         })
         .collect()
 }
@@ -61,15 +64,17 @@ pub fn service_ips(c: &Ctx) -> Vec<Finding> {
     if !fact.is_known() || fact.chosen == Some(SourceId::ServiceIps) {
         return vec![];
     }
-    let items = c.cluster.services.iter().flat_map(|s| {
-        let who = format!("service {}/{}", s.metadata.ns(), s.metadata.name);
-        s.ips().into_iter().map(move |ip| (who.clone(), ip))
-    });
+    let items = c
+        .cluster
+        .services
+        .iter()
+        .flat_map(|s| s.ips().into_iter().map(move |ip| (s, ip)));
+    let who = |s: &Service| format!("service {}/{}", s.metadata.ns(), s.metadata.name);
     report(
         "service-ip-outside-range",
         "Service ClusterIP(s) lie",
         fact,
-        outside(fact, items),
+        outside(fact, items, who),
         "these Services were allocated from a previous service range (the flag changed after they were created); recreate them so they get an address from the current range",
     )
 }
@@ -87,15 +92,13 @@ pub fn pod_ips(c: &Ctx) -> Vec<Finding> {
             !p.spec.host_network
                 && !matches!(p.status.phase.as_deref(), Some("Succeeded" | "Failed"))
         })
-        .flat_map(|p| {
-            let who = format!("pod {}/{}", p.metadata.ns(), p.name());
-            p.ips().into_iter().map(move |ip| (who.clone(), ip))
-        });
+        .flat_map(|p| p.ips().into_iter().map(move |ip| (p, ip)));
+    let who = |p: &Pod| format!("pod {}/{}", p.metadata.ns(), p.name());
     report(
         "pod-ip-outside-range",
         "pod IP(s) lie",
         fact,
-        outside(fact, items),
+        outside(fact, items, who),
         "these pods got addresses from a range netcheck does not take as the pod range: either another IP pool is active or the effective range is wrong; compare the CNI configuration with --cluster-cidr",
     )
 }

@@ -75,6 +75,8 @@ struct Api {
 struct ListMeta {
     #[serde(default, rename = "continue")]
     cont: Option<String>,
+    #[serde(default, rename = "remainingItemCount")]
+    remaining: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -305,6 +307,16 @@ impl Api {
                 };
                 let (page, next) = tokio::join!(decode, prefetch);
                 let page = page.map_err(|e| ReqError::Decode(e.to_string()))??;
+                if out.is_empty() {
+                    // Room for the whole list at once (the server counts what is left),
+                    // instead of doubling past it; bounded against an absurd count.
+                    let left = page
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.remaining)
+                        .unwrap_or(0);
+                    out.reserve_exact(page.items.len() + left.min(1 << 21) as usize);
+                }
                 out.extend(page.items.into_iter().filter_map(&mut keep));
                 let cont = page.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
                 fetched = match (cont, next) {

@@ -2,7 +2,7 @@
 
 use super::{cni, components, Hints};
 use crate::cidr;
-use crate::model::{what, Cluster};
+use crate::model::{what, Cluster, Pod};
 use crate::parse::{config, flags, logs};
 use crate::report::*;
 use ipnet::IpNet;
@@ -620,7 +620,7 @@ fn pod_cidr(c: &Cluster, cni: &crate::report::Cni) -> Fact {
             ),
         ));
     }
-    let ips: Vec<(IpAddr, String)> = c
+    let ips: Vec<(IpAddr, &Pod)> = c
         .pods
         .iter()
         .filter(|p| !p.spec.host_network)
@@ -628,10 +628,11 @@ fn pod_cidr(c: &Cluster, cni: &crate::report::Cni) -> Fact {
             p.ips()
                 .into_iter()
                 .filter_map(cidr::parse_ip)
-                .map(move |ip| (ip, format!("{}/{}", p.metadata.ns(), p.name())))
+                .map(move |ip| (ip, p))
         })
         .collect();
-    if let Some((ip0, pod0)) = ips.first() {
+    if let Some((ip0, p)) = ips.first() {
+        let pod0 = format!("{}/{}", p.metadata.ns(), p.name());
         let cover = cidr::covering(ips.iter().map(|(ip, _)| *ip));
         s.push(Source::found(
             SourceId::PodIps,

@@ -238,8 +238,9 @@ fn for_daemonset(c: &Cluster, component: &str, ds: &DaemonSet, pods: &[&Pod]) ->
         .generation
         .is_some_and(|g| s.observed_generation.is_some_and(|o| o < g))
         || s.updated_number_scheduled < s.desired_number_scheduled;
+    let by_node = Pod::by_node(pods.iter().copied());
     for n in &c.nodes {
-        let pod = pods.iter().find(|p| p.node() == Some(n.name()));
+        let pod = by_node.get(n.name()).and_then(|v| v.first());
         if let Some(x) = excluded(&ds.spec.template.spec, n) {
             if pod.is_none() {
                 // A selector excludes on purpose; a taint keeps the agent off a node that needs it.
@@ -310,8 +311,9 @@ fn for_daemonset(c: &Cluster, component: &str, ds: &DaemonSet, pods: &[&Pod]) ->
 fn for_static(c: &Cluster, component: &str, pods: &[&Pod]) -> Deployment {
     let mut missing = Vec::new();
     let mut ready = 0;
+    let by_node = Pod::by_node(pods.iter().copied());
     for n in &c.nodes {
-        match pods.iter().find(|p| p.node() == Some(n.name())) {
+        match by_node.get(n.name()).and_then(|v| v.first()) {
             Some(p) if p.ready() => ready += 1,
             Some(p) => missing.push(pod_problem(p, n)),
             None => missing.push(MissingNode {

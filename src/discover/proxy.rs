@@ -403,13 +403,11 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
             .map(|r| r.1.clone())
             .or_else(|| k3s_mode.as_ref().map(|m| m.0.clone())),
     };
+    let by_node = Pod::by_node(proxies.iter().copied());
+    let logs = c.log_index();
     for n in &c.nodes {
         let os = n.os();
-        let pods: Vec<&&Pod> = proxies
-            .iter()
-            .filter(|p| p.node() == Some(n.name()))
-            .collect();
-        let Some(p) = pods.first() else {
+        let Some(p) = by_node.get(n.name()).and_then(|v| v.first()) else {
             if implementation != "kube-proxy" {
                 nodes.push(NodeProxy {
                     node: n.name().into(),
@@ -442,8 +440,8 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
         let (conf, conf_ev) = pod_configured(p, cm.as_ref(), os);
         let ns = p.metadata.ns();
         let container = container_of(p, "kube-proxy");
-        let cur = c.log(ns, p.name(), container, false);
-        let prev = c.log(ns, p.name(), container, true);
+        let cur = logs.get(&(ns, p.name(), container, false)).copied();
+        let prev = logs.get(&(ns, p.name(), container, true)).copied();
         let parsed = cur.map(|l| logs::kube_proxy(&l.text));
         let prev_parsed = prev.map(|l| logs::kube_proxy(&l.text));
         let waiting = p

@@ -218,10 +218,14 @@ pub fn cluster(spec: &Spec) -> Cluster {
         }
         let mut taints = vec![];
         if i == 0 {
-            taints.push(json!({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}));
+            taints.push(
+                json!({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}),
+            );
         }
         if has(Inject::UntoleratedTaint) && i == last {
-            taints.push(json!({"key": "example.com/dedicated", "value": "gpu", "effect": "NoSchedule"}));
+            taints.push(
+                json!({"key": "example.com/dedicated", "value": "gpu", "effect": "NoSchedule"}),
+            );
         }
         let name = Layout::node_name(i);
         let mut labels = json!({
@@ -248,7 +252,12 @@ pub fn cluster(spec: &Spec) -> Cluster {
     let agent_nodes = spec.nodes - usize::from(has(Inject::UntoleratedTaint) && spec.nodes > 1);
 
     // ---- DaemonSets ----
-    let ds = |ns: &str, name: &str, label: (&str, &str), container: Value, tolerate_all: bool| -> DaemonSet {
+    let ds = |ns: &str,
+              name: &str,
+              label: (&str, &str),
+              container: Value,
+              tolerate_all: bool|
+     -> DaemonSet {
         let tolerations = if tolerate_all {
             json!([{"operator": "Exists"}])
         } else {
@@ -266,16 +275,25 @@ pub fn cluster(spec: &Spec) -> Cluster {
         }))
     };
     let agent_container = agent_container(spec.cni, &a);
-    c.daemon_sets.push(ds(a.ns, a.ds, a.label, agent_container.clone(), false));
+    c.daemon_sets
+        .push(ds(a.ns, a.ds, a.label, agent_container.clone(), false));
     let proxy_container = json!({"name": "kube-proxy", "image": format!("registry.k8s.io/kube-proxy:{}", Layout::VERSION),
         "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf", "--hostname-override=$(NODE_NAME)"]});
     if kube_proxy {
-        let d = ds("kube-system", "kube-proxy", ("k8s-app", "kube-proxy"), proxy_container.clone(), true);
+        let d = ds(
+            "kube-system",
+            "kube-proxy",
+            ("k8s-app", "kube-proxy"),
+            proxy_container.clone(),
+            true,
+        );
         c.daemon_sets.push(d);
     }
 
     // ---- per-node pods: agents, then workloads ----
-    let workloads = spec.pods_per_node.saturating_sub(1 + usize::from(kube_proxy));
+    let workloads = spec
+        .pods_per_node
+        .saturating_sub(1 + usize::from(kube_proxy));
     let mut seq = 0usize;
     let mut svc_targets = Vec::new();
     for i in 0..spec.nodes {
@@ -387,9 +405,11 @@ pub fn cluster(spec: &Spec) -> Cluster {
         let pods: Vec<&Pod> = c.pods.iter().filter(owned).collect();
         let ready = pods.iter().filter(|p| p.ready()).count() as i64;
         let n = pods.len() as i64;
-        d.status = from(json!({"desiredNumberScheduled": n, "currentNumberScheduled": n, "numberReady": ready,
+        d.status = from(
+            json!({"desiredNumberScheduled": n, "currentNumberScheduled": n, "numberReady": ready,
             "updatedNumberScheduled": n, "numberAvailable": ready, "numberUnavailable": n - ready,
-            "numberMisscheduled": 0, "observedGeneration": 1}));
+            "numberMisscheduled": 0, "observedGeneration": 1}),
+        );
     }
     c
 }
@@ -405,7 +425,9 @@ fn agent_container(cni: Cni, a: &Agent) -> Value {
             v["command"] = json!(["/home/weave/launch.sh"]);
             v["env"] = json!([{"name": "IPALLOC_RANGE", "value": Layout::CLUSTER_CIDR}]);
         }
-        Cni::Calico => v["env"] = json!([{"name": "CALICO_IPV4POOL_CIDR", "value": Layout::CLUSTER_CIDR}]),
+        Cni::Calico => {
+            v["env"] = json!([{"name": "CALICO_IPV4POOL_CIDR", "value": Layout::CLUSTER_CIDR}])
+        }
         Cni::Cilium => v["command"] = json!(["cilium-agent"]),
     }
     v
@@ -512,7 +534,8 @@ fn control_plane(c: &mut Cluster, spec: &Spec) {
             ],
         ),
     ));
-    c.pods.push(mirror("kube-scheduler", args("kube-scheduler", &[])));
+    c.pods
+        .push(mirror("kube-scheduler", args("kube-scheduler", &[])));
     c.pods.push(mirror("etcd", args("etcd", &[])));
     let cm = |ns: &str, name: &str, data: Value| -> ConfigMap {
         from(json!({"metadata": {"name": name, "namespace": ns}, "data": data}))
@@ -554,7 +577,18 @@ pub fn realistic(kind: &str, v: &mut Value) {
                 {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
                 {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
                 {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}]}}]);
-            for k in ["dnsPolicy", "restartPolicy", "schedulerName", "serviceAccountName", "serviceAccount", "enableServiceLinks", "preemptionPolicy", "priority", "terminationGracePeriodSeconds", "securityContext"] {
+            for k in [
+                "dnsPolicy",
+                "restartPolicy",
+                "schedulerName",
+                "serviceAccountName",
+                "serviceAccount",
+                "enableServiceLinks",
+                "preemptionPolicy",
+                "priority",
+                "terminationGracePeriodSeconds",
+                "securityContext",
+            ] {
                 spec[k] = match k {
                     "dnsPolicy" => json!("ClusterFirst"),
                     "restartPolicy" => json!("Always"),
@@ -570,7 +604,8 @@ pub fn realistic(kind: &str, v: &mut Value) {
             if let Some(cs) = spec["containers"].as_array_mut() {
                 for c in cs {
                     c["imagePullPolicy"] = json!("IfNotPresent");
-                    c["ports"] = json!([{"containerPort": 8080, "name": "http", "protocol": "TCP"}]);
+                    c["ports"] =
+                        json!([{"containerPort": 8080, "name": "http", "protocol": "TCP"}]);
                     c["resources"] = json!({"limits": {"memory": "512Mi"}, "requests": {"cpu": "100m", "memory": "256Mi"}});
                     c["readinessProbe"] = json!({"httpGet": {"path": "/ready", "port": 8080, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3});
                     c["livenessProbe"] = json!({"httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"}, "initialDelaySeconds": 15, "periodSeconds": 20, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3});
@@ -611,7 +646,8 @@ pub fn realistic(kind: &str, v: &mut Value) {
         }
         "Service" => {
             let spec = &mut v["spec"];
-            spec["ports"] = json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]);
+            spec["ports"] =
+                json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]);
             spec["selector"] = json!({"app": name});
             spec["sessionAffinity"] = json!("None");
             spec["ipFamilies"] = json!(["IPv4"]);
