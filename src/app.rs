@@ -70,7 +70,7 @@ pub fn main() -> i32 {
                     "netcheck: snapshot written to {} ({} nodes, {} pods, {} skipped reads)",
                     path.display(),
                     cluster.nodes.len(),
-                    cluster.pods.len(),
+                    cluster.pod_count(),
                     cluster.errors.len()
                 );
                 cli::EXIT_OK

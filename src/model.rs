@@ -19,9 +19,13 @@ pub struct Cluster {
     pub server_version: Option<String>,
     #[serde(default)]
     pub nodes: Vec<Node>,
-    /// Pruned as they are read, so a snapshot of full Pod objects is never held whole.
+    /// Infrastructure pods in full; other pods are pruned as they are read (so a snapshot of
+    /// full Pod objects is never held whole) and moved to `workload_pods` on load.
     #[serde(default, deserialize_with = "pruned_pods")]
     pub pods: Vec<Pod>,
+    /// Ordinary pods, reduced to placement and addresses: most of a big cluster's pods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workload_pods: Vec<WorkloadPod>,
     #[serde(default)]
     pub services: Vec<Service>,
     #[serde(default)]
@@ -486,16 +490,15 @@ impl Pod {
         self.status.start_time = None;
     }
     /// Decodes one Pod as the API serves it: in full when it is an infrastructure pod, else
-    /// only what [`Pod::prune`] keeps, without building the rest (labels, containers, statuses).
-    pub fn decode_pruned(json: &str) -> serde_json::Result<Pod> {
+    /// only its placement and addresses, without building the rest (labels, containers, statuses).
+    pub fn decode(json: &str) -> serde_json::Result<PodEntry> {
         let head: PodHead = serde_json::from_str(json)?;
         let m = head.metadata;
-        let mut pod = Pod {
+        let pod = Pod {
             metadata: Meta {
                 name: m.name,
                 namespace: m.namespace,
                 owner_references: m.owner_references,
-                generation: m.generation,
                 ..Meta::default()
             },
             spec: PodSpec {
@@ -507,15 +510,16 @@ impl Pod {
                 phase: head.status.phase,
                 pod_ip: head.status.pod_ip,
                 pod_ips: head.status.pod_ips,
-                host_ip: head.status.host_ip,
                 ..PodStatus::default()
             },
         };
-        if m.mirror || pod.is_infra() {
-            pod = serde_json::from_str(json)?;
-        }
-        pod.prune();
-        Ok(pod)
+        Ok(if m.mirror || pod.is_infra() {
+            let mut full: Pod = serde_json::from_str(json)?;
+            full.prune();
+            PodEntry::Infra(Box::new(full))
+        } else {
+            PodEntry::Workload(WorkloadPod::from(&pod))
+        })
     }
     /// Pods grouped by node name, each group in list order: one pass instead of a scan per node.
     pub fn by_node<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> HashMap<&'a str, Vec<&'a Pod>> {
@@ -540,6 +544,92 @@ impl Pod {
     }
 }
 
+/// A pod as read: kept in full, or reduced to a [`WorkloadPod`].
+pub enum PodEntry {
+    Infra(Box<Pod>),
+    Workload(WorkloadPod),
+}
+
+/// An ordinary pod as netcheck keeps it: where it runs and its addresses. A fraction of a
+/// [`Pod`]'s size, which matters at 150,000 pods.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadPod {
+    pub namespace: Box<str>,
+    pub name: Box<str>,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub node: Box<str>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_network: bool,
+    /// Succeeded or Failed: its addresses may since have been reused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub finished: bool,
+    /// Addresses that do not parse are dropped, as the checks would ignore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ips: Vec<std::net::IpAddr>,
+}
+
+impl From<&Pod> for WorkloadPod {
+    fn from(p: &Pod) -> WorkloadPod {
+        WorkloadPod {
+            namespace: p.metadata.ns().into(),
+            name: p.name().into(),
+            node: p.node().unwrap_or("").into(),
+            host_network: p.spec.host_network,
+            finished: matches!(p.status.phase.as_deref(), Some("Succeeded" | "Failed")),
+            ips: p
+                .ips()
+                .into_iter()
+                .filter_map(crate::cidr::parse_ip)
+                .collect(),
+        }
+    }
+}
+
+impl WorkloadPod {
+    /// Back to the API's shape, for the test API server.
+    pub fn to_pod(&self) -> Pod {
+        let ips: Vec<PodIp> = self
+            .ips
+            .iter()
+            .map(|ip| PodIp { ip: ip.to_string() })
+            .collect();
+        Pod {
+            metadata: Meta {
+                name: self.name.to_string(),
+                namespace: Some(self.namespace.to_string()),
+                ..Meta::default()
+            },
+            spec: PodSpec {
+                node_name: (!self.node.is_empty()).then(|| self.node.to_string()),
+                host_network: self.host_network,
+                ..PodSpec::default()
+            },
+            status: PodStatus {
+                phase: Some(
+                    if self.finished {
+                        "Succeeded"
+                    } else {
+                        "Running"
+                    }
+                    .into(),
+                ),
+                pod_ip: ips.first().map(|p| p.ip.clone()),
+                pod_ips: ips,
+                ..PodStatus::default()
+            },
+        }
+    }
+}
+
+/// A pod's address, as the address checks see every pod alike.
+pub struct PodAddress<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub finished: bool,
+    pub ip: std::net::IpAddr,
+}
+
 /// The fields of a Pod that decide whether it is infrastructure and that pruning keeps.
 #[derive(Deserialize)]
 struct PodHead {
@@ -560,8 +650,6 @@ struct MetaHead {
     namespace: Option<String>,
     #[serde(default)]
     owner_references: Vec<OwnerRef>,
-    #[serde(default)]
-    generation: Option<i64>,
     #[serde(default, rename = "annotations", deserialize_with = "has_mirror_key")]
     mirror: bool,
 }
@@ -583,8 +671,6 @@ struct PodStatusHead {
     pod_ip: Option<String>,
     #[serde(default, rename = "podIPs")]
     pod_ips: Vec<PodIp>,
-    #[serde(default, rename = "hostIP")]
-    host_ip: Option<String>,
 }
 
 fn has_mirror_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -827,6 +913,53 @@ pub struct ServiceCidrProbe {
 }
 
 impl Cluster {
+    /// Addresses of every non-hostNetwork pod, full or reduced.
+    pub fn pod_addresses(&self) -> impl Iterator<Item = PodAddress<'_>> {
+        let full = self
+            .pods
+            .iter()
+            .filter(|p| !p.spec.host_network)
+            .flat_map(|p| {
+                let finished = matches!(p.status.phase.as_deref(), Some("Succeeded" | "Failed"));
+                p.ips()
+                    .into_iter()
+                    .filter_map(crate::cidr::parse_ip)
+                    .map(move |ip| PodAddress {
+                        namespace: p.metadata.ns(),
+                        name: p.name(),
+                        finished,
+                        ip,
+                    })
+            });
+        let reduced = self
+            .workload_pods
+            .iter()
+            .filter(|w| !w.host_network)
+            .flat_map(|w| {
+                w.ips.iter().map(move |ip| PodAddress {
+                    namespace: &w.namespace,
+                    name: &w.name,
+                    finished: w.finished,
+                    ip: *ip,
+                })
+            });
+        full.chain(reduced)
+    }
+    pub fn pod_count(&self) -> usize {
+        self.pods.len() + self.workload_pods.len()
+    }
+    /// Moves pruned ordinary pods out of `pods` into their reduced form.
+    pub fn compact(&mut self) {
+        if self.pods.iter().all(Pod::is_infra) {
+            return;
+        }
+        let (infra, work): (Vec<Pod>, Vec<Pod>) = std::mem::take(&mut self.pods)
+            .into_iter()
+            .partition(Pod::is_infra);
+        self.pods = infra;
+        self.workload_pods
+            .extend(work.iter().map(WorkloadPod::from));
+    }
     pub fn new_snapshot() -> Self {
         Cluster {
             api_version: SNAPSHOT_API_VERSION.into(),

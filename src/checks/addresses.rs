@@ -1,26 +1,25 @@
 use super::{finding, Ctx, MAX_SUBJECTS};
 use crate::cidr;
-use crate::model::{Pod, Service};
+use crate::model::{PodAddress, Service};
 use crate::report::{Fact, Finding, Severity, SourceId};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
-/// Addresses outside the fact's range, counting only families the range covers.
-/// The (who, ip) pairs whose IP lies outside the fact's ranges; `who` is only formatted for those.
-fn outside<'a, T: 'a>(
+/// The (who, ip) pairs whose address lies outside the fact's ranges, counting only families
+/// the range covers; `who` is formatted only for those.
+fn outside<T>(
     fact: &Fact,
-    items: impl Iterator<Item = (&'a T, &'a str)>,
+    items: impl Iterator<Item = (T, IpAddr)>,
     who: impl Fn(&T) -> String,
 ) -> Vec<(String, String)> {
     let v4 = fact.cidrs.iter().any(|n| matches!(n, IpNet::V4(_)));
     let v6 = fact.cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
     items
-        .filter_map(|(t, ip)| {
-            let addr: IpAddr = cidr::parse_ip(ip)?;
-            let covered_family = if addr.is_ipv4() { v4 } else { v6 };
-            (covered_family && !cidr::contains_ip(&fact.cidrs, &addr))
-                .then(|| (who(t), ip.to_string()))
+        .filter(|(_, ip)| {
+            let covered_family = if ip.is_ipv4() { v4 } else { v6 };
+            covered_family && !cidr::contains_ip(&fact.cidrs, ip)
         })
+        .map(|(t, ip)| (who(&t), ip.to_string()))
         .collect()
 }
 
@@ -64,12 +63,13 @@ pub fn service_ips(c: &Ctx) -> Vec<Finding> {
     if !fact.is_known() || fact.chosen == Some(SourceId::ServiceIps) {
         return vec![];
     }
-    let items = c
-        .cluster
-        .services
-        .iter()
-        .flat_map(|s| s.ips().into_iter().map(move |ip| (s, ip)));
-    let who = |s: &Service| format!("service {}/{}", s.metadata.ns(), s.metadata.name);
+    let items = c.cluster.services.iter().flat_map(|s| {
+        s.ips()
+            .into_iter()
+            .filter_map(cidr::parse_ip)
+            .map(move |ip| (s, ip))
+    });
+    let who = |s: &&Service| format!("service {}/{}", s.metadata.ns(), s.metadata.name);
     report(
         "service-ip-outside-range",
         "Service ClusterIP(s) lie",
@@ -84,16 +84,11 @@ pub fn pod_ips(c: &Ctx) -> Vec<Finding> {
     if !fact.is_known() || fact.chosen == Some(SourceId::PodIps) {
         return vec![];
     }
-    let items = c
-        .cluster
-        .pods
-        .iter()
-        .filter(|p| {
-            !p.spec.host_network
-                && !matches!(p.status.phase.as_deref(), Some("Succeeded" | "Failed"))
-        })
-        .flat_map(|p| p.ips().into_iter().map(move |ip| (p, ip)));
-    let who = |p: &Pod| format!("pod {}/{}", p.metadata.ns(), p.name());
+    let items = c.cluster.pod_addresses().filter(|a| !a.finished).map(|a| {
+        let ip = a.ip;
+        (a, ip)
+    });
+    let who = |a: &PodAddress| format!("pod {}/{}", a.namespace, a.name);
     report(
         "pod-ip-outside-range",
         "pod IP(s) lie",

@@ -88,8 +88,8 @@ struct Page<T> {
     items: Vec<T>,
 }
 
-/// A page of pods, each decoded only as far as netcheck keeps it (see [`Pod::decode_pruned`]).
-fn pod_page(body: &[u8]) -> serde_json::Result<Page<Pod>> {
+/// A page of pods, each decoded only as far as netcheck keeps it (see [`Pod::decode`]).
+fn pod_page(body: &[u8]) -> serde_json::Result<Page<PodEntry>> {
     #[derive(Deserialize)]
     struct Raw<'a> {
         #[serde(default)]
@@ -101,7 +101,7 @@ fn pod_page(body: &[u8]) -> serde_json::Result<Page<Pod>> {
     let items = raw
         .items
         .iter()
-        .map(|i| Pod::decode_pruned(i.get()))
+        .map(|i| Pod::decode(i.get()))
         .collect::<serde_json::Result<_>>()?;
     Ok(Page {
         metadata: raw.metadata,
@@ -437,10 +437,12 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
                 .retain(|k, _| NODE_ANNOTATIONS.iter().any(|p| k.starts_with(p)));
             Some(n)
         }),
-        api.list_with::<Pod>("/api/v1/pods", pod_page, |mut p| {
-            p.metadata
-                .annotations
-                .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
+        api.list_with::<PodEntry>("/api/v1/pods", pod_page, |mut p| {
+            if let PodEntry::Infra(p) = &mut p {
+                p.metadata
+                    .annotations
+                    .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
+            }
             Some(p)
         }),
         api.list::<Service>("/api/v1/services", Some),
@@ -459,13 +461,20 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
         what::NODES,
         "list nodes",
     );
+    let mut entries = vec![];
     record(
-        &mut c.pods,
+        &mut entries,
         pods,
         &mut c.errors,
         what::PODS,
         "list pods (all namespaces)",
     );
+    for e in entries {
+        match e {
+            PodEntry::Infra(p) => c.pods.push(*p),
+            PodEntry::Workload(w) => c.workload_pods.push(w),
+        }
+    }
     record(
         &mut c.services,
         services,

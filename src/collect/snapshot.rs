@@ -30,13 +30,14 @@ pub fn load(path: &Path) -> Result<Cluster, Fatal> {
 
 /// Parses and version-checks a snapshot; `shown` names it in errors.
 pub fn from_reader(reader: impl Read, shown: &str) -> Result<Cluster, Fatal> {
-    let c: Cluster = serde_json::from_reader(reader).map_err(|e| Fatal(describe(shown, e)))?;
+    let mut c: Cluster = serde_json::from_reader(reader).map_err(|e| Fatal(describe(shown, e)))?;
     if c.api_version != SNAPSHOT_API_VERSION || c.kind != SNAPSHOT_KIND {
         return Err(Fatal(format!(
             "snapshot {shown}: apiVersion {:?} kind {:?} is not supported; expected apiVersion {SNAPSHOT_API_VERSION:?} kind {SNAPSHOT_KIND:?}",
             c.api_version, c.kind
         )));
     }
+    c.compact();
     Ok(c)
 }
 

@@ -2,7 +2,7 @@
 
 use super::{cni, components, Hints};
 use crate::cidr;
-use crate::model::{what, Cluster, Pod};
+use crate::model::{what, Cluster};
 use crate::parse::{config, flags, logs};
 use crate::report::*;
 use ipnet::IpNet;
@@ -620,27 +620,18 @@ fn pod_cidr(c: &Cluster, cni: &crate::report::Cni) -> Fact {
             ),
         ));
     }
-    let ips: Vec<(IpAddr, &Pod)> = c
-        .pods
-        .iter()
-        .filter(|p| !p.spec.host_network)
-        .flat_map(|p| {
-            p.ips()
-                .into_iter()
-                .filter_map(cidr::parse_ip)
-                .map(move |ip| (ip, p))
-        })
-        .collect();
-    if let Some((ip0, p)) = ips.first() {
-        let pod0 = format!("{}/{}", p.metadata.ns(), p.name());
-        let cover = cidr::covering(ips.iter().map(|(ip, _)| *ip));
+    if let Some(p) = c.pod_addresses().next() {
+        let cover = cidr::covering(c.pod_addresses().map(|a| a.ip));
         s.push(Source::found(
             SourceId::PodIps,
             cover.clone(),
             cidr::join(&cover),
             format!(
-                "smallest prefix covering {} pod IP(s) of non-hostNetwork pods, e.g. {pod0} {ip0}",
-                ips.len()
+                "smallest prefix covering {} pod IP(s) of non-hostNetwork pods, e.g. {}/{} {}",
+                c.pod_addresses().count(),
+                p.namespace,
+                p.name,
+                p.ip
             ),
         ));
     } else if let Some(e) = skipped_if(c, SourceId::PodIps, what::PODS) {

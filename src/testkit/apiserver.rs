@@ -7,7 +7,9 @@
 //! framing on every response (no chunked encoding to get wrong). Optionally HTTPS (rustls,
 //! [`Tls`]) and RBAC-style authorization from a role's rules ([`Options::allow`]).
 
-use crate::model::{Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr};
+use crate::model::{
+    Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr, WorkloadPod,
+};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -472,9 +474,11 @@ fn build_resources(
 }
 
 fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> {
+    let reduced = c.workload_pods.iter().map(WorkloadPod::to_pod);
+    let pods: Vec<Pod> = c.pods.iter().cloned().chain(reduced).collect();
     let mut out = vec![
         Resource::new(("", "v1", "nodes", "Node", false, Some("no")), &c.nodes, d),
-        Resource::new(("", "v1", "pods", "Pod", true, Some("po")), &c.pods, d),
+        Resource::new(("", "v1", "pods", "Pod", true, Some("po")), &pods, d),
         Resource::new(
             ("", "v1", "services", "Service", true, Some("svc")),
             &c.services,
