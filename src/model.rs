@@ -489,37 +489,9 @@ impl Pod {
         self.status.container_statuses.clear();
         self.status.start_time = None;
     }
-    /// Decodes one Pod as the API serves it: in full when it is an infrastructure pod, else
-    /// only its placement and addresses, without building the rest (labels, containers, statuses).
+    /// Decodes one Pod as the API serves it (see [`PodEntry`]).
     pub fn decode(json: &str) -> serde_json::Result<PodEntry> {
-        let head: PodHead = serde_json::from_str(json)?;
-        let m = head.metadata;
-        let pod = Pod {
-            metadata: Meta {
-                name: m.name,
-                namespace: m.namespace,
-                owner_references: m.owner_references,
-                ..Meta::default()
-            },
-            spec: PodSpec {
-                node_name: head.spec.node_name,
-                host_network: head.spec.host_network,
-                ..PodSpec::default()
-            },
-            status: PodStatus {
-                phase: head.status.phase,
-                pod_ip: head.status.pod_ip,
-                pod_ips: head.status.pod_ips,
-                ..PodStatus::default()
-            },
-        };
-        Ok(if m.mirror || pod.is_infra() {
-            let mut full: Pod = serde_json::from_str(json)?;
-            full.prune();
-            PodEntry::Infra(Box::new(full))
-        } else {
-            PodEntry::Workload(WorkloadPod::from(&pod))
-        })
+        serde_json::from_str(json)
     }
     /// Pods grouped by node name, each group in list order: one pass instead of a scan per node.
     pub fn by_node<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> HashMap<&'a str, Vec<&'a Pod>> {
@@ -630,28 +602,57 @@ pub struct PodAddress<'a> {
     pub ip: std::net::IpAddr,
 }
 
-/// The fields of a Pod that decide whether it is infrastructure and that pruning keeps.
-#[derive(Deserialize)]
-struct PodHead {
-    #[serde(default)]
-    metadata: MetaHead,
-    #[serde(default)]
-    spec: PodSpecHead,
-    #[serde(default)]
-    status: PodStatusHead,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct MetaHead {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    owner_references: Vec<OwnerRef>,
-    #[serde(default, rename = "annotations", deserialize_with = "has_mirror_key")]
-    mirror: bool,
+/// Decoded in one pass: `metadata`, which the API server sends ahead of `spec` and `status`,
+/// decides whether the rest is read in full or only for placement and addresses. (Should
+/// `metadata` come last, spec and status are read in full and reduced afterwards.)
+impl<'de> Deserialize<'de> for PodEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PodEntry, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PodEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Pod")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<PodEntry, A::Error> {
+                let mut pod = Pod::default();
+                let mut infra = None;
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match (&*k, infra) {
+                        ("metadata", _) => {
+                            pod.metadata = m.next_value()?;
+                            infra = Some(pod.is_infra());
+                        }
+                        ("spec", Some(false)) => {
+                            let h: PodSpecHead = m.next_value()?;
+                            pod.spec.node_name = h.node_name;
+                            pod.spec.host_network = h.host_network;
+                        }
+                        ("status", Some(false)) => {
+                            let h: PodStatusHead = m.next_value()?;
+                            pod.status.phase = h.phase;
+                            pod.status.pod_ip = h.pod_ip;
+                            pod.status.pod_ips = h.pod_ips;
+                        }
+                        ("spec", _) => pod.spec = m.next_value()?,
+                        ("status", _) => pod.status = m.next_value()?,
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(if pod.is_infra() {
+                    pod.prune();
+                    PodEntry::Infra(Box::new(pod))
+                } else {
+                    PodEntry::Workload(WorkloadPod::from(&pod))
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -671,28 +672,6 @@ struct PodStatusHead {
     pod_ip: Option<String>,
     #[serde(default, rename = "podIPs")]
     pod_ips: Vec<PodIp>,
-}
-
-fn has_mirror_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    struct V;
-    impl<'de> serde::de::Visitor<'de> for V {
-        type Value = bool;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("annotations")
-        }
-        fn visit_unit<E>(self) -> Result<bool, E> {
-            Ok(false)
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<bool, A::Error> {
-            let mut found = false;
-            while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
-                m.next_value::<serde::de::IgnoredAny>()?;
-                found |= k == "kubernetes.io/config.mirror";
-            }
-            Ok(found)
-        }
-    }
-    d.deserialize_any(V)
 }
 
 fn pruned_pods<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Pod>, D::Error> {

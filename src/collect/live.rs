@@ -75,8 +75,6 @@ struct Api {
 struct ListMeta {
     #[serde(default, rename = "continue")]
     cont: Option<String>,
-    #[serde(default, rename = "remainingItemCount")]
-    remaining: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -88,28 +86,9 @@ struct Page<T> {
     items: Vec<T>,
 }
 
-/// A page of pods, each decoded only as far as netcheck keeps it (see [`Pod::decode`]).
-fn pod_page(body: &[u8]) -> serde_json::Result<Page<PodEntry>> {
-    #[derive(Deserialize)]
-    struct Raw<'a> {
-        #[serde(default)]
-        metadata: Option<ListMeta>,
-        #[serde(default, borrow)]
-        items: Vec<&'a serde_json::value::RawValue>,
-    }
-    let raw: Raw = serde_json::from_slice(body)?;
-    let items = raw
-        .items
-        .iter()
-        .map(|i| Pod::decode(i.get()))
-        .collect::<serde_json::Result<_>>()?;
-    Ok(Page {
-        metadata: raw.metadata,
-        items,
-    })
-}
-
 const MAX_BODY: usize = 256 << 20;
+/// List pages fetched ahead of the one being decoded.
+const WINDOW: usize = 1;
 const RETRIES: u32 = 3;
 
 fn encode(s: &str) -> String {
@@ -255,25 +234,30 @@ impl Api {
         serde_json::from_slice(&buf).map_err(|e| ReqError::Decode(e.to_string()))
     }
 
-    /// A paginated list, each page reduced by `keep` before it is kept. The next page is
-    /// requested while the current one is decoded on another thread: its continue token sits
-    /// in the metadata ahead of the items. An expired continue token (410) restarts the list,
-    /// at most twice.
+    /// A paginated list, each page reduced by `keep` before it is kept.
     async fn list<T: DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
-        keep: impl FnMut(T) -> Option<T>,
-    ) -> Result<Vec<T>, ReqError> {
-        self.list_with(path, |b| serde_json::from_slice(b), keep)
-            .await
-    }
-
-    async fn list_with<T: Send + 'static>(
-        &self,
-        path: &str,
-        decode: fn(&[u8]) -> serde_json::Result<Page<T>>,
         mut keep: impl FnMut(T) -> Option<T>,
     ) -> Result<Vec<T>, ReqError> {
+        let mut out = Vec::new();
+        self.list_into(path, |item| match item {
+            Some(t) => out.extend(keep(t)),
+            None => out.clear(),
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// A paginated list, its items handed to `sink` page by page (`None`: the list restarted,
+    /// forget what came before). Fetching runs up to WINDOW pages ahead of decoding, which
+    /// happens on the blocking pool: each page's continue token is peeked from the metadata
+    /// ahead of its items. An expired continue token (410) restarts the list, at most twice.
+    async fn list_into<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        mut sink: impl FnMut(Option<T>),
+    ) -> Result<(), ReqError> {
         let url = |cont: Option<&str>| match cont {
             None => format!("{path}?limit={}", self.opts.page_size),
             Some(c) => format!(
@@ -284,47 +268,47 @@ impl Api {
         };
         let mut restarts = 0;
         'restart: loop {
-            let mut out = Vec::new();
-            let mut fetched = (false, self.get_bytes(&url(None)).await);
+            sink(None);
+            // Pages fetched but not yet taken: the token each was fetched after peeking, and its
+            // decoding on the blocking pool. Fetching runs ahead of decoding by up to WINDOW pages.
+            let mut inflight = std::collections::VecDeque::new();
+            let mut next = Some(url(None));
+            let mut first = true;
             loop {
-                let body = match fetched {
-                    (_, Ok(b)) => b,
-                    (true, Err(e)) if e.code() == Some(410) && restarts < 2 => {
-                        restarts += 1;
-                        continue 'restart;
-                    }
-                    (_, Err(e)) => return Err(e),
-                };
-                let peeked = peek_continue(&body);
-                let decode = tokio::task::spawn_blocking(move || {
-                    decode(&body).map_err(|e| ReqError::Decode(e.to_string()))
-                });
-                let prefetch = async {
-                    match &peeked {
-                        Some(Some(c)) => Some(self.get_bytes(&url(Some(c))).await),
+                if let Some(u) = next.take_if(|_| inflight.len() < WINDOW) {
+                    let body = match self.get_bytes(&u).await {
+                        Ok(b) => b,
+                        Err(e) if e.code() == Some(410) && !first && restarts < 2 => {
+                            restarts += 1;
+                            continue 'restart;
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    first = false;
+                    let peeked = peek_continue(&body);
+                    next = match &peeked {
+                        Some(Some(c)) => Some(url(Some(c))),
                         _ => None,
-                    }
-                };
-                let (page, next) = tokio::join!(decode, prefetch);
-                let page = page.map_err(|e| ReqError::Decode(e.to_string()))??;
-                if out.is_empty() {
-                    // Room for the whole list at once (the server counts what is left),
-                    // instead of doubling past it; bounded against an absurd count.
-                    let left = page
-                        .metadata
-                        .as_ref()
-                        .and_then(|m| m.remaining)
-                        .unwrap_or(0);
-                    out.reserve_exact(page.items.len() + left.min(1 << 21) as usize);
+                    };
+                    let job = tokio::task::spawn_blocking(move || {
+                        serde_json::from_slice::<Page<T>>(&body)
+                            .map_err(|e| ReqError::Decode(e.to_string()))
+                    });
+                    inflight.push_back((peeked, job));
+                    continue;
                 }
-                out.extend(page.items.into_iter().filter_map(&mut keep));
-                let cont = page.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
-                fetched = match (cont, next) {
-                    (None, _) => return Ok(out),
-                    // The peek agreed with the decoded page: the prefetched page is the next one.
-                    (Some(c), Some(n)) if peeked == Some(Some(c.clone())) => (true, n),
-                    (Some(c), _) => (true, self.get_bytes(&url(Some(&c))).await),
+                let Some((peeked, job)) = inflight.pop_front() else {
+                    return Ok(());
                 };
+                let page = job.await.map_err(|e| ReqError::Decode(e.to_string()))??;
+                page.items.into_iter().for_each(|t| sink(Some(t)));
+                let cont = page.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
+                if peeked.as_ref() != Some(&cont) {
+                    // The peek failed or disagreed with the decoded page: whatever was fetched
+                    // after it is not the list's next page.
+                    inflight.clear();
+                    next = cont.map(|c| url(Some(&c)));
+                }
             }
         }
     }
@@ -430,6 +414,7 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
             )
         }
     };
+    let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
     let (nodes, pods, services, dss, sc, cms) = tokio::join!(
         api.list::<Node>("/api/v1/nodes", |mut n| {
             n.metadata
@@ -437,13 +422,18 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
                 .retain(|k, _| NODE_ANNOTATIONS.iter().any(|p| k.starts_with(p)));
             Some(n)
         }),
-        api.list_with::<PodEntry>("/api/v1/pods", pod_page, |mut p| {
-            if let PodEntry::Infra(p) = &mut p {
+        api.list_into::<PodEntry>("/api/v1/pods", |e| match e {
+            Some(PodEntry::Infra(mut p)) => {
                 p.metadata
                     .annotations
                     .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
+                infra_pods.push(*p);
             }
-            Some(p)
+            Some(PodEntry::Workload(w)) => workload_pods.push(w),
+            None => {
+                infra_pods.clear();
+                workload_pods.clear();
+            }
         }),
         api.list::<Service>("/api/v1/services", Some),
         api.list::<DaemonSet>("/apis/apps/v1/daemonsets", Some),
@@ -461,19 +451,11 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
         what::NODES,
         "list nodes",
     );
-    let mut entries = vec![];
-    record(
-        &mut entries,
-        pods,
-        &mut c.errors,
-        what::PODS,
-        "list pods (all namespaces)",
-    );
-    for e in entries {
-        match e {
-            PodEntry::Infra(p) => c.pods.push(*p),
-            PodEntry::Workload(w) => c.workload_pods.push(w),
-        }
+    match pods {
+        Ok(()) => (c.pods, c.workload_pods) = (infra_pods, workload_pods),
+        Err(e) => c
+            .errors
+            .push(err(what::PODS, &e, "list pods (all namespaces)")),
     }
     record(
         &mut c.services,
@@ -716,5 +698,23 @@ async fn probe(api: &Api) -> Result<ServiceCidrProbe, ReqError> {
             })
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::peek_continue;
+
+    #[test]
+    fn continue_token_is_peeked_only_from_metadata_ahead_of_items() {
+        let page = br#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7","continue":"abc.500","remainingItemCount":9},"items":[{"metadata":{"name":"p","continue":"no"}}]}"#;
+        assert_eq!(peek_continue(page), Some(Some("abc.500".into())));
+        let last = br#"{"metadata" : {"resourceVersion":"7"},"items":[]}"#;
+        assert_eq!(peek_continue(last), Some(None));
+        // Items first: the "metadata" seen belongs to an item, so nothing is guessed.
+        let odd = br#"{"items":[{"metadata":{"name":"p"}}],"metadata":{"continue":"abc.1"}}"#;
+        assert_eq!(peek_continue(odd), None);
+        assert_eq!(peek_continue(b"{\"metadata\":"), None);
+        assert_eq!(peek_continue(b""), None);
     }
 }
