@@ -246,3 +246,38 @@ fn lean_pod_decoding_keeps_exactly_what_pruning_keeps() {
     );
     assert_eq!(ids(&again), ids(&direct));
 }
+
+#[test]
+fn pod_decoding_does_not_depend_on_key_order_and_rejects_odd_shapes_without_panic() {
+    use netcheck::model::{Pod, PodEntry};
+    let work_first = r#"{"metadata":{"name":"w","namespace":"shop","ownerReferences":[{"kind":"ReplicaSet","name":"w-1","controller":true}]},"spec":{"nodeName":"n1","containers":[{"name":"a"}]},"status":{"phase":"Running","podIPs":[{"ip":"10.1.0.5"}]}}"#;
+    let work_last = r#"{"status":{"phase":"Running","podIPs":[{"ip":"10.1.0.5"}]},"spec":{"nodeName":"n1","containers":[{"name":"a"}]},"metadata":{"name":"w","namespace":"shop"}}"#;
+    let (PodEntry::Workload(a), PodEntry::Workload(b)) = (
+        Pod::decode(work_first).unwrap(),
+        Pod::decode(work_last).unwrap(),
+    ) else {
+        panic!("ordinary pods are reduced whatever the key order");
+    };
+    assert_eq!(a, b);
+    let infra_last = r#"{"spec":{"nodeName":"n1","containers":[{"name":"kube-proxy","command":["kube-proxy","--proxy-mode=ipvs"]}]},"metadata":{"name":"kube-proxy-x","namespace":"kube-system"}}"#;
+    let PodEntry::Infra(p) = Pod::decode(infra_last).unwrap() else {
+        panic!("a kube-system pod is kept in full even when metadata comes last");
+    };
+    assert_eq!(p.spec.containers[0].command[1], "--proxy-mode=ipvs");
+    for odd in [
+        "null",
+        "[]",
+        r#"{"metadata":null}"#,
+        r#"{"metadata":{"name":7}}"#,
+        r#"{"metadata":{"annotations":{"kubernetes.io/config.mirror":1}}}"#,
+        r#"{"status":{"podIPs":"10.0.0.1"}}"#,
+        r#"{"metadata":{"name":"x"}"#,
+    ] {
+        assert!(Pod::decode(odd).is_err(), "{odd}");
+    }
+    // Unknown fields and an empty object are fine.
+    assert!(matches!(
+        Pod::decode(r#"{"kind":"Pod","x":[1,{"y":null}]}"#),
+        Ok(PodEntry::Workload(_))
+    ));
+}
