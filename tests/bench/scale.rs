@@ -212,14 +212,7 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
     let spec = Spec::sized(nodes);
     let cluster = generate::cluster(&spec);
     let (pods, services) = (cluster.pods.len(), cluster.services.len());
-    let server = ApiServer::start(
-        cluster,
-        Options {
-            decorate: Some(generate::realistic),
-            ..Options::default()
-        },
-    )
-    .expect("start the test API server");
+    let server = serve(cluster);
     let kc = dir.join(format!("kubeconfig-{nodes}"));
     server.write_kubeconfig(&kc).unwrap();
     println!(
@@ -308,16 +301,21 @@ fn print(rows: &[Row]) {
     }
 }
 
-/// `serve N`: only serve a generated cluster of N nodes, for trying commands by hand.
-fn keep_serving(nodes: usize) {
-    let server = ApiServer::start(
-        generate::cluster(&Spec::sized(nodes)),
+/// The test API server with objects at realistic size.
+fn serve(cluster: netcheck::model::Cluster) -> ApiServer {
+    ApiServer::start(
+        cluster,
         Options {
             decorate: Some(generate::realistic),
             ..Options::default()
         },
     )
-    .expect("start the test API server");
+    .expect("start the test API server")
+}
+
+/// `serve N`: only serve a generated cluster of N nodes, for trying commands by hand.
+fn keep_serving(nodes: usize) {
+    let server = serve(generate::cluster(&Spec::sized(nodes)));
     let kc = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("kubeconfig-serve-{nodes}"));
     server.write_kubeconfig(&kc).unwrap();
     println!(
