@@ -1,7 +1,7 @@
 //! The live collector: reads exactly what netcheck needs from the API server, concurrently,
 //! page by page, with per-request timeouts, a global deadline and bounded retries.
 
-use super::Fatal;
+use super::{proto, Fatal};
 use crate::discover::{cni, proxy};
 use crate::model::*;
 use http_body_util::BodyExt;
@@ -77,6 +77,33 @@ struct ListMeta {
     cont: Option<String>,
 }
 
+/// What a request brought back.
+struct Answer {
+    body: Vec<u8>,
+    /// Cut at the caller's byte cap.
+    truncated: bool,
+    /// Encoded as protobuf rather than JSON: the server chose it from our Accept header.
+    protobuf: bool,
+}
+
+/// A list item. Those that the API server can serve as protobuf, and netcheck reads in bulk,
+/// are asked for in it (falling back to JSON if the server prefers that).
+trait Item: DeserializeOwned + Send + 'static {
+    const PROTOBUF: Option<fn(&[u8]) -> proto::Result<Self>> = None;
+}
+
+impl Item for Node {}
+impl Item for Service {}
+impl Item for DaemonSet {}
+impl Item for ServiceCidr {}
+impl Item for IpPool {}
+impl Item for PodEntry {
+    const PROTOBUF: Option<fn(&[u8]) -> proto::Result<Self>> = Some(proto::pod);
+}
+
+/// Protobuf first, JSON when the server cannot (custom resources, proxies), as client-go asks.
+const ACCEPT_PROTOBUF: &str = "application/vnd.kubernetes.protobuf, application/json";
+
 #[derive(Deserialize)]
 #[serde(bound = "T: DeserializeOwned")]
 struct Page<T> {
@@ -90,6 +117,7 @@ const MAX_BODY: usize = 256 << 20;
 /// List pages fetched ahead of the one being decoded.
 const WINDOW: usize = 1;
 const RETRIES: u32 = 3;
+const JSON: &str = "application/json";
 
 fn encode(s: &str) -> String {
     s.bytes()
@@ -111,7 +139,8 @@ impl Api {
         path: &str,
         body: Vec<u8>,
         cap: usize,
-    ) -> Result<(Vec<u8>, bool), ReqError> {
+        accept: &str,
+    ) -> Result<Answer, ReqError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -120,7 +149,8 @@ impl Api {
                 return Err(ReqError::Deadline);
             }
             let t = self.opts.request_timeout.min(left);
-            let res = tokio::time::timeout(t, self.once(method, path, body.clone(), cap)).await;
+            let res =
+                tokio::time::timeout(t, self.once(method, path, body.clone(), cap, accept)).await;
             let (err, wait) = match res {
                 Err(_) if left <= self.opts.request_timeout => return Err(ReqError::Deadline),
                 Err(_) => return Err(ReqError::Timeout),
@@ -152,8 +182,12 @@ impl Api {
         path: &str,
         body: Vec<u8>,
         cap: usize,
-    ) -> Result<(Vec<u8>, bool), (ReqError, Option<Duration>)> {
-        let mut req = http::Request::builder().method(method).uri(path);
+        accept: &str,
+    ) -> Result<Answer, (ReqError, Option<Duration>)> {
+        let mut req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("accept", accept);
         if method != "GET" {
             req = req.header("content-type", "application/json");
         }
@@ -177,6 +211,11 @@ impl Api {
             .get("content-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let protobuf = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(proto::CONTENT_TYPE));
         let mut body = resp.into_body();
         let mut buf = Vec::with_capacity(length.unwrap_or(0).min(cap));
         let mut truncated = false;
@@ -200,7 +239,11 @@ impl Api {
                 #[serde(default)]
                 message: String,
             }
-            let s: Status = serde_json::from_slice(&buf).unwrap_or_default();
+            let s = match protobuf {
+                true => proto::status(&buf).map(|(reason, message)| Status { reason, message }),
+                false => serde_json::from_slice(&buf).ok(),
+            }
+            .unwrap_or_default();
             let message = if s.message.is_empty() {
                 String::from_utf8_lossy(&buf).chars().take(200).collect()
             } else {
@@ -215,27 +258,31 @@ impl Api {
                 retry_after,
             ));
         }
-        Ok((buf, truncated))
+        Ok(Answer {
+            body: buf,
+            truncated,
+            protobuf,
+        })
     }
 
-    async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ReqError> {
-        let (buf, truncated) = self.call("GET", path, vec![], MAX_BODY).await?;
-        if truncated {
+    async fn get_bytes(&self, path: &str, accept: &str) -> Result<Answer, ReqError> {
+        let a = self.call("GET", path, vec![], MAX_BODY, accept).await?;
+        if a.truncated {
             return Err(ReqError::Decode(format!(
                 "answer larger than {} MiB",
                 MAX_BODY >> 20
             )));
         }
-        Ok(buf)
+        Ok(a)
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReqError> {
-        let buf = self.get_bytes(path).await?;
-        serde_json::from_slice(&buf).map_err(|e| ReqError::Decode(e.to_string()))
+        let a = self.get_bytes(path, JSON).await?;
+        serde_json::from_slice(&a.body).map_err(|e| ReqError::Decode(e.to_string()))
     }
 
     /// A paginated list, each page reduced by `keep` before it is kept.
-    async fn list<T: DeserializeOwned + Send + 'static>(
+    async fn list<T: Item>(
         &self,
         path: &str,
         mut keep: impl FnMut(T) -> Option<T>,
@@ -253,7 +300,7 @@ impl Api {
     /// forget what came before). Fetching runs up to WINDOW pages ahead of decoding, which
     /// happens on the blocking pool: each page's continue token is peeked from the metadata
     /// ahead of its items. An expired continue token (410) restarts the list, at most twice.
-    async fn list_into<T: DeserializeOwned + Send + 'static>(
+    async fn list_into<T: Item>(
         &self,
         path: &str,
         mut sink: impl FnMut(Option<T>),
@@ -276,7 +323,12 @@ impl Api {
             let mut first = true;
             loop {
                 if let Some(u) = next.take_if(|_| inflight.len() < WINDOW) {
-                    let body = match self.get_bytes(&u).await {
+                    let accept = if T::PROTOBUF.is_some() {
+                        ACCEPT_PROTOBUF
+                    } else {
+                        JSON
+                    };
+                    let answer = match self.get_bytes(&u, accept).await {
                         Ok(b) => b,
                         Err(e) if e.code() == Some(410) && !first && restarts < 2 => {
                             restarts += 1;
@@ -285,24 +337,23 @@ impl Api {
                         Err(e) => return Err(e),
                     };
                     first = false;
-                    let peeked = peek_continue(&body);
+                    let peeked = match answer.protobuf {
+                        true => proto::peek_continue(&answer.body),
+                        false => peek_continue(&answer.body),
+                    };
                     next = match &peeked {
                         Some(Some(c)) => Some(url(Some(c))),
                         _ => None,
                     };
-                    let job = tokio::task::spawn_blocking(move || {
-                        serde_json::from_slice::<Page<T>>(&body)
-                            .map_err(|e| ReqError::Decode(e.to_string()))
-                    });
+                    let job = tokio::task::spawn_blocking(move || decode_page::<T>(&answer));
                     inflight.push_back((peeked, job));
                     continue;
                 }
                 let Some((peeked, job)) = inflight.pop_front() else {
                     return Ok(());
                 };
-                let page = job.await.map_err(|e| ReqError::Decode(e.to_string()))??;
-                page.items.into_iter().for_each(|t| sink(Some(t)));
-                let cont = page.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
+                let (cont, items) = job.await.map_err(|e| ReqError::Decode(e.to_string()))??;
+                items.into_iter().for_each(|t| sink(Some(t)));
                 if peeked.as_ref() != Some(&cont) {
                     // The peek failed or disagreed with the decoded page: whatever was fetched
                     // after it is not the list's next page.
@@ -311,6 +362,21 @@ impl Api {
                 }
             }
         }
+    }
+}
+
+/// A list page's continue token and items, from JSON or (for the types that have a decoder
+/// of it) protobuf.
+fn decode_page<T: Item>(a: &Answer) -> Result<(Option<String>, Vec<T>), ReqError> {
+    match (a.protobuf, T::PROTOBUF) {
+        (true, Some(item)) => proto::list(&a.body, item).map_err(ReqError::Decode),
+        (true, None) => Err(ReqError::Decode("protobuf answer to a JSON request".into())),
+        (false, _) => serde_json::from_slice::<Page<T>>(&a.body)
+            .map(|p| {
+                let cont = p.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
+                (cont, p.items)
+            })
+            .map_err(|e| ReqError::Decode(e.to_string())),
     }
 }
 
@@ -651,16 +717,22 @@ async fn read_logs(
             );
             // The server should stop at limitBytes; the cap guards one that does not.
             let res = api
-                .call("GET", &path, vec![], api.opts.log_bytes)
+                .call("GET", &path, vec![], api.opts.log_bytes, "*/*")
                 .await
-                .map(|(buf, truncated)| PodLog {
-                    namespace: r.namespace.clone(),
-                    pod: r.pod.clone(),
-                    container: r.container.clone(),
-                    previous: r.previous,
-                    text: String::from_utf8_lossy(&buf).into_owned(),
-                    truncated: truncated || buf.len() >= api.opts.log_bytes,
-                });
+                .map(
+                    |Answer {
+                         body: buf,
+                         truncated,
+                         ..
+                     }| PodLog {
+                        namespace: r.namespace.clone(),
+                        pod: r.pod.clone(),
+                        container: r.container.clone(),
+                        previous: r.previous,
+                        text: String::from_utf8_lossy(&buf).into_owned(),
+                        truncated: truncated || buf.len() >= api.opts.log_bytes,
+                    },
+                );
             (r, res)
         }
     });
@@ -682,6 +754,7 @@ async fn probe(api: &Api) -> Result<ServiceCidrProbe, ReqError> {
             "/api/v1/namespaces/default/services?dryRun=All",
             body.to_string().into_bytes(),
             1 << 20,
+            JSON,
         )
         .await
     {

@@ -3,6 +3,7 @@
 pub mod kubeconfig;
 pub mod live;
 pub mod node;
+pub mod proto;
 pub mod snapshot;
 
 /// An error that ends the run (exit 2): bad input, unreachable cluster, unreadable snapshot.

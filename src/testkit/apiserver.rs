@@ -7,6 +7,7 @@
 //! framing on every response (no chunked encoding to get wrong). Optionally HTTPS (rustls,
 //! [`Tls`]) and RBAC-style authorization from a role's rules ([`Options::allow`]).
 
+use crate::collect::proto;
 use crate::model::{
     Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr, WorkloadPod,
 };
@@ -42,6 +43,9 @@ pub struct Recorded {
     pub status: u16,
     pub bytes: usize,
     pub at: Duration,
+    /// The request's Accept header ("" if none) and the answer's Content-Type.
+    pub accept: String,
+    pub content_type: &'static str,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -67,6 +71,9 @@ pub struct Options {
     pub without: Vec<String>,
     /// Serve HTTPS with this certificate instead of plain HTTP.
     pub tls: Option<Tls>,
+    /// Answer JSON even to clients that ask for protobuf first, as a proxy in front of the API
+    /// server might. Otherwise pod lists (and their errors) come as protobuf when asked for.
+    pub json_only: bool,
 }
 
 /// The server's certificate chain and PKCS#8/PKCS#1/SEC1 private key, PEM-encoded; `ca` (PEM),
@@ -360,6 +367,8 @@ struct Obj {
     /// A pod's first container: the one a log request without `container` reads.
     container: Option<String>,
     json: String,
+    /// The protobuf encoding, for the kinds served in it (pods).
+    pb: Option<Vec<u8>>,
 }
 
 struct Resource {
@@ -430,10 +439,17 @@ impl Resource {
         let gv = res.gv();
         for item in items {
             let m = item.meta();
-            let body = match decorate {
-                None => serde_json::to_string(item),
-                Some(f) => serde_json::to_value(item).and_then(|mut v| {
-                    f(kind, &mut v);
+            let mut pb = None;
+            let body = match (decorate, kind) {
+                (None, k) if k != "Pod" => serde_json::to_string(item),
+                (d, _) => serde_json::to_value(item).and_then(|mut v| {
+                    if let Some(f) = d {
+                        f(kind, &mut v);
+                    }
+                    if kind == "Pod" {
+                        let encoded = super::proto::encode(kind, &v);
+                        pb = Some(encoded.unwrap_or_else(|e| panic!("testkit protobuf: {e}")));
+                    }
                     serde_json::to_string(&v)
                 }),
             }
@@ -450,6 +466,7 @@ impl Resource {
                 node: item.node().map(Into::into),
                 container: item.container().map(Into::into),
                 json,
+                pb,
             });
         }
         res
@@ -723,6 +740,8 @@ fn serve<S: Read + Write>(shared: &Shared, stream: S) {
                 status: 0,
                 bytes: 0,
                 at: shared.started.elapsed(),
+                accept: req.header("accept").unwrap_or("").into(),
+                content_type: "",
             });
             log.len() - 1
         };
@@ -731,10 +750,14 @@ fn serve<S: Read + Write>(shared: &Shared, stream: S) {
             Action::Truncate(resp) => (resp, false, true),
             Action::Reset => break,
         };
+        let resp = match req.wants_protobuf() && !shared.opts.json_only {
+            true => protobuf_status(resp),
+            false => resp,
+        };
         let sent = body_len(&resp.body) / if truncate { 2 } else { 1 };
         // Recorded before writing, so a client that has its answer sees the record complete.
         if let Some(r) = lock(&shared.log).get_mut(idx) {
-            (r.status, r.bytes) = (resp.status, sent);
+            (r.status, r.bytes, r.content_type) = (resp.status, sent, resp.content_type);
         }
         let w = reader.get_mut();
         let res = write_response(w, &resp, keep, sent);
@@ -775,6 +798,20 @@ impl Request {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+    /// Whether the client's first acceptable media type is protobuf (kube-apiserver takes
+    /// the client's order; `q=0` excludes a type).
+    fn wants_protobuf(&self) -> bool {
+        let accept = self.header("accept").unwrap_or("");
+        let first = accept.split(',').find_map(|m| {
+            let mut parts = m.split(';').map(str::trim);
+            let media = parts.next()?;
+            let refused = parts.any(|p| p.replace(' ', "") == "q=0");
+            let known = media == proto::CONTENT_TYPE
+                || matches!(media, "application/json" | "application/*" | "*/*");
+            (known && !refused).then_some(media)
+        });
+        first == Some(proto::CONTENT_TYPE)
     }
 }
 
@@ -1009,6 +1046,24 @@ fn reason(code: u16) -> &'static str {
         503 => "ServiceUnavailable",
         504 => "Timeout",
         _ => "Unknown",
+    }
+}
+
+/// An error's Status body in protobuf, as kube-apiserver encodes errors in the negotiated type.
+fn protobuf_status(resp: Response) -> Response {
+    let Body::Bytes(json) = &resp.body else {
+        return resp;
+    };
+    let status = serde_json::from_slice::<Value>(json)
+        .ok()
+        .filter(|v| resp.status >= 400 && v["kind"] == "Status");
+    match status.map(|v| super::proto::encode("Status", &v)) {
+        Some(Ok(raw)) => Response {
+            content_type: proto::CONTENT_TYPE,
+            body: Body::Bytes(super::proto::envelope("v1", "Status", &raw)),
+            ..resp
+        },
+        _ => resp,
     }
 }
 
@@ -1337,7 +1392,7 @@ impl Shared {
                 && labels.iter().all(|s| s.matches(&o.labels))
                 && fields.iter().all(|f| f.matches(o))
         };
-        let mut items: Vec<&str> = Vec::new();
+        let mut items: Vec<&Obj> = Vec::new();
         // Index of the first matching object not returned: where the next page starts.
         let mut next = None;
         for (i, o) in res.objs.iter().enumerate().skip(start) {
@@ -1346,10 +1401,28 @@ impl Shared {
                     next = Some(i);
                     break;
                 }
-                items.push(&o.json);
+                items.push(o);
             }
         }
-        let size: usize = items.iter().map(|s| s.len() + 1).sum();
+        let token = next.map(|n| format!("{:x}.{n}", self.epoch));
+        // The real server cannot count ahead through a selector, so it omits the count then.
+        let remaining = next
+            .filter(|_| labels.is_empty() && fields.is_empty())
+            .map(|n| res.objs[n..].iter().filter(|o| matches(o)).count());
+        let pb = items.iter().map(|o| o.pb.as_deref());
+        if req.wants_protobuf() && !self.opts.json_only && pb.clone().all(|p| p.is_some()) {
+            let meta = json!({"resourceVersion": RESOURCE_VERSION, "continue": token, "remainingItemCount": remaining});
+            let kind = format!("{}List", res.kind);
+            if let Ok(body) = super::proto::list_page(&res.gv(), &kind, &meta, pb.flatten()) {
+                return Response {
+                    status: 200,
+                    content_type: proto::CONTENT_TYPE,
+                    headers: vec![],
+                    body: Body::Bytes(body),
+                };
+            }
+        }
+        let size: usize = items.iter().map(|o| o.json.len() + 1).sum();
         let mut body = String::with_capacity(size + 256);
         let _ = write!(
             body,
@@ -1357,20 +1430,18 @@ impl Shared {
             res.gv(),
             res.kind
         );
-        if let Some(next) = next {
-            let _ = write!(body, r#","continue":"{:x}.{next}""#, self.epoch);
-            // The real server cannot count ahead through a selector, so it omits the count then.
-            if labels.is_empty() && fields.is_empty() {
-                let remaining = res.objs[next..].iter().filter(|o| matches(o)).count();
-                let _ = write!(body, r#","remainingItemCount":{remaining}"#);
-            }
+        if let Some(token) = token {
+            let _ = write!(body, r#","continue":"{token}""#);
+        }
+        if let Some(remaining) = remaining {
+            let _ = write!(body, r#","remainingItemCount":{remaining}"#);
         }
         body.push_str(r#"},"items":["#);
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 body.push(',');
             }
-            body.push_str(item);
+            body.push_str(&item.json);
         }
         body.push_str("]}");
         Response::json(200, body)

@@ -3,5 +3,6 @@
 
 pub mod apiserver;
 pub mod generate;
+pub mod proto;
 
 pub use apiserver::{ApiServer, Fault, Options, PolicyRule, Recorded, Rule, Tls};

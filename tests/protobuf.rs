@@ -1,0 +1,169 @@
+//! Pod lists in the API server's protobuf encoding: netcheck asks for it first, and what it
+//! collects from protobuf is exactly what it collects from JSON, for every scenario and for a
+//! generated cluster served at realistic object sizes with every injected fault.
+
+mod common;
+
+use common::*;
+use netcheck::collect::proto::CONTENT_TYPE;
+use netcheck::model::Cluster;
+use netcheck::testkit::generate::{self, Cni, Inject, ProxyMode, Spec};
+use netcheck::testkit::{ApiServer, Fault, Options, Recorded, Rule};
+use serde_json::Value;
+
+/// `netcheck snapshot` against a server, with where it came from left out; and the requests.
+fn snapshot(cluster: Cluster, opts: Options, extra: &[&str]) -> (Value, Vec<Recorded>) {
+    let server = ApiServer::start(cluster, opts).unwrap();
+    let dir = scratch("pb");
+    let (kc, out) = (dir.join("kubeconfig"), dir.join("snap.json"));
+    server.write_kubeconfig(&kc).unwrap();
+    let mut args = vec![
+        "snapshot",
+        "-o",
+        out.to_str().unwrap(),
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = netcheck(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("source");
+    (v, server.requests())
+}
+
+fn pod_pages(reqs: &[Recorded]) -> Vec<&Recorded> {
+    reqs.iter().filter(|r| r.path == "/api/v1/pods").collect()
+}
+
+fn same_through_both_encodings(name: &str, cluster: Cluster, decorate: bool) {
+    let opts = |json_only| Options {
+        json_only,
+        decorate: decorate.then_some(generate::realistic as fn(&str, &mut Value)),
+        ..Options::default()
+    };
+    let page = ["--page-size", "7"];
+    let (pb, pb_reqs) = snapshot(cluster.clone(), opts(false), &page);
+    let (json, json_reqs) = snapshot(cluster, opts(true), &page);
+    let pages = pod_pages(&pb_reqs);
+    assert!(!pages.is_empty(), "{name}");
+    for r in &pages {
+        assert!(r.accept.starts_with(CONTENT_TYPE), "{name}: {r:?}");
+        assert_eq!(r.content_type, CONTENT_TYPE, "{name}: {r:?}");
+    }
+    assert!(pod_pages(&json_reqs)
+        .iter()
+        .all(|r| r.content_type == "application/json"));
+    assert_eq!(
+        pages.len(),
+        pod_pages(&json_reqs).len(),
+        "{name}: same pages"
+    );
+    // Everything but pods is asked for in JSON only.
+    assert!(pb_reqs
+        .iter()
+        .filter(|r| r.path != "/api/v1/pods")
+        .all(|r| !r.accept.contains(CONTENT_TYPE)));
+    assert!(
+        pb == json,
+        "{name}: protobuf and JSON snapshots differ:\n{}\n---\n{}",
+        &pb["pods"],
+        &json["pods"]
+    );
+}
+
+#[test]
+fn every_scenario_collects_the_same_from_protobuf_as_from_json() {
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("tests/scenarios"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("expected.json").exists())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 20, "found {} scenarios", dirs.len());
+    for d in dirs {
+        let name = d.file_name().unwrap().to_string_lossy().to_string();
+        let exp: Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("expected.json")).unwrap())
+                .unwrap();
+        let cluster = load(&d.join(exp["cluster"].as_str().unwrap_or("cluster.json")));
+        assert!(!cluster.pods.is_empty(), "{name} has pods");
+        same_through_both_encodings(&name, cluster, false);
+    }
+}
+
+#[test]
+fn realistic_generated_pods_collect_the_same_from_protobuf_as_from_json() {
+    for (cni, proxy) in [
+        (Cni::Weave, ProxyMode::Iptables),
+        (Cni::Cilium, ProxyMode::Replaced),
+    ] {
+        let s = Spec {
+            nodes: 9,
+            pods_per_node: 5,
+            services: 9,
+            cni,
+            proxy,
+            inject: Inject::ALL.to_vec(),
+        };
+        same_through_both_encodings(&format!("{cni:?}"), generate::cluster(&s), true);
+    }
+}
+
+#[test]
+fn protobuf_pages_are_smaller_than_json_ones() {
+    let s = Spec::sized(20);
+    let opts = |json_only| Options {
+        json_only,
+        decorate: Some(generate::realistic),
+        ..Options::default()
+    };
+    let bytes = |json_only| {
+        let (_, reqs) = snapshot(generate::cluster(&s), opts(json_only), &[]);
+        pod_pages(&reqs).iter().map(|r| r.bytes).sum::<usize>()
+    };
+    let (pb, json) = (bytes(false), bytes(true));
+    assert!(pb > 0 && pb < json, "protobuf {pb} B, JSON {json} B");
+}
+
+/// Errors come back as a protobuf Status when protobuf was asked for; the report says the same.
+#[test]
+fn pod_list_errors_in_protobuf_read_like_json_ones() {
+    let c = generate::cluster(&Spec::sized(3));
+    let skipped = |json_only, fault: Option<Fault>| {
+        let opts = Options {
+            json_only,
+            deny: fault
+                .is_none()
+                .then(|| Rule::path("/api/v1/pods"))
+                .into_iter()
+                .collect(),
+            faults: fault
+                .map(|f| (Rule::path("/api/v1/pods"), f))
+                .into_iter()
+                .collect(),
+            ..Options::default()
+        };
+        let (snap, reqs) = snapshot(c.clone(), opts, &[]);
+        let pages = pod_pages(&reqs);
+        let expected = if json_only {
+            "application/json"
+        } else {
+            CONTENT_TYPE
+        };
+        assert!(
+            pages.iter().all(|r| r.content_type == expected),
+            "{pages:?}"
+        );
+        snap["errors"].clone()
+    };
+    for fault in [None, Some(Fault::Status(500))] {
+        let (pb, json) = (skipped(false, fault.clone()), skipped(true, fault));
+        assert_eq!(pb, json);
+        let reason = pb[0]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("cannot list resource \"pods\"") || reason.contains("injected fault"),
+            "{reason}"
+        );
+    }
+}
