@@ -434,6 +434,23 @@ pub const INFRA_NAMESPACES: &[&str] = &[
     "antrea-system",
 ];
 
+pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
+/// Whether netcheck reads a pod in full: in an infrastructure namespace, run by a DaemonSet
+/// (its controller, or else its first owner), or a static pod's mirror (annotated, or owned
+/// by its Node). From borrowed parts, so decoders can decide before building a [`Pod`].
+pub fn is_infra<'a>(
+    namespace: &str,
+    owners: impl Iterator<Item = (&'a str, bool)> + Clone,
+    mirror_annotation: bool,
+) -> bool {
+    let controller = owners.clone().find(|o| o.1).or(owners.clone().next());
+    INFRA_NAMESPACES.contains(&namespace)
+        || controller.is_some_and(|o| o.0 == "DaemonSet")
+        || mirror_annotation
+        || owners.clone().any(|o| o.0 == "Node")
+}
+
 impl Pod {
     pub fn name(&self) -> &str {
         &self.metadata.name
@@ -442,9 +459,7 @@ impl Pod {
         self.spec.node_name.as_deref()
     }
     pub fn is_mirror(&self) -> bool {
-        self.metadata
-            .annotations
-            .contains_key("kubernetes.io/config.mirror")
+        self.metadata.annotations.contains_key(MIRROR_ANNOTATION)
             || self
                 .metadata
                 .owner_references
@@ -465,9 +480,14 @@ impl Pod {
         }
     }
     pub fn is_infra(&self) -> bool {
-        INFRA_NAMESPACES.contains(&self.metadata.ns())
-            || self.controller().is_some_and(|o| o.kind == "DaemonSet")
-            || self.is_mirror()
+        let m = &self.metadata;
+        is_infra(
+            m.ns(),
+            m.owner_references
+                .iter()
+                .map(|o| (o.kind.as_str(), o.controller == Some(true))),
+            m.annotations.contains_key(MIRROR_ANNOTATION),
+        )
     }
     /// Drops what netcheck never reads from an ordinary workload pod, so that a cluster of
     /// 150,000 pods fits in a few tens of megabytes.
@@ -543,22 +563,33 @@ pub struct WorkloadPod {
 
 impl From<&Pod> for WorkloadPod {
     fn from(p: &Pod) -> WorkloadPod {
-        WorkloadPod {
-            namespace: p.metadata.ns().into(),
-            name: p.name().into(),
-            node: p.node().unwrap_or("").into(),
-            host_network: p.spec.host_network,
-            finished: matches!(p.status.phase.as_deref(), Some("Succeeded" | "Failed")),
-            ips: p
-                .ips()
-                .into_iter()
-                .filter_map(crate::cidr::parse_ip)
-                .collect(),
-        }
+        WorkloadPod::new(
+            [p.metadata.ns(), p.name(), p.node().unwrap_or("")],
+            p.spec.host_network,
+            p.status.phase.as_deref(),
+            p.ips(),
+        )
     }
 }
 
 impl WorkloadPod {
+    /// From a pod's namespace, name, node, hostNetwork, phase and addresses (podIPs, or podIP
+    /// where podIPs is empty).
+    pub fn new<'a>(
+        [namespace, name, node]: [&str; 3],
+        host_network: bool,
+        phase: Option<&str>,
+        ips: impl IntoIterator<Item = &'a str>,
+    ) -> WorkloadPod {
+        WorkloadPod {
+            namespace: namespace.into(),
+            name: name.into(),
+            node: node.into(),
+            host_network,
+            finished: matches!(phase, Some("Succeeded" | "Failed")),
+            ips: ips.into_iter().filter_map(crate::cidr::parse_ip).collect(),
+        }
+    }
     /// Back to the API's shape, for the test API server.
     pub fn to_pod(&self) -> Pod {
         let ips: Vec<PodIp> = self

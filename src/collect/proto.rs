@@ -5,8 +5,8 @@
 //! field numbers are those of k8s.io/api core/v1 and apimachinery meta/v1 `generated.proto`.
 
 use crate::model::{
-    Container, ContainerState, ContainerStatus, EnvVar, Meta, OwnerRef, Pod, PodEntry, PodIp,
-    PodStatus, StateDetail, WorkloadPod,
+    is_infra, Container, ContainerState, ContainerStatus, EnvVar, Meta, OwnerRef, Pod, PodEntry,
+    PodIp, PodStatus, StateDetail, WorkloadPod, MIRROR_ANNOTATION,
 };
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -28,6 +28,11 @@ struct Fields<'a> {
 }
 
 fn varint(buf: &mut &[u8]) -> Result<u64> {
+    // Tags and most lengths fit in one byte.
+    if let Some((&b, rest)) = buf.split_first().filter(|(&b, _)| b < 0x80) {
+        *buf = rest;
+        return Ok(u64::from(b));
+    }
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let (&b, rest) = buf
@@ -197,29 +202,112 @@ pub fn status(body: &[u8]) -> Option<(String, String)> {
 /// One Pod (metadata 1, spec 2, status 3): metadata decides whether spec and status are read
 /// in full or only for placement and addresses, as in the JSON path.
 pub fn pod(buf: &[u8]) -> Result<PodEntry> {
-    let (mut meta, mut spec, mut status) = (None, None, None);
+    let (mut meta, mut spec, mut status) = (&[][..], &[][..], &[][..]);
     each(buf, |n, v| {
         match n {
-            1 => meta = Some(bytes(v)?),
-            2 => spec = Some(bytes(v)?),
-            3 => status = Some(bytes(v)?),
+            1 => meta = bytes(v)?,
+            2 => spec = bytes(v)?,
+            3 => status = bytes(v)?,
             _ => {}
         }
         Ok(())
     })?;
+    if !infra(meta)? {
+        return workload(meta, spec, status);
+    }
     let mut pod = Pod {
-        metadata: object_meta(meta.unwrap_or_default())?,
+        metadata: object_meta(meta)?,
         ..Pod::default()
     };
-    let full = pod.is_infra();
-    pod_spec(spec.unwrap_or_default(), &mut pod, full)?;
-    pod_status(status.unwrap_or_default(), &mut pod.status, full)?;
-    Ok(if full {
-        pod.prune();
-        PodEntry::Infra(Box::new(pod))
-    } else {
-        PodEntry::Workload(WorkloadPod::from(&pod))
-    })
+    pod_spec(spec, &mut pod)?;
+    pod_status(status, &mut pod.status)?;
+    pod.prune();
+    Ok(PodEntry::Infra(Box::new(pod)))
+}
+
+/// [`is_infra`] from the metadata, without building it: namespace, owner references' kinds
+/// and controller flags, and whether the static-pod mirror annotation is there.
+fn infra(meta: &[u8]) -> Result<bool> {
+    let (mut ns, mut owners, mut mirror) = (&[][..], Vec::new(), false);
+    each(meta, |n, v| {
+        match n {
+            3 => ns = bytes(v)?,
+            12 => {
+                let key = fields(bytes(v)?).find_map(|f| match f {
+                    Ok((1, Value::Bytes(k))) => Some(k),
+                    _ => None,
+                });
+                mirror |= key == Some(MIRROR_ANNOTATION.as_bytes());
+            }
+            13 => {
+                let (mut kind, mut controller) = (&[][..], false);
+                each(bytes(v)?, |n, v| {
+                    match n {
+                        1 => kind = bytes(v)?,
+                        6 => controller = int(v)? != 0,
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+                owners.push((kind, controller));
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    let text = |b| std::str::from_utf8(b).unwrap_or("\u{fffd}");
+    Ok(is_infra(
+        text(ns),
+        owners.iter().map(|&(k, c)| (text(k), c)),
+        mirror,
+    ))
+}
+
+/// An ordinary pod, read without allocating more than the [`WorkloadPod`] it becomes.
+fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
+    let text = |v| std::str::from_utf8(bytes(v)?).map_err(|e| format!("protobuf: {e}"));
+    let (mut ns, mut name, mut node, mut host_network) = ("", "", "", false);
+    each(meta, |n, v| {
+        match n {
+            1 => name = text(v)?,
+            3 => ns = text(v)?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    each(spec, |n, v| {
+        match n {
+            10 => node = text(v)?,
+            11 => host_network = int(v)? != 0,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    let (mut phase, mut pod_ip, mut pod_ips) = (None, None, Vec::new());
+    each(status, |n, v| {
+        match n {
+            1 => phase = Some(text(v)?),
+            6 => pod_ip = Some(text(v)?).filter(|s| !s.is_empty()),
+            12 => {
+                for f in fields(bytes(v)?) {
+                    if let (1, v) = f? {
+                        pod_ips.push(text(v)?);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    if pod_ips.is_empty() {
+        pod_ips.extend(pod_ip);
+    }
+    Ok(PodEntry::Workload(WorkloadPod::new(
+        [ns, name, node],
+        host_network,
+        phase,
+        pod_ips,
+    )))
 }
 
 /// ObjectMeta: name 1, namespace 3, generation 7, creationTimestamp 8, labels 11,
@@ -316,11 +404,11 @@ pub fn rfc3339(secs: i64) -> String {
 }
 
 /// PodSpec: containers 2, nodeName 10, hostNetwork 11. Scheduling fields are pruned anyway.
-fn pod_spec(buf: &[u8], pod: &mut Pod, full: bool) -> Result<()> {
+fn pod_spec(buf: &[u8], pod: &mut Pod) -> Result<()> {
     let s = &mut pod.spec;
     each(buf, |n, v| {
         match n {
-            2 if full => s.containers.push(container(bytes(v)?)?),
+            2 => s.containers.push(container(bytes(v)?)?),
             10 => s.node_name = opt_string(v)?,
             11 => s.host_network = int(v)? != 0,
             _ => {}
@@ -358,7 +446,7 @@ fn container(buf: &[u8]) -> Result<Container> {
 }
 
 /// PodStatus: phase 1, hostIP 5, podIP 6, startTime 7, containerStatuses 8, podIPs 12.
-fn pod_status(buf: &[u8], s: &mut PodStatus, full: bool) -> Result<()> {
+fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
     each(buf, |n, v| {
         match n {
             1 => s.phase = opt_string(v)?,
@@ -373,9 +461,9 @@ fn pod_status(buf: &[u8], s: &mut PodStatus, full: bool) -> Result<()> {
                 })?;
                 s.pod_ips.push(ip);
             }
-            5 if full => s.host_ip = opt_string(v)?,
-            7 if full => s.start_time = time(bytes(v)?)?,
-            8 if full => s.container_statuses.push(container_status(bytes(v)?)?),
+            5 => s.host_ip = opt_string(v)?,
+            7 => s.start_time = time(bytes(v)?)?,
+            8 => s.container_statuses.push(container_status(bytes(v)?)?),
             _ => {}
         }
         Ok(())

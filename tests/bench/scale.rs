@@ -147,17 +147,18 @@ fn netcheck(kc: &Path, out: &Path, extra: &[&str]) -> Job {
 /// The curl floor: one curl per list (its pages in order on one connection) and one per single
 /// read, all started at once. Lower than any real client: no list waits for another.
 fn curl_floor(server: &ApiServer, reqs: &[Recorded]) -> Job {
-    let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    // Grouped by path and Accept header: the same answers, in the same encoding.
+    let mut groups: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for r in reqs {
         let url = match r.query.as_str() {
             "" => format!("{}{}", server.url(), r.path),
             q => format!("{}{}?{q}", server.url(), r.path),
         };
-        groups.entry(r.path.as_str()).or_default().push(url);
+        groups.entry((&r.path, &r.accept)).or_default().push(url);
     }
     let mut script = String::new();
-    for urls in groups.values() {
-        script.push_str("curl -sf");
+    for ((_, accept), urls) in &groups {
+        script.push_str(&format!("curl -sf -H 'Accept: {accept}'"));
         for u in urls {
             script.push_str(&format!(" -o /dev/null '{u}'"));
         }
