@@ -140,6 +140,7 @@ impl Api {
         body: Vec<u8>,
         cap: usize,
         accept: &str,
+        mut feed: Option<&mut (dyn proto::Feed + 'static)>,
     ) -> Result<Answer, ReqError> {
         let mut attempt = 0;
         loop {
@@ -149,8 +150,11 @@ impl Api {
                 return Err(ReqError::Deadline);
             }
             let t = self.opts.request_timeout.min(left);
-            let res =
-                tokio::time::timeout(t, self.once(method, path, body.clone(), cap, accept)).await;
+            let res = tokio::time::timeout(
+                t,
+                self.once(method, path, body.clone(), cap, accept, feed.as_deref_mut()),
+            )
+            .await;
             let (err, wait) = match res {
                 Err(_) if left <= self.opts.request_timeout => return Err(ReqError::Deadline),
                 Err(_) => return Err(ReqError::Timeout),
@@ -183,6 +187,7 @@ impl Api {
         body: Vec<u8>,
         cap: usize,
         accept: &str,
+        feed: Option<&mut (dyn proto::Feed + 'static)>,
     ) -> Result<Answer, (ReqError, Option<Duration>)> {
         let mut req = http::Request::builder()
             .method(method)
@@ -217,12 +222,23 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with(proto::CONTENT_TYPE));
         let mut body = resp.into_body();
-        let mut buf = Vec::with_capacity(length.unwrap_or(0).min(cap));
+        // A protobuf list is decoded as it arrives rather than buffered.
+        let mut feed = feed.filter(|_| protobuf && status < 400);
+        if let Some(f) = feed.as_deref_mut() {
+            f.reset();
+        }
+        let decode = |e: String| (ReqError::Decode(e), None);
+        let mut buf =
+            Vec::with_capacity(length.unwrap_or(0).min(cap) * usize::from(feed.is_none()));
         let mut truncated = false;
         while let Some(frame) = body.frame().await {
             let frame =
                 frame.map_err(|e| (ReqError::Transport(super::kubeconfig::chain(&e)), None))?;
             if let Ok(data) = frame.into_data() {
+                if let Some(f) = feed.as_deref_mut() {
+                    f.feed(&data).map_err(decode)?;
+                    continue;
+                }
                 buf.extend_from_slice(&data);
                 if buf.len() >= cap {
                     buf.truncate(cap);
@@ -258,6 +274,9 @@ impl Api {
                 retry_after,
             ));
         }
+        if let Some(f) = feed {
+            f.finish().map_err(decode)?;
+        }
         Ok(Answer {
             body: buf,
             truncated,
@@ -265,8 +284,15 @@ impl Api {
         })
     }
 
-    async fn get_bytes(&self, path: &str, accept: &str) -> Result<Answer, ReqError> {
-        let a = self.call("GET", path, vec![], MAX_BODY, accept).await?;
+    async fn get_bytes(
+        &self,
+        path: &str,
+        accept: &str,
+        feed: Option<&mut (dyn proto::Feed + 'static)>,
+    ) -> Result<Answer, ReqError> {
+        let a = self
+            .call("GET", path, vec![], MAX_BODY, accept, feed)
+            .await?;
         if a.truncated {
             return Err(ReqError::Decode(format!(
                 "answer larger than {} MiB",
@@ -277,7 +303,7 @@ impl Api {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReqError> {
-        let a = self.get_bytes(path, JSON).await?;
+        let a = self.get_bytes(path, JSON, None).await?;
         serde_json::from_slice(&a.body).map_err(|e| ReqError::Decode(e.to_string()))
     }
 
@@ -323,12 +349,16 @@ impl Api {
             let mut first = true;
             loop {
                 if let Some(u) = next.take_if(|_| inflight.len() < WINDOW) {
-                    let accept = if T::PROTOBUF.is_some() {
+                    let mut stream = T::PROTOBUF.map(proto::ListStream::new);
+                    let accept = if stream.is_some() {
                         ACCEPT_PROTOBUF
                     } else {
                         JSON
                     };
-                    let answer = match self.get_bytes(&u, accept).await {
+                    let feed = stream
+                        .as_mut()
+                        .map(|s| s as &mut (dyn proto::Feed + 'static));
+                    let answer = match self.get_bytes(&u, accept, feed).await {
                         Ok(b) => b,
                         Err(e) if e.code() == Some(410) && !first && restarts < 2 => {
                             restarts += 1;
@@ -337,10 +367,13 @@ impl Api {
                         Err(e) => return Err(e),
                     };
                     first = false;
-                    let peeked = match answer.protobuf {
-                        true => proto::peek_continue(&answer.body),
-                        false => peek_continue(&answer.body),
-                    };
+                    if let Some(s) = stream.filter(|_| answer.protobuf) {
+                        // Already decoded while it arrived.
+                        s.items.into_iter().for_each(|t| sink(Some(t)));
+                        next = s.cont.map(|c| url(Some(&c)));
+                        continue;
+                    }
+                    let peeked = peek_continue(&answer.body);
                     next = match &peeked {
                         Some(Some(c)) => Some(url(Some(c))),
                         _ => None,
@@ -368,10 +401,9 @@ impl Api {
 /// A list page's continue token and items, from JSON or (for the types that have a decoder
 /// of it) protobuf.
 fn decode_page<T: Item>(a: &Answer) -> Result<(Option<String>, Vec<T>), ReqError> {
-    match (a.protobuf, T::PROTOBUF) {
-        (true, Some(item)) => proto::list(&a.body, item).map_err(ReqError::Decode),
-        (true, None) => Err(ReqError::Decode("protobuf answer to a JSON request".into())),
-        (false, _) => serde_json::from_slice::<Page<T>>(&a.body)
+    match a.protobuf {
+        true => Err(ReqError::Decode("protobuf answer to a JSON request".into())),
+        false => serde_json::from_slice::<Page<T>>(&a.body)
             .map(|p| {
                 let cont = p.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
                 (cont, p.items)
@@ -717,7 +749,7 @@ async fn read_logs(
             );
             // The server should stop at limitBytes; the cap guards one that does not.
             let res = api
-                .call("GET", &path, vec![], api.opts.log_bytes, "*/*")
+                .call("GET", &path, vec![], api.opts.log_bytes, "*/*", None)
                 .await
                 .map(
                     |Answer {
@@ -755,6 +787,7 @@ async fn probe(api: &Api) -> Result<ServiceCidrProbe, ReqError> {
             body.to_string().into_bytes(),
             1 << 20,
             JSON,
+            None,
         )
         .await
     {

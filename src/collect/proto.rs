@@ -171,6 +171,167 @@ fn list_continue(meta: &[u8]) -> Result<Option<String>> {
     Ok(cont)
 }
 
+/// A protobuf list answer decoded as it arrives: each item as soon as its bytes are in, so
+/// decoding overlaps the transfer and no page is ever held whole. Only the incomplete tail of
+/// what has arrived is kept.
+pub struct ListStream<T> {
+    item: fn(&[u8]) -> Result<T>,
+    pending: Vec<u8>,
+    /// Bytes of the list message (Unknown.raw) not yet consumed; None before its header.
+    raw_left: Option<usize>,
+    pub cont: Option<String>,
+    pub items: Vec<T>,
+}
+
+/// A body consumer that [`crate::collect::live`] feeds chunk by chunk; `reset` starts over
+/// (a retried request).
+pub trait Feed: Send {
+    fn reset(&mut self);
+    fn feed(&mut self, chunk: &[u8]) -> Result<()>;
+    fn finish(&mut self) -> Result<()>;
+}
+
+/// Whether `buf` holds a whole varint (or enough bytes for `varint` to reject it).
+fn has_varint(buf: &[u8]) -> bool {
+    buf.len() >= 10 || buf.iter().any(|b| b & 0x80 == 0)
+}
+
+/// The complete field at the start of `buf`: its number, value and total length. None: more
+/// bytes are needed.
+fn field_at(buf: &[u8], max: usize) -> Result<Option<(u64, Value<'_>, usize)>> {
+    let mut rest = buf;
+    if !has_varint(rest) {
+        return Ok(None);
+    }
+    let key = varint(&mut rest)?;
+    let (value, tail) = match key & 7 {
+        0 if !has_varint(rest) => return Ok(None),
+        0 => (Value::Varint(varint(&mut rest)?), 0),
+        2 if !has_varint(rest) => return Ok(None),
+        2 => {
+            let len = usize::try_from(varint(&mut rest)?).unwrap_or(usize::MAX);
+            if len > max {
+                return Err(format!("protobuf: field {} claims {len} bytes", key >> 3));
+            }
+            match rest.get(..len) {
+                Some(v) => (Value::Bytes(v), len),
+                None => return Ok(None),
+            }
+        }
+        w @ (1 | 5) => {
+            let n = if w == 1 { 8 } else { 4 };
+            match rest.len() >= n {
+                true => (Value::Fixed, n),
+                false => return Ok(None),
+            }
+        }
+        w => return Err(format!("protobuf: unsupported wire type {w}")),
+    };
+    Ok(Some((key >> 3, value, buf.len() - rest.len() + tail)))
+}
+
+/// Largest list item accepted: far above any real Pod, far below memory trouble.
+const MAX_ITEM: usize = 64 << 20;
+
+impl<T: Send> ListStream<T> {
+    pub fn new(item: fn(&[u8]) -> Result<T>) -> Self {
+        ListStream {
+            item,
+            pending: Vec::new(),
+            raw_left: None,
+            cont: None,
+            items: Vec::new(),
+        }
+    }
+
+    /// Consumes what it can of `buf`; returns how much.
+    fn consume(&mut self, buf: &[u8]) -> Result<usize> {
+        let mut at = match self.raw_left {
+            Some(_) => 0,
+            // Nothing is consumed until raw's header is complete, so `buf` starts at the
+            // answer's first byte: the magic, then Unknown's fields up to raw (2).
+            None => {
+                if buf.len() < MAGIC.len() {
+                    return Ok(0);
+                }
+                if &buf[..MAGIC.len()] != MAGIC {
+                    return Err("protobuf: answer does not start with the k8s magic prefix".into());
+                }
+                let mut off = MAGIC.len();
+                loop {
+                    let mut r = &buf[off..];
+                    if !has_varint(r) {
+                        return Ok(0);
+                    }
+                    if varint(&mut r)? == 2 << 3 | 2 {
+                        if !has_varint(r) {
+                            return Ok(0);
+                        }
+                        let len = varint(&mut r)?;
+                        self.raw_left = Some(usize::try_from(len).unwrap_or(usize::MAX));
+                        break buf.len() - r.len();
+                    }
+                    match field_at(&buf[off..], MAX_ITEM)? {
+                        Some((_, _, used)) => off += used,
+                        None => return Ok(0),
+                    }
+                }
+            }
+        };
+        loop {
+            let left = self.raw_left.unwrap_or(0);
+            if left == 0 {
+                // contentEncoding and contentType follow; nothing netcheck needs.
+                return Ok(buf.len());
+            }
+            let window = &buf[at..buf.len().min(at + left)];
+            let Some((n, v, used)) = field_at(window, MAX_ITEM)? else {
+                if window.len() == left {
+                    return Err("protobuf: list ends inside a field".into());
+                }
+                return Ok(at);
+            };
+            match n {
+                1 => self.cont = list_continue(bytes(v)?)?,
+                2 => self.items.push((self.item)(bytes(v)?)?),
+                _ => {}
+            }
+            self.raw_left = Some(left - used);
+            at += used;
+        }
+    }
+}
+
+impl<T: Send> Feed for ListStream<T> {
+    fn reset(&mut self) {
+        self.pending.clear();
+        self.raw_left = None;
+        self.cont = None;
+        self.items.clear();
+    }
+
+    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+        if self.pending.is_empty() {
+            let used = self.consume(chunk)?;
+            self.pending.extend_from_slice(&chunk[used..]);
+        } else {
+            self.pending.extend_from_slice(chunk);
+            let pending = std::mem::take(&mut self.pending);
+            let used = self.consume(&pending)?;
+            self.pending = pending;
+            self.pending.drain(..used);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        match self.raw_left {
+            Some(0) => Ok(()),
+            _ => Err("protobuf: answer ends before its list does".into()),
+        }
+    }
+}
+
 /// The continue token of a protobuf list answer, read from the metadata ahead of the items.
 pub fn peek_continue(body: &[u8]) -> Option<Option<String>> {
     let raw = unwrap(body).ok()?;
@@ -529,6 +690,38 @@ mod tests {
         assert_eq!(rfc3339(1_730_534_400), "2024-11-02T08:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    fn stream(body: &[u8], chunk: usize) -> Result<(Option<String>, usize)> {
+        let mut st = ListStream::new(|b: &[u8]| Ok(b.len()));
+        for c in body.chunks(chunk.max(1)) {
+            st.feed(c)?;
+        }
+        st.finish()?;
+        Ok((st.cont, st.items.iter().sum()))
+    }
+
+    #[test]
+    fn streamed_decoding_matches_whole_decoding_at_every_chunk_size() {
+        use crate::testkit::proto::{envelope, put_bytes};
+        let mut raw = Vec::new();
+        let mut meta = Vec::new();
+        put_bytes(&mut meta, 3, b"next-token");
+        put_bytes(&mut raw, 1, &meta);
+        for n in [0usize, 1, 127, 128, 300, 20_000] {
+            put_bytes(&mut raw, 2, &vec![7u8; n]);
+        }
+        let body = envelope("v1", "PodList", &raw);
+        let whole = list(&body, |b| Ok(b.len())).unwrap();
+        let want = (whole.0, whole.1.iter().sum::<usize>());
+        assert_eq!(want, (Some("next-token".into()), 20_556));
+        for chunk in [1, 2, 3, 7, 64, 1000, 4096, body.len()] {
+            assert_eq!(stream(&body, chunk), Ok(want.clone()), "chunk {chunk}");
+        }
+        // Cut anywhere inside the list: an error at the end, never a silent short list.
+        for cut in (0..body.len() - 4).step_by(97) {
+            assert!(stream(&body[..cut], 1000).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]
