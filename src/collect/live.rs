@@ -309,7 +309,7 @@ impl Api {
 
     /// A paginated list, each page reduced by `keep` before it is kept.
     async fn list<T: Item>(
-        &self,
+        self: &Arc<Self>,
         path: &str,
         mut keep: impl FnMut(T) -> Option<T>,
     ) -> Result<Vec<T>, ReqError> {
@@ -327,10 +327,13 @@ impl Api {
     /// happens on the blocking pool: each page's continue token is peeked from the metadata
     /// ahead of its items. An expired continue token (410) restarts the list, at most twice.
     async fn list_into<T: Item>(
-        &self,
+        self: &Arc<Self>,
         path: &str,
         mut sink: impl FnMut(Option<T>),
     ) -> Result<(), ReqError> {
+        if let Some(item) = T::PROTOBUF {
+            return self.list_protobuf(path, item, sink).await;
+        }
         let url = |cont: Option<&str>| match cont {
             None => format!("{path}?limit={}", self.opts.page_size),
             Some(c) => format!(
@@ -349,16 +352,7 @@ impl Api {
             let mut first = true;
             loop {
                 if let Some(u) = next.take_if(|_| inflight.len() < WINDOW) {
-                    let mut stream = T::PROTOBUF.map(proto::ListStream::new);
-                    let accept = if stream.is_some() {
-                        ACCEPT_PROTOBUF
-                    } else {
-                        JSON
-                    };
-                    let feed = stream
-                        .as_mut()
-                        .map(|s| s as &mut (dyn proto::Feed + 'static));
-                    let answer = match self.get_bytes(&u, accept, feed).await {
+                    let answer = match self.get_bytes(&u, JSON, None).await {
                         Ok(b) => b,
                         Err(e) if e.code() == Some(410) && !first && restarts < 2 => {
                             restarts += 1;
@@ -367,12 +361,6 @@ impl Api {
                         Err(e) => return Err(e),
                     };
                     first = false;
-                    if let Some(s) = stream.filter(|_| answer.protobuf) {
-                        // Already decoded while it arrived.
-                        s.items.into_iter().for_each(|t| sink(Some(t)));
-                        next = s.cont.map(|c| url(Some(&c)));
-                        continue;
-                    }
                     let peeked = peek_continue(&answer.body);
                     next = match &peeked {
                         Some(Some(c)) => Some(url(Some(c))),
@@ -397,6 +385,103 @@ impl Api {
         }
     }
 }
+
+impl Api {
+    fn page_url(&self, path: &str, cont: Option<&str>) -> String {
+        match cont {
+            None => format!("{path}?limit={}", self.opts.page_size),
+            Some(c) => format!(
+                "{path}?limit={}&continue={}",
+                self.opts.page_size,
+                encode(c)
+            ),
+        }
+    }
+
+    /// One page asked for in protobuf, decoded as it arrives on a task of its own; the
+    /// receiver learns the continue token as soon as the page's metadata is in.
+    fn spawn_page<T: Item>(
+        self: &Arc<Self>,
+        url: String,
+        item: fn(&[u8]) -> proto::Result<T>,
+    ) -> (Early, tokio::task::JoinHandle<PageResult<T>>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let api = self.clone();
+        let job = tokio::spawn(async move {
+            let mut stream = proto::ListStream::new(item);
+            stream.early = Some(tx);
+            let answer = api
+                .get_bytes(&url, ACCEPT_PROTOBUF, Some(&mut stream))
+                .await?;
+            // Answered in JSON, the stream was not fed: its listener must not wait on.
+            stream.early = None;
+            Ok((answer, stream))
+        });
+        (rx, job)
+    }
+
+    /// A paginated list asked for in protobuf. Each page's continue token comes ahead of its
+    /// items, so the next page is asked for while this one still arrives (two requests in
+    /// flight at most). A server that answers JSON instead is read as JSON.
+    async fn list_protobuf<T: Item>(
+        self: &Arc<Self>,
+        path: &str,
+        item: fn(&[u8]) -> proto::Result<T>,
+        mut sink: impl FnMut(Option<T>),
+    ) -> Result<(), ReqError> {
+        let mut restarts = 0;
+        'restart: loop {
+            sink(None);
+            let mut current = Some(self.spawn_page(self.page_url(path, None), item));
+            let mut first = true;
+            while let Some((early, job)) = current.take() {
+                let told = early.await.ok();
+                let ahead = told
+                    .clone()
+                    .flatten()
+                    .map(|c| self.spawn_page(self.page_url(path, Some(&c)), item));
+                let result = job
+                    .await
+                    .map_err(|e| ReqError::Decode(e.to_string()))
+                    .and_then(|r| r);
+                let (answer, stream) = match result {
+                    Ok(r) => r,
+                    Err(e) => {
+                        if let Some((_, j)) = ahead {
+                            j.abort();
+                        }
+                        if e.code() == Some(410) && !first && restarts < 2 {
+                            restarts += 1;
+                            continue 'restart;
+                        }
+                        return Err(e);
+                    }
+                };
+                first = false;
+                let (cont, items) = match answer.protobuf {
+                    true => (stream.cont, stream.items),
+                    false => decode_page::<T>(&answer)?,
+                };
+                items.into_iter().for_each(|t| sink(Some(t)));
+                current = match ahead {
+                    Some(a) if told == Some(cont.clone()) => Some(a),
+                    // Told nothing early, or not what the page said in the end (a retried
+                    // first page): the page asked for ahead is not the list's next one.
+                    other => {
+                        if let Some((_, j)) = other {
+                            j.abort();
+                        }
+                        cont.map(|c| self.spawn_page(self.page_url(path, Some(&c)), item))
+                    }
+                };
+            }
+            return Ok(());
+        }
+    }
+}
+
+type Early = tokio::sync::oneshot::Receiver<Option<String>>;
+type PageResult<T> = Result<(Answer, proto::ListStream<T>), ReqError>;
 
 /// A list page's continue token and items, from JSON or (for the types that have a decoder
 /// of it) protobuf.
@@ -698,7 +783,7 @@ fn add_config_maps(c: &mut Cluster, res: Vec<(&str, &str, Result<ConfigMap, ReqE
 }
 
 /// ServiceCIDRs from networking.k8s.io/v1, falling back to v1beta1 on older servers.
-async fn service_cidrs(api: &Api) -> Result<Vec<ServiceCidr>, ReqError> {
+async fn service_cidrs(api: &Arc<Api>) -> Result<Vec<ServiceCidr>, ReqError> {
     match api
         .list::<ServiceCidr>("/apis/networking.k8s.io/v1/servicecidrs", Some)
         .await

@@ -181,6 +181,9 @@ pub struct ListStream<T> {
     raw_left: Option<usize>,
     pub cont: Option<String>,
     pub items: Vec<T>,
+    /// Told the continue token as soon as it is read (the API server writes the list's
+    /// metadata ahead of its items), so that the next page can be asked for early.
+    pub early: Option<tokio::sync::oneshot::Sender<Option<String>>>,
 }
 
 /// A body consumer that [`crate::collect::live`] feeds chunk by chunk; `reset` starts over
@@ -241,6 +244,13 @@ impl<T: Send> ListStream<T> {
             raw_left: None,
             cont: None,
             items: Vec::new(),
+            early: None,
+        }
+    }
+
+    fn tell(&mut self) {
+        if let Some(tx) = self.early.take() {
+            let _ = tx.send(self.cont.clone());
         }
     }
 
@@ -292,7 +302,10 @@ impl<T: Send> ListStream<T> {
                 return Ok(at);
             };
             match n {
-                1 => self.cont = list_continue(bytes(v)?)?,
+                1 => {
+                    self.cont = list_continue(bytes(v)?)?;
+                    self.tell();
+                }
                 2 => self.items.push((self.item)(bytes(v)?)?),
                 _ => {}
             }
@@ -326,7 +339,10 @@ impl<T: Send> Feed for ListStream<T> {
 
     fn finish(&mut self) -> Result<()> {
         match self.raw_left {
-            Some(0) => Ok(()),
+            Some(0) => {
+                self.tell();
+                Ok(())
+            }
             _ => Err("protobuf: answer ends before its list does".into()),
         }
     }
