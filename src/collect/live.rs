@@ -334,14 +334,7 @@ impl Api {
         if let Some(item) = T::PROTOBUF {
             return self.list_protobuf(path, item, sink).await;
         }
-        let url = |cont: Option<&str>| match cont {
-            None => format!("{path}?limit={}", self.opts.page_size),
-            Some(c) => format!(
-                "{path}?limit={}&continue={}",
-                self.opts.page_size,
-                encode(c)
-            ),
-        };
+        let url = |cont: Option<&str>| self.page_url(path, cont);
         let mut restarts = 0;
         'restart: loop {
             sink(None);
