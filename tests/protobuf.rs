@@ -74,12 +74,7 @@ fn same_through_both_encodings(name: &str, cluster: Cluster, decorate: bool) {
 
 #[test]
 fn every_scenario_collects_the_same_from_protobuf_as_from_json() {
-    let mut dirs: Vec<_> = std::fs::read_dir(root().join("tests/scenarios"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("expected.json").exists())
-        .collect();
-    dirs.sort();
+    let dirs = scenario_dirs();
     assert!(dirs.len() >= 20, "found {} scenarios", dirs.len());
     for d in dirs {
         let name = d.file_name().unwrap().to_string_lossy().to_string();

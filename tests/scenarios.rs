@@ -224,12 +224,7 @@ fn scenario(dir: &Path) -> Vec<String> {
 
 #[test]
 fn every_scenario_through_snapshot_and_live_paths() {
-    let mut dirs: Vec<_> = std::fs::read_dir(root().join("tests/scenarios"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("expected.json").exists())
-        .collect();
-    dirs.sort();
+    let dirs = scenario_dirs();
     assert!(
         dirs.len() >= 1,
         "expected the scenario set, found {}",

@@ -141,24 +141,6 @@ pub fn unwrap(body: &[u8]) -> Result<&[u8]> {
     raw.ok_or_else(|| "protobuf: envelope without a message".into())
 }
 
-/// A list (`metadata` 1, `items` 2): its continue token and its items, each decoded by `item`.
-pub fn list<T>(
-    body: &[u8],
-    mut item: impl FnMut(&[u8]) -> Result<T>,
-) -> Result<(Option<String>, Vec<T>)> {
-    let mut cont = None;
-    let mut items = Vec::new();
-    each(unwrap(body)?, |n, v| {
-        match n {
-            1 => cont = list_continue(bytes(v)?)?,
-            2 => items.push(item(bytes(v)?)?),
-            _ => {}
-        }
-        Ok(())
-    })?;
-    Ok((cont, items))
-}
-
 /// ListMeta's continue token (field 3).
 fn list_continue(meta: &[u8]) -> Result<Option<String>> {
     let mut cont = None;
@@ -346,19 +328,6 @@ impl<T: Send> Feed for ListStream<T> {
             _ => Err("protobuf: answer ends before its list does".into()),
         }
     }
-}
-
-/// The continue token of a protobuf list answer, read from the metadata ahead of the items.
-pub fn peek_continue(body: &[u8]) -> Option<Option<String>> {
-    let raw = unwrap(body).ok()?;
-    for f in fields(raw) {
-        match f.ok()? {
-            (1, v) => return list_continue(bytes(v).ok()?).ok(),
-            (2, _) => return Some(None),
-            _ => {}
-        }
-    }
-    Some(None)
 }
 
 /// A `meta/v1.Status` error answer: its reason (4) and message (3).
@@ -728,9 +697,7 @@ mod tests {
             put_bytes(&mut raw, 2, &vec![7u8; n]);
         }
         let body = envelope("v1", "PodList", &raw);
-        let whole = list(&body, |b| Ok(b.len())).unwrap();
-        let want = (whole.0, whole.1.iter().sum::<usize>());
-        assert_eq!(want, (Some("next-token".into()), 20_556));
+        let want = (Some("next-token".to_string()), 20_556);
         for chunk in [1, 2, 3, 7, 64, 1000, 4096, body.len()] {
             assert_eq!(stream(&body, chunk), Ok(want.clone()), "chunk {chunk}");
         }
@@ -752,7 +719,8 @@ mod tests {
             b"k8s\0\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
         ];
         for c in cases {
-            assert!(list(c, pod).is_err(), "{c:?}");
+            let mut st = ListStream::new(pod);
+            assert!(st.feed(c).and_then(|_| st.finish()).is_err(), "{c:?}");
         }
     }
 }

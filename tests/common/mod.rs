@@ -63,3 +63,14 @@ pub fn load(path: &Path) -> Cluster {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The scenario directories under tests/scenarios (those with an expected.json), sorted.
+pub fn scenario_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<_> = std::fs::read_dir(root().join("tests/scenarios"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("expected.json").exists())
+        .collect();
+    dirs.sort();
+    dirs
+}
