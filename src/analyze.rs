@@ -1,37 +1,10 @@
 //! From a cluster model to a report: discovery, then checks, then the summary.
 
-use crate::checks::{self, Ctx, Topic};
+use crate::checks::{self, Ctx};
 use crate::discover::{self, Hints};
 use crate::explain;
 use crate::model::Cluster;
 use crate::report::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    Report,
-    Cidrs,
-    ProxyMode,
-    Daemonsets,
-}
-
-impl Command {
-    pub fn name(self) -> &'static str {
-        match self {
-            Command::Report => "report",
-            Command::Cidrs => "cidrs",
-            Command::ProxyMode => "proxy-mode",
-            Command::Daemonsets => "daemonsets",
-        }
-    }
-    fn topics(self) -> &'static [Topic] {
-        match self {
-            Command::Report => &[Topic::Cidrs, Topic::Proxy, Topic::Deploy],
-            Command::Cidrs => &[Topic::Cidrs],
-            Command::ProxyMode => &[Topic::Proxy],
-            Command::Daemonsets => &[Topic::Deploy],
-        }
-    }
-}
 
 pub fn analyze(c: &Cluster, hints: &Hints, command: Command, with_explain: bool) -> Report {
     let cidrs = discover::cidrs::discover(c, hints);

@@ -1,9 +1,8 @@
 //! Command-line interface: clap types, resolved once into `Settings`.
 
-use crate::analyze::Command;
 use crate::discover::{proxy::LogPolicy, Hints};
 use crate::render::Format;
-use crate::report::Severity;
+use crate::report::{Command, Severity};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;

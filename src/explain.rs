@@ -1,10 +1,8 @@
 //! `--explain`: the commands a person would run to check each answer by hand, with this
 //! cluster's names filled in, and what in their output gives the answer.
 
-use crate::analyze::Command;
-use crate::discover::{deploy::Deployment, proxy::ProxyAnswer};
 use crate::model::Cluster;
-use crate::report::{CidrAnswer, ExplainStep, Explanation};
+use crate::report::{CidrAnswer, Command, Deployment, ExplainStep, Explanation, ProxyAnswer};
 
 fn step(command: impl Into<String>, look_for: impl Into<String>) -> ExplainStep {
     ExplainStep {

@@ -13,4 +13,3 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod report;
-pub mod testkit;

@@ -180,7 +180,7 @@ fn cidrs(a: &CidrAnswer, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn proxy(p: &crate::discover::proxy::ProxyAnswer, w: &mut dyn Write) -> io::Result<()> {
+fn proxy(p: &ProxyAnswer, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
         "{} {} ({})",
@@ -228,7 +228,7 @@ fn proxy(p: &crate::discover::proxy::ProxyAnswer, w: &mut dyn Write) -> io::Resu
     Ok(())
 }
 
-fn deployments(d: &[crate::discover::deploy::Deployment], w: &mut dyn Write) -> io::Result<()> {
+fn deployments(d: &[Deployment], w: &mut dyn Write) -> io::Result<()> {
     let mut t = table(&[
         "COMPONENT",
         "DEPLOYED AS",
@@ -241,7 +241,7 @@ fn deployments(d: &[crate::discover::deploy::Deployment], w: &mut dyn Write) -> 
         "NODES READY",
     ]);
     for x in d {
-        let c = |f: fn(&crate::discover::deploy::Counts) -> i64| {
+        let c = |f: fn(&Counts) -> i64| {
             x.counts
                 .as_ref()
                 .map(|k| f(k).to_string())

@@ -1,8 +1,8 @@
-//! Smoke tests for the test API server (`netcheck::testkit::apiserver`), acting as a plain
+//! Smoke tests for the test API server (`netcheck_testkit::apiserver`), acting as a plain
 //! HTTP/1.1 client over TcpStream, plus kubectl when it is installed.
 
 use netcheck::model::Cluster;
-use netcheck::testkit::{ApiServer, Fault, Options, Rule};
+use netcheck_testkit::{ApiServer, Fault, Options, Rule};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};

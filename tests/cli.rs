@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use netcheck::report::{FactStatus, SourceStatus};
-use netcheck::testkit::{ApiServer, Fault, Options, Rule};
+use netcheck_testkit::{ApiServer, Fault, Options, Rule};
 use std::time::{Duration, Instant};
 
 const CKA: &str = "examples/cka-lab.json";

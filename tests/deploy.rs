@@ -15,7 +15,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use netcheck::report::{Report, Severity};
-use netcheck::testkit::{ApiServer, Options, PolicyRule, Tls};
+use netcheck_testkit::{ApiServer, Options, PolicyRule, Tls};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;

@@ -13,7 +13,7 @@ mod common;
 use common::*;
 use netcheck::model::Cluster;
 use netcheck::report::{FactStatus, Report};
-use netcheck::testkit::{ApiServer, Fault, Options, Recorded, Rule};
+use netcheck_testkit::{ApiServer, Fault, Options, Recorded, Rule};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

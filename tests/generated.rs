@@ -1,15 +1,16 @@
-//! Synthetic clusters from src/testkit/generate.rs: the answers follow the generator's address
+//! Synthetic clusters from crates/testkit/src/generate.rs: the answers follow the generator's address
 //! plan for every CNI and proxy mode, each injected fault raises its finding, and the live
 //! path's request count grows with the node count only through list pages.
 
 mod common;
 
 use common::*;
-use netcheck::analyze::{analyze, Command};
+use netcheck::analyze::analyze;
 use netcheck::discover::Hints;
+use netcheck::report::Command;
 use netcheck::report::{FactStatus, Report};
-use netcheck::testkit::generate::{self, Cni, Inject, Layout, ProxyMode, Spec};
-use netcheck::testkit::{ApiServer, Options};
+use netcheck_testkit::generate::{self, Cni, Inject, Layout, ProxyMode, Spec};
+use netcheck_testkit::{ApiServer, Options};
 
 fn spec(nodes: usize, cni: Cni, proxy: ProxyMode, inject: &[Inject]) -> Spec {
     Spec {
@@ -125,7 +126,7 @@ fn each_injected_fault_raises_its_finding() {
 }
 
 /// Serves a generated cluster at realistic object sizes and runs the binary against it.
-fn live(s: &Spec, extra: &[&str]) -> (Report, Vec<netcheck::testkit::Recorded>) {
+fn live(s: &Spec, extra: &[&str]) -> (Report, Vec<netcheck_testkit::Recorded>) {
     let server = ApiServer::start(
         generate::cluster(s),
         Options {
@@ -171,10 +172,10 @@ fn live_answers_match_the_model_and_requests_grow_only_by_pages() {
     }
     // Every read is a GET; lists are paged; the only requests that scale with the cluster
     // are list pages (the kube-proxy log sample is capped).
-    let lists = |reqs: &[netcheck::testkit::Recorded]| {
+    let lists = |reqs: &[netcheck_testkit::Recorded]| {
         reqs.iter().filter(|r| r.query.contains("limit=")).count()
     };
-    let others = |reqs: &[netcheck::testkit::Recorded]| reqs.len() - lists(reqs);
+    let others = |reqs: &[netcheck_testkit::Recorded]| reqs.len() - lists(reqs);
     assert!(req_small.iter().chain(&req_big).all(|r| r.method == "GET"));
     let pods_pages = |s: &Spec| (generate::cluster(s).pods.len()).div_ceil(100);
     assert!(lists(&req_big) >= pods_pages(&big));

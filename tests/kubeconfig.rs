@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use netcheck::testkit::{apiserver::base64, ApiServer, Options, Tls};
+use netcheck_testkit::{apiserver::base64, ApiServer, Options, Tls};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use netcheck::collect::proto::CONTENT_TYPE;
 use netcheck::model::Cluster;
-use netcheck::testkit::generate::{self, Cni, Inject, ProxyMode, Spec};
-use netcheck::testkit::{ApiServer, Fault, Options, Recorded, Rule};
+use netcheck_testkit::generate::{self, Cni, Inject, ProxyMode, Spec};
+use netcheck_testkit::{ApiServer, Fault, Options, Recorded, Rule};
 use serde_json::Value;
 
 /// `netcheck snapshot` against a server, with where it came from left out; and the requests.

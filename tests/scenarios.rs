@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use netcheck::report::{Fact, Report};
-use netcheck::testkit::{ApiServer, Options};
+use netcheck_testkit::{ApiServer, Options};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -226,7 +226,7 @@ fn scenario(dir: &Path) -> Vec<String> {
 fn every_scenario_through_snapshot_and_live_paths() {
     let dirs = scenario_dirs();
     assert!(
-        dirs.len() >= 1,
+        !dirs.is_empty(),
         "expected the scenario set, found {}",
         dirs.len()
     );

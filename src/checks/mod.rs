@@ -7,9 +7,9 @@ mod podcidr;
 mod proxy;
 mod sources;
 
-use crate::discover::{deploy::Deployment, proxy::ProxyAnswer, Hints};
+use crate::discover::Hints;
 use crate::model::Cluster;
-use crate::report::{CidrAnswer, Finding, Severity};
+use crate::report::{CidrAnswer, Deployment, Finding, ProxyAnswer, Severity, Topic};
 
 pub struct Ctx<'a> {
     pub cluster: &'a Cluster,
@@ -20,14 +20,6 @@ pub struct Ctx<'a> {
 }
 
 type Check = fn(&Ctx) -> Vec<Finding>;
-
-/// Which command's answers a check is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Topic {
-    Cidrs,
-    Proxy,
-    Deploy,
-}
 
 pub const REGISTRY: &[(Topic, Check)] = &[
     (Topic::Cidrs, overlap::pod_service),

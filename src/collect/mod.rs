@@ -1,5 +1,6 @@
 //! Collectors: the only code that reads the outside world (API server, files, this host).
 
+mod api;
 pub mod kubeconfig;
 pub mod live;
 pub mod node;

@@ -688,7 +688,7 @@ mod tests {
 
     #[test]
     fn streamed_decoding_matches_whole_decoding_at_every_chunk_size() {
-        use crate::testkit::proto::{envelope, put_bytes};
+        use netcheck_testkit::proto::{envelope, put_bytes};
         let mut raw = Vec::new();
         let mut meta = Vec::new();
         put_bytes(&mut meta, 3, b"next-token");

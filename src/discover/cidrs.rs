@@ -105,7 +105,7 @@ fn node_network(c: &Cluster, hints: &Hints) -> (Fact, Vec<NodeRow>) {
         .iter()
         .flat_map(|n| {
             n.addresses_of("InternalIP")
-                .filter_map(|a| cidr::parse_ip(a))
+                .filter_map(cidr::parse_ip)
                 .map(move |ip| (n.name().to_string(), ip))
         })
         .collect();
@@ -370,12 +370,7 @@ fn k3s_sources(c: &Cluster, flag: &str, default: &str, out: &mut Vec<Source>) {
     }
 }
 
-fn daemonset_env(
-    c: &Cluster,
-    cni: &crate::report::Cni,
-    container: &str,
-    var: &str,
-) -> Option<(String, String)> {
+fn daemonset_env(c: &Cluster, cni: &Cni, container: &str, var: &str) -> Option<(String, String)> {
     let ds = cni::agent(c, cni)?;
     let ct = ds
         .spec
@@ -395,7 +390,7 @@ fn daemonset_env(
     ))
 }
 
-fn cni_sources(c: &Cluster, cni: &crate::report::Cni, out: &mut Vec<Source>) {
+fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
     match cni.name.as_str() {
         "weave" => {
             let mut have_log = false;
@@ -588,7 +583,7 @@ fn cni_sources(c: &Cluster, cni: &crate::report::Cni, out: &mut Vec<Source>) {
     }
 }
 
-fn pod_cidr(c: &Cluster, cni: &crate::report::Cni) -> Fact {
+fn pod_cidr(c: &Cluster, cni: &Cni) -> Fact {
     let mut s = Vec::new();
     cni_sources(c, cni, &mut s);
     s.extend(flag_sources(

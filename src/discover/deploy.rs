@@ -4,48 +4,7 @@ use super::{cni, proxy};
 use crate::model::{
     Cluster, DaemonSet, Node, Pod, PodSpec, SelectorRequirement, Taint, Toleration,
 };
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Deployment {
-    /// kube-proxy or the CNI's name.
-    pub component: String,
-    /// DaemonSet, static-pod, embedded, replaced, absent, unknown.
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub evidence: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub counts: Option<Counts>,
-    /// Nodes that should run the agent.
-    pub nodes_total: usize,
-    pub nodes_ready: usize,
-    pub missing: Vec<MissingNode>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Counts {
-    pub desired: i64,
-    pub current: i64,
-    pub ready: i64,
-    pub up_to_date: i64,
-    pub available: i64,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct MissingNode {
-    pub node: String,
-    /// taint, node-selector, affinity, node-not-ready, pod-pending, crash-loop, pod-not-ready,
-    /// rollout, unknown.
-    pub cause: String,
-    pub reason: String,
-    /// Excluded on purpose (selector/affinity): not a fault.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub by_design: bool,
-}
+use crate::report::{Cni, Counts, Deployment, MissingNode, ProxyAnswer};
 
 /// Taints the DaemonSet controller tolerates on every DaemonSet pod by itself.
 const AUTO_TOLERATED: &[&str] = &[
@@ -359,11 +318,7 @@ fn other(component: &str, kind: &str, evidence: String, nodes: usize) -> Deploym
     }
 }
 
-pub fn discover(
-    c: &Cluster,
-    proxy: &proxy::ProxyAnswer,
-    cni_: &crate::report::Cni,
-) -> Vec<Deployment> {
+pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment> {
     let mut out = Vec::new();
     let kp: Vec<&Pod> = c.pods.iter().filter(|p| proxy::is_kube_proxy(p)).collect();
     let kp_ds = c.daemon_set("kube-system", "kube-proxy");

@@ -7,11 +7,12 @@
 //! - the curl floor: the very requests netcheck made (same paths, same pages), fetched by curl
 //!   with every list's pages in sequence and all lists at once;
 //! - a kubectl + jq pipeline answering the same questions.
+//!
 //! It prints wall time, peak RSS, requests and bytes served, and the ratios the issue targets.
 //! Figures are for comparison within one run; nothing here asserts a time.
 
-use netcheck::testkit::generate::{self, Layout, Spec};
-use netcheck::testkit::{ApiServer, Options, Recorded};
+use netcheck_testkit::generate::{self, Layout, Spec};
+use netcheck_testkit::{ApiServer, Options, Recorded};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,8 @@ struct Launcher {
 const LAUNCHER_ENV: &str = "NETCHECK_BENCH_LAUNCHER";
 
 impl Launcher {
+    // The launcher exits when its stdin closes, with the benchmark.
+    #[allow(clippy::zombie_processes)]
     fn start() -> Launcher {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .env(LAUNCHER_ENV, "1")
@@ -93,6 +96,8 @@ impl Launcher {
 }
 
 /// The launcher's loop: run each job, answer (wall seconds, peak RSS KiB, exit ok).
+// Children are reaped with wait4, which std's Child does not know of.
+#[allow(clippy::zombie_processes)]
 fn launcher() {
     use std::io::{BufRead, Write};
     let stdin = std::io::stdin();

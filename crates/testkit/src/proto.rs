@@ -439,7 +439,7 @@ pub fn envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
     put_bytes(&mut type_meta, 1, api_version.as_bytes());
     put_bytes(&mut type_meta, 2, kind.as_bytes());
     let mut out = Vec::with_capacity(raw.len() + 64);
-    out.extend_from_slice(crate::collect::proto::MAGIC);
+    out.extend_from_slice(netcheck::collect::proto::MAGIC);
     put_bytes(&mut out, 1, &type_meta);
     put_bytes(&mut out, 2, raw);
     put_bytes(&mut out, 3, b"");
@@ -450,7 +450,7 @@ pub fn envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::proto::rfc3339;
+    use netcheck::collect::proto::rfc3339;
 
     #[test]
     fn time_round_trips_through_both_calendars() {

@@ -3,8 +3,8 @@
 //! on request. Every range is derived from [`Layout`], so tests can state their expectations
 //! from the same figures the generator used.
 
-use crate::model::*;
 use ipnet::Ipv4Net;
+use netcheck::model::*;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::net::Ipv4Addr;
@@ -561,7 +561,7 @@ fn control_plane(c: &mut Cluster, spec: &Spec) {
     }
 }
 
-/// [`crate::testkit::Options::decorate`] hook: the bulk a real API server sends with each
+/// [`crate::Options::decorate`] hook: the bulk a real API server sends with each
 /// object (managedFields, volumes, probes, images) that netcheck must read past.
 pub fn realistic(kind: &str, v: &mut Value) {
     let name = v["metadata"]["name"].as_str().unwrap_or("").to_string();

@@ -1,43 +1,8 @@
-//! The answers netcheck gives, as serialised in `-o json` / `-o yaml`. This is public API:
-//! docs/json-schema.md describes it and tests deserialise it with unknown fields denied.
+//! The range answers: node network, pod and service CIDRs, each a [`Fact`] with its sources.
 
-use crate::model::{CollectError, SourceInfo};
+use crate::model::CollectError;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-
-pub const REPORT_API_VERSION: &str = "netcheck/v1";
-
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Report {
-    pub api_version: String,
-    pub kind: String,
-    /// The command that produced it: report, cidrs, proxy-mode, daemonsets.
-    pub command: String,
-    pub source: SourceInfo,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cidrs: Option<CidrAnswer>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<crate::discover::proxy::ProxyAnswer>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployments: Option<Vec<crate::discover::deploy::Deployment>>,
-    pub findings: Vec<Finding>,
-    /// Reads that failed; the answers that needed them say "skipped" too.
-    pub skipped: Vec<CollectError>,
-    pub summary: Summary,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub explain: Vec<Explanation>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Summary {
-    pub errors: usize,
-    pub warnings: usize,
-    pub infos: usize,
-}
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -214,49 +179,6 @@ pub struct NodeRow {
     pub pod_cidrs: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready: Option<bool>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Finding {
-    /// Stable identifier, documented in docs/findings.md.
-    pub id: String,
-    pub severity: Severity,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ranges: Vec<String>,
-    /// Evidence: the sources, objects or lines involved.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub evidence: Vec<String>,
-    /// Nodes, pods or services affected (at most a handful are named; `count` has the total).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub subjects: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<usize>,
-    pub hint: String,
-}
-
-/// With --explain: how a person would check an answer by hand on this cluster.
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Explanation {
-    pub topic: String,
-    pub steps: Vec<ExplainStep>,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ExplainStep {
-    pub command: String,
-    pub look_for: String,
 }
 
 impl Fact {

@@ -7,8 +7,8 @@
 //! framing on every response (no chunked encoding to get wrong). Optionally HTTPS (rustls,
 //! [`Tls`]) and RBAC-style authorization from a role's rules ([`Options::allow`]).
 
-use crate::collect::proto;
-use crate::model::{
+use netcheck::collect::proto;
+use netcheck::model::{
     Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr, WorkloadPod,
 };
 use serde::Serialize;

@@ -1,5 +1,5 @@
 //! Test support. `apiserver` is a std-only stand-in for kube-apiserver that serves a
-//! [`Cluster`](crate::model::Cluster) snapshot, for integration tests and benchmarks.
+//! [`Cluster`](netcheck::model::Cluster) snapshot, for integration tests and benchmarks.
 
 pub mod apiserver;
 pub mod generate;

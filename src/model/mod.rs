@@ -1,0 +1,255 @@
+//! The plain cluster model: everything netcheck reads, in the shape the Kubernetes API serves it,
+//! pruned to the fields netcheck uses. A snapshot is this model serialised; the test API server
+//! serves it back; kubectl can read the same objects.
+
+mod config;
+mod daemonset;
+mod host;
+mod node;
+mod pod;
+mod service;
+
+pub use config::*;
+pub use daemonset::*;
+pub use host::*;
+pub use node::*;
+pub use pod::*;
+pub use service::*;
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+pub const SNAPSHOT_API_VERSION: &str = "netcheck/v1";
+pub const SNAPSHOT_KIND: &str = "Snapshot";
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cluster {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(default)]
+    pub source: SourceInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    /// Infrastructure pods in full; other pods are pruned as they are read (so a snapshot of
+    /// full Pod objects is never held whole) and moved to `workload_pods` on load.
+    #[serde(default, deserialize_with = "pod::pruned_pods")]
+    pub pods: Vec<Pod>,
+    /// Ordinary pods, reduced to placement and addresses: most of a big cluster's pods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workload_pods: Vec<WorkloadPod>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub daemon_sets: Vec<DaemonSet>,
+    #[serde(default)]
+    pub config_maps: Vec<ConfigMap>,
+    #[serde(default)]
+    pub service_cidrs: Vec<ServiceCidr>,
+    #[serde(default)]
+    pub ip_pools: Vec<IpPool>,
+    #[serde(default)]
+    pub logs: Vec<PodLog>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostFacts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ServiceCidrProbe>,
+    /// What could not be read, and why. Kept in snapshots so offline answers stay honest.
+    #[serde(default)]
+    pub errors: Vec<CollectError>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    /// live, snapshot, on-node
+    #[serde(default)]
+    pub mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+}
+
+/// A read that failed: the thing, why, and the permission that would allow it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectError {
+    /// What was being read, e.g. `configmap kube-system/kube-proxy`.
+    pub what: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owner_references: Vec<OwnerRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<String>,
+}
+
+impl Meta {
+    pub fn ns(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("")
+    }
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.labels.get(k).map(String::as_str)
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerRef {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<bool>,
+}
+
+impl Cluster {
+    /// Addresses of every non-hostNetwork pod, full or reduced.
+    pub fn pod_addresses(&self) -> impl Iterator<Item = PodAddress<'_>> {
+        let full = self
+            .pods
+            .iter()
+            .filter(|p| !p.spec.host_network)
+            .flat_map(|p| {
+                let finished = matches!(p.status.phase.as_deref(), Some("Succeeded" | "Failed"));
+                p.ips()
+                    .into_iter()
+                    .filter_map(crate::cidr::parse_ip)
+                    .map(move |ip| PodAddress {
+                        namespace: p.metadata.ns(),
+                        name: p.name(),
+                        finished,
+                        ip,
+                    })
+            });
+        let reduced = self
+            .workload_pods
+            .iter()
+            .filter(|w| !w.host_network)
+            .flat_map(|w| {
+                w.ips.iter().map(move |ip| PodAddress {
+                    namespace: &w.namespace,
+                    name: &w.name,
+                    finished: w.finished,
+                    ip: *ip,
+                })
+            });
+        full.chain(reduced)
+    }
+    pub fn pod_count(&self) -> usize {
+        self.pods.len() + self.workload_pods.len()
+    }
+    /// Moves pruned ordinary pods out of `pods` into their reduced form.
+    pub fn compact(&mut self) {
+        if self.pods.iter().all(Pod::is_infra) {
+            return;
+        }
+        let (infra, work): (Vec<Pod>, Vec<Pod>) = std::mem::take(&mut self.pods)
+            .into_iter()
+            .partition(Pod::is_infra);
+        self.pods = infra;
+        self.workload_pods
+            .extend(work.iter().map(WorkloadPod::from));
+    }
+    pub fn new_snapshot() -> Self {
+        Cluster {
+            api_version: SNAPSHOT_API_VERSION.into(),
+            kind: SNAPSHOT_KIND.into(),
+            ..Default::default()
+        }
+    }
+    pub fn config_map(&self, ns: &str, name: &str) -> Option<&ConfigMap> {
+        self.config_maps
+            .iter()
+            .find(|c| c.metadata.name == name && c.metadata.ns() == ns)
+    }
+    pub fn daemon_set(&self, ns: &str, name: &str) -> Option<&DaemonSet> {
+        self.daemon_sets
+            .iter()
+            .find(|d| d.metadata.name == name && d.metadata.ns() == ns)
+    }
+    /// Logs by (namespace, pod, container, previous), for lookups in per-node loops.
+    pub fn log_index(&self) -> HashMap<(&str, &str, &str, bool), &PodLog> {
+        let mut m = HashMap::with_capacity(self.logs.len());
+        for l in &self.logs {
+            let key = (&*l.namespace, &*l.pod, &*l.container, l.previous);
+            m.entry(key).or_insert(l);
+        }
+        m
+    }
+    pub fn log(&self, ns: &str, pod: &str, container: &str, previous: bool) -> Option<&PodLog> {
+        self.logs.iter().find(|l| {
+            l.namespace == ns && l.pod == pod && l.container == container && l.previous == previous
+        })
+    }
+    /// The collection error recorded for `what`, if the read failed.
+    pub fn error_for(&self, what: &str) -> Option<&CollectError> {
+        self.errors.iter().find(|e| e.what == what)
+    }
+    /// Minor version of the API server (e.g. 26 for v1.26.0), or of the newest kubelet.
+    pub fn minor_version(&self) -> Option<u32> {
+        let parse = |v: &str| -> Option<u32> {
+            let v = v.trim_start_matches('v');
+            let mut it = v.split('.');
+            let _major = it.next()?;
+            it.next()?
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect::<String>()
+                .parse()
+                .ok()
+        };
+        self.server_version.as_deref().and_then(parse).or_else(|| {
+            self.nodes
+                .iter()
+                .filter_map(|n| n.status.node_info.as_ref())
+                .filter_map(|i| parse(&i.kubelet_version))
+                .max()
+        })
+    }
+}
+
+/// The `what` of collection errors, shared by collectors (which record them) and discovery
+/// (which turns them into "skipped" sources).
+pub mod what {
+    pub const VERSION: &str = "version";
+    pub const NODES: &str = "nodes";
+    pub const PODS: &str = "pods";
+    pub const SERVICES: &str = "services";
+    pub const DAEMONSETS: &str = "daemonsets";
+    pub const SERVICECIDRS: &str = "servicecidrs";
+    pub const IPPOOLS: &str = "ippools";
+    pub const PROBE: &str = "service-cidr probe";
+    pub const HOST: &str = "host";
+    pub fn config_map(ns: &str, name: &str) -> String {
+        format!("configmap {ns}/{name}")
+    }
+    pub fn log(ns: &str, pod: &str, container: &str, previous: bool) -> String {
+        let p = if previous { " (previous)" } else { "" };
+        format!("log {ns}/{pod} [{container}]{p}")
+    }
+}

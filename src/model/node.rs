@@ -1,0 +1,128 @@
+//! Nodes: addresses, podCIDRs, taints, conditions.
+
+use super::Meta;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: NodeSpec,
+    #[serde(default)]
+    pub status: NodeStatus,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "podCIDR")]
+    pub pod_cidr: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "podCIDRs")]
+    pub pod_cidrs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unschedulable: bool,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "providerID"
+    )]
+    pub provider_id: Option<String>,
+}
+
+impl NodeSpec {
+    /// podCIDRs, falling back to the single-stack podCIDR that older servers set alone.
+    pub fn cidrs(&self) -> Vec<&str> {
+        if !self.pod_cidrs.is_empty() {
+            self.pod_cidrs.iter().map(String::as_str).collect()
+        } else {
+            self.pod_cidr.iter().map(String::as_str).collect()
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Taint {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStatus {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<NodeAddress>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_info: Option<NodeInfo>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeAddress {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub address: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    #[serde(default)]
+    pub kubelet_version: String,
+    #[serde(default)]
+    pub kube_proxy_version: String,
+    #[serde(default)]
+    pub operating_system: String,
+    #[serde(default)]
+    pub os_image: String,
+}
+
+impl Node {
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+    pub fn addresses_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.status
+            .addresses
+            .iter()
+            .filter(move |a| a.kind == kind)
+            .map(|a| a.address.as_str())
+    }
+    /// Ready condition: Some(true/false), None when the node reports none.
+    pub fn ready(&self) -> Option<bool> {
+        self.status
+            .conditions
+            .iter()
+            .find(|c| c.kind == "Ready")
+            .map(|c| c.status == "True")
+    }
+    pub fn os(&self) -> &str {
+        self.metadata
+            .label("kubernetes.io/os")
+            .or_else(|| {
+                self.status
+                    .node_info
+                    .as_ref()
+                    .map(|i| i.operating_system.as_str())
+            })
+            .unwrap_or("linux")
+    }
+}

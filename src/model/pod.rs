@@ -1,0 +1,488 @@
+//! Pods: infrastructure pods kept in full, ordinary ones reduced as they are decoded.
+
+use super::{Meta, OwnerRef};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Pod {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: PodSpec,
+    #[serde(default)]
+    pub status: PodStatus,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_network: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvVar>,
+}
+
+impl Container {
+    /// command followed by args: what the process sees as its argv.
+    pub fn argv(&self) -> impl Iterator<Item = &str> {
+        self.command.iter().chain(&self.args).map(String::as_str)
+    }
+    pub fn env_value(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.as_deref())
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Toleration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Affinity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_affinity: Option<NodeAffinity>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeAffinity {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "requiredDuringSchedulingIgnoredDuringExecution"
+    )]
+    pub required: Option<NodeSelector>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSelector {
+    #[serde(default)]
+    pub node_selector_terms: Vec<NodeSelectorTerm>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSelectorTerm {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<SelectorRequirement>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_fields: Vec<SelectorRequirement>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectorRequirement {
+    pub key: String,
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "podIP")]
+    pub pod_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "podIPs")]
+    pub pod_ips: Vec<PodIp>,
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "hostIP")]
+    pub host_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_statuses: Vec<ContainerStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIp {
+    pub ip: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub restart_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ContainerState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_state: Option<ContainerState>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<StateDetail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<StateDetail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminated: Option<StateDetail>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct StateDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+}
+
+/// Namespaces whose pods netcheck reads in full; elsewhere only placement and IPs are kept.
+pub const INFRA_NAMESPACES: &[&str] = &[
+    "kube-system",
+    "kube-flannel",
+    "calico-system",
+    "tigera-operator",
+    "cilium",
+    "kube-proxy",
+    "antrea-system",
+];
+
+pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
+/// Whether netcheck reads a pod in full: in an infrastructure namespace, run by a DaemonSet
+/// (its controller, or else its first owner), or a static pod's mirror (annotated, or owned
+/// by its Node). From borrowed parts, so decoders can decide before building a [`Pod`].
+pub fn is_infra<'a>(
+    namespace: &str,
+    owners: impl Iterator<Item = (&'a str, bool)> + Clone,
+    mirror_annotation: bool,
+) -> bool {
+    let controller = owners.clone().find(|o| o.1).or(owners.clone().next());
+    INFRA_NAMESPACES.contains(&namespace)
+        || controller.is_some_and(|o| o.0 == "DaemonSet")
+        || mirror_annotation
+        || owners.clone().any(|o| o.0 == "Node")
+}
+
+impl Pod {
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+    pub fn node(&self) -> Option<&str> {
+        self.spec.node_name.as_deref()
+    }
+    pub fn is_mirror(&self) -> bool {
+        self.metadata.annotations.contains_key(MIRROR_ANNOTATION)
+            || self
+                .metadata
+                .owner_references
+                .iter()
+                .any(|o| o.kind == "Node")
+    }
+    pub fn controller(&self) -> Option<&OwnerRef> {
+        let refs = &self.metadata.owner_references;
+        refs.iter()
+            .find(|o| o.controller == Some(true))
+            .or_else(|| refs.first())
+    }
+    pub fn ips(&self) -> Vec<&str> {
+        if !self.status.pod_ips.is_empty() {
+            self.status.pod_ips.iter().map(|p| p.ip.as_str()).collect()
+        } else {
+            self.status.pod_ip.iter().map(String::as_str).collect()
+        }
+    }
+    pub fn is_infra(&self) -> bool {
+        let m = &self.metadata;
+        is_infra(
+            m.ns(),
+            m.owner_references
+                .iter()
+                .map(|o| (o.kind.as_str(), o.controller == Some(true))),
+            m.annotations.contains_key(MIRROR_ANNOTATION),
+        )
+    }
+    /// Drops what netcheck never reads from an ordinary workload pod, so that a cluster of
+    /// 150,000 pods fits in a few tens of megabytes.
+    /// Pod-level scheduling fields are dropped from every pod: placement is judged from the
+    /// DaemonSet's template.
+    pub fn prune(&mut self) {
+        self.spec.node_selector.clear();
+        self.spec.tolerations.clear();
+        self.spec.affinity = None;
+        if self.is_infra() {
+            return;
+        }
+        self.metadata.labels.clear();
+        self.metadata.annotations.clear();
+        self.metadata.owner_references.clear();
+        self.status.host_ip = None;
+        self.metadata.creation_timestamp = None;
+        self.spec.containers.clear();
+        self.status.container_statuses.clear();
+        self.status.start_time = None;
+    }
+    /// Decodes one Pod as the API serves it (see [`PodEntry`]).
+    pub fn decode(json: &str) -> serde_json::Result<PodEntry> {
+        serde_json::from_str(json)
+    }
+    /// Pods grouped by node name, each group in list order: one pass instead of a scan per node.
+    pub fn by_node<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> HashMap<&'a str, Vec<&'a Pod>> {
+        let mut m: HashMap<&str, Vec<&Pod>> = HashMap::new();
+        for p in pods {
+            if let Some(n) = p.node() {
+                m.entry(n).or_default().push(p);
+            }
+        }
+        m
+    }
+    pub fn restarts(&self) -> u32 {
+        self.status
+            .container_statuses
+            .iter()
+            .map(|c| c.restart_count)
+            .sum()
+    }
+    pub fn ready(&self) -> bool {
+        !self.status.container_statuses.is_empty()
+            && self.status.container_statuses.iter().all(|c| c.ready)
+    }
+}
+
+/// A pod as read: kept in full, or reduced to a [`WorkloadPod`].
+pub enum PodEntry {
+    Infra(Box<Pod>),
+    Workload(WorkloadPod),
+}
+
+/// An ordinary pod as netcheck keeps it: where it runs and its addresses. A fraction of a
+/// [`Pod`]'s size, which matters at 150,000 pods.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadPod {
+    pub namespace: Box<str>,
+    pub name: Box<str>,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub node: Box<str>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_network: bool,
+    /// Succeeded or Failed: its addresses may since have been reused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub finished: bool,
+    /// Addresses that do not parse are dropped, as the checks would ignore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ips: Vec<std::net::IpAddr>,
+}
+
+impl From<&Pod> for WorkloadPod {
+    fn from(p: &Pod) -> WorkloadPod {
+        WorkloadPod::new(
+            [p.metadata.ns(), p.name(), p.node().unwrap_or("")],
+            p.spec.host_network,
+            p.status.phase.as_deref(),
+            p.ips(),
+        )
+    }
+}
+
+impl WorkloadPod {
+    /// From a pod's namespace, name, node, hostNetwork, phase and addresses (podIPs, or podIP
+    /// where podIPs is empty).
+    pub fn new<'a>(
+        [namespace, name, node]: [&str; 3],
+        host_network: bool,
+        phase: Option<&str>,
+        ips: impl IntoIterator<Item = &'a str>,
+    ) -> WorkloadPod {
+        WorkloadPod {
+            namespace: namespace.into(),
+            name: name.into(),
+            node: node.into(),
+            host_network,
+            finished: matches!(phase, Some("Succeeded" | "Failed")),
+            ips: ips.into_iter().filter_map(crate::cidr::parse_ip).collect(),
+        }
+    }
+    /// Back to the API's shape, for the test API server.
+    pub fn to_pod(&self) -> Pod {
+        let ips: Vec<PodIp> = self
+            .ips
+            .iter()
+            .map(|ip| PodIp { ip: ip.to_string() })
+            .collect();
+        Pod {
+            metadata: Meta {
+                name: self.name.to_string(),
+                namespace: Some(self.namespace.to_string()),
+                ..Meta::default()
+            },
+            spec: PodSpec {
+                node_name: (!self.node.is_empty()).then(|| self.node.to_string()),
+                host_network: self.host_network,
+                ..PodSpec::default()
+            },
+            status: PodStatus {
+                phase: Some(
+                    if self.finished {
+                        "Succeeded"
+                    } else {
+                        "Running"
+                    }
+                    .into(),
+                ),
+                pod_ip: ips.first().map(|p| p.ip.clone()),
+                pod_ips: ips,
+                ..PodStatus::default()
+            },
+        }
+    }
+}
+
+/// A pod's address, as the address checks see every pod alike.
+pub struct PodAddress<'a> {
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub finished: bool,
+    pub ip: std::net::IpAddr,
+}
+
+/// Decoded in one pass: `metadata`, which the API server sends ahead of `spec` and `status`,
+/// decides whether the rest is read in full or only for placement and addresses. (Should
+/// `metadata` come last, spec and status are read in full and reduced afterwards.)
+impl<'de> Deserialize<'de> for PodEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PodEntry, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PodEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Pod")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<PodEntry, A::Error> {
+                let mut pod = Pod::default();
+                let mut infra = None;
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match (&*k, infra) {
+                        ("metadata", _) => {
+                            pod.metadata = m.next_value()?;
+                            infra = Some(pod.is_infra());
+                        }
+                        ("spec", Some(false)) => {
+                            let h: PodSpecHead = m.next_value()?;
+                            pod.spec.node_name = h.node_name;
+                            pod.spec.host_network = h.host_network;
+                        }
+                        ("status", Some(false)) => {
+                            let h: PodStatusHead = m.next_value()?;
+                            pod.status.phase = h.phase;
+                            pod.status.pod_ip = h.pod_ip;
+                            pod.status.pod_ips = h.pod_ips;
+                        }
+                        ("spec", _) => pod.spec = m.next_value()?,
+                        ("status", _) => pod.status = m.next_value()?,
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(if pod.is_infra() {
+                    pod.prune();
+                    PodEntry::Infra(Box::new(pod))
+                } else {
+                    PodEntry::Workload(WorkloadPod::from(&pod))
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PodSpecHead {
+    #[serde(default)]
+    node_name: Option<String>,
+    #[serde(default)]
+    host_network: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct PodStatusHead {
+    #[serde(default)]
+    phase: Option<String>,
+    #[serde(default, rename = "podIP")]
+    pod_ip: Option<String>,
+    #[serde(default, rename = "podIPs")]
+    pod_ips: Vec<PodIp>,
+}
+
+pub(super) fn pruned_pods<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Pod>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<Pod>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of pods")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Vec<Pod>, A::Error> {
+            let mut v = Vec::new();
+            while let Some(mut p) = s.next_element::<Pod>()? {
+                p.prune();
+                v.push(p);
+            }
+            Ok(v)
+        }
+    }
+    d.deserialize_seq(V)
+}
