@@ -77,6 +77,7 @@ fn fact_sources(name: &str, f: &Fact, w: &mut dyn Write) -> io::Result<()> {
         let mark = match s.status {
             SourceStatus::Found => "✓",
             SourceStatus::Default => "·",
+            SourceStatus::Candidate => "~",
             SourceStatus::Skipped => "?",
             SourceStatus::Invalid => "✗",
         };
@@ -95,6 +96,9 @@ fn fact_sources(name: &str, f: &Fact, w: &mut dyn Write) -> io::Result<()> {
                     .unwrap_or_default()
             ),
             SourceStatus::Default => format!("default {}: {}", join(&s.cidrs), s.evidence),
+            SourceStatus::Candidate => {
+                format!("candidate default {}: {}", join(&s.cidrs), s.evidence)
+            }
             SourceStatus::Invalid => format!(
                 "invalid {:?}: {}",
                 s.raw.clone().unwrap_or_default(),
@@ -102,7 +106,12 @@ fn fact_sources(name: &str, f: &Fact, w: &mut dyn Write) -> io::Result<()> {
             ),
             SourceStatus::Found => format!("{}: {}", join(&s.cidrs), s.evidence),
         };
-        writeln!(w, "  {mark} {}{chosen}  {what}", s.id.name())?;
+        let against = s
+            .contradicted_by
+            .as_ref()
+            .map(|c| format!(" [contradicted: {c}]"))
+            .unwrap_or_default();
+        writeln!(w, "  {mark} {}{chosen}  {what}{against}", s.id.name())?;
     }
     Ok(())
 }

@@ -117,9 +117,17 @@ fn cluster_role_is_read_only_without_secrets_or_wildcards() {
     assert_eq!(r.account.metadata.namespace, r.namespace.metadata.name);
 }
 
+struct Scenario {
+    name: String,
+    cluster: PathBuf,
+    /// Reads the scenario's own identity may not make (its expected.json `skipped`): they are
+    /// refused by design, whatever the role.
+    skipped: Vec<String>,
+}
+
 /// Every scenario cluster, the CKA lab first.
-fn scenarios() -> Vec<(String, PathBuf)> {
-    let mut v: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("tests/scenarios"))
+fn scenarios() -> Vec<Scenario> {
+    let mut v: Vec<Scenario> = std::fs::read_dir(root().join("tests/scenarios"))
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("expected.json").exists())
@@ -128,13 +136,20 @@ fn scenarios() -> Vec<(String, PathBuf)> {
                 serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
                     .unwrap();
             let cluster = dir.join(exp["cluster"].as_str().unwrap_or("cluster.json"));
-            (
-                dir.file_name().unwrap().to_string_lossy().into_owned(),
+            let skipped = exp["skipped"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect();
+            Scenario {
+                name: dir.file_name().unwrap().to_string_lossy().into_owned(),
                 cluster,
-            )
+                skipped,
+            }
         })
         .collect();
-    v.sort_by_key(|(n, _)| (n != "cka-lab", n.clone()));
+    v.sort_by_key(|s| (s.name != "cka-lab", s.name.clone()));
     assert!(v.len() > 1);
     v
 }
@@ -179,10 +194,20 @@ fn answers(rep: &Report) -> Value {
 #[test]
 fn full_report_with_only_the_cluster_role_is_complete_for_every_scenario() {
     let rules = rules();
-    for (name, cluster) in scenarios() {
+    for Scenario {
+        name,
+        cluster,
+        skipped,
+    } in scenarios()
+    {
         let l = live(&cluster, Some(rules.clone()), &[]);
         let rep = report(&l.run);
-        assert!(rep.skipped.is_empty(), "{name}: skipped {:?}", rep.skipped);
+        let unplanned: Vec<_> = rep
+            .skipped
+            .iter()
+            .filter(|s| !skipped.contains(&s.what))
+            .collect();
+        assert!(unplanned.is_empty(), "{name}: skipped {unplanned:?}");
         assert_eq!(
             l.run.code,
             documented_code(&rep),
@@ -190,22 +215,21 @@ fn full_report_with_only_the_cluster_role_is_complete_for_every_scenario() {
             l.run.stderr
         );
         let reqs = l.server.requests();
-        assert!(
-            reqs.iter().all(|q| q.status != 403),
-            "{name}: denied {:?}",
-            reqs.iter().filter(|q| q.status == 403).collect::<Vec<_>>()
-        );
+        let denied = reqs.iter().filter(|q| q.status == 403).count();
+        assert_eq!(denied, rep.skipped.len(), "{name}: denied {reqs:?}");
         assert!(reqs.iter().all(|q| q.method == "GET"), "{name}: {reqs:?}");
         assert!(!reqs.iter().any(|q| q.path.contains("secrets")), "{name}");
-        // The same answers as with full access.
-        let full = live(&cluster, None, &[]);
-        assert_eq!(answers(&rep), answers(&report(&full.run)), "{name}");
+        // The same answers as with full access, where the role is the only limit.
+        if skipped.is_empty() {
+            let full = live(&cluster, None, &[]);
+            assert_eq!(answers(&rep), answers(&report(&full.run)), "{name}");
+        }
     }
 }
 
 #[test]
 fn the_probe_is_outside_the_cluster_role_and_says_what_it_needs() {
-    let (_, cka) = &scenarios()[0];
+    let cka = &scenarios()[0].cluster;
     let l = live(
         cka,
         Some(rules()),
@@ -285,14 +309,20 @@ fn every_grant_in_the_cluster_role_is_needed_and_named_in_needs() {
             _ => g.value.clone(),
         };
         let mut proven = false;
-        for (name, cluster) in &scenarios {
-            let l = live(cluster, Some(fewer.clone()), &["--fail-on", "never"]);
+        for sc in &scenarios {
+            let name = &sc.name;
+            let l = live(&sc.cluster, Some(fewer.clone()), &["--fail-on", "never"]);
             assert_eq!(l.run.code, 0, "{name}: {}", l.run.stderr);
             let rep = report(&l.run);
-            if rep.skipped.is_empty() {
+            let caused: Vec<_> = rep
+                .skipped
+                .iter()
+                .filter(|s| !sc.skipped.contains(&s.what))
+                .collect();
+            if caused.is_empty() {
                 continue;
             }
-            for s in &rep.skipped {
+            for s in caused {
                 let needs = s.needs.as_deref().unwrap_or_else(|| {
                     panic!("{name} without {}: skipped without needs: {s:?}", g.value)
                 });
@@ -402,7 +432,7 @@ fn job_command_works_in_cluster_with_only_the_cluster_role() {
     let pod = job.spec.unwrap().template.spec.unwrap();
     let c = &pod.containers[0];
     let args = c.args.clone().unwrap_or_default();
-    let (_, cka) = &scenarios()[0];
+    let cka = &scenarios()[0].cluster;
     let token = "job-token";
     let server = ApiServer::start(
         load(cka),

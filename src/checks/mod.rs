@@ -33,6 +33,7 @@ pub const REGISTRY: &[(Topic, Check)] = &[
     (Topic::Cidrs, sources::cni_range_mismatch),
     (Topic::Cidrs, sources::kube_proxy_cluster_cidr),
     (Topic::Cidrs, sources::disagreement),
+    (Topic::Cidrs, sources::contradicted),
     (Topic::Cidrs, sources::invalid_values),
     (Topic::Cidrs, sources::unknown_facts),
     (Topic::Cidrs, addresses::service_ips),

@@ -12,7 +12,7 @@ fn node_cidrs(c: &Ctx) -> Vec<(String, IpNet)> {
 pub fn outside_cluster_cidr(c: &Ctx) -> Vec<Finding> {
     let fact = &c.cidrs.pod_cidr;
     let cluster = fact
-        .found()
+        .believed()
         .filter(|s| {
             matches!(
                 s.id,
@@ -24,7 +24,7 @@ pub fn outside_cluster_cidr(c: &Ctx) -> Vec<Finding> {
         })
         .min_by_key(|s| s.id)
         .or_else(|| {
-            fact.found()
+            fact.believed()
                 .find(|s| Some(s.id) == fact.chosen && !s.id.is_observed())
         });
     let Some(cluster) = cluster else {

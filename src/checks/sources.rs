@@ -2,8 +2,10 @@ use super::{finding, Ctx};
 use crate::cidr;
 use crate::report::{Fact, FactStatus, Finding, Severity, Source, SourceId, SourceStatus};
 
+/// Sources that state a value the cluster does not contradict (contradicted ones are
+/// reported once, by `contradicted`).
 fn stated(f: &Fact) -> impl Iterator<Item = &Source> {
-    f.found()
+    f.believed()
         .filter(|s| !s.id.is_observed() && !s.cidrs.is_empty())
 }
 
@@ -54,7 +56,10 @@ pub fn kube_proxy_cluster_cidr(c: &Ctx) -> Vec<Finding> {
     }
     let chosen = f.found().find(|s| Some(s.id) == f.chosen);
     let mut out = Vec::new();
-    for kp in stated(f).filter(|s| s.id == SourceId::KubeProxyConfig) {
+    let kube_proxy = f
+        .found()
+        .filter(|s| s.id == SourceId::KubeProxyConfig && !s.cidrs.is_empty());
+    for kp in kube_proxy {
         if f.cidrs.iter().all(|p| cidr::within(&kp.cidrs, p))
             && kp.cidrs.iter().all(|k| cidr::within(&f.cidrs, k))
         {
@@ -155,6 +160,51 @@ pub fn disagreement(c: &Ctx) -> Vec<Finding> {
         );
     } else {
         group_disagreements("service range", svc, &mut out);
+    }
+    out
+}
+
+/// A stated value that the addresses in use rule out: netcheck did not take it, and says why.
+/// A stale statement is a warning; a default that does not apply, only information.
+pub fn contradicted(c: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, f) in c.cidrs.facts() {
+        let mut seen = std::collections::HashSet::new();
+        // kube-proxy's clusterCIDR has a check of its own.
+        for s in f
+            .sources
+            .iter()
+            .filter(|s| s.id != SourceId::KubeProxyConfig)
+        {
+            let Some(by) = &s.contradicted_by else {
+                continue;
+            };
+            if !seen.insert(s.id) {
+                continue;
+            }
+            let default = s.status != SourceStatus::Found;
+            let mut x = finding(
+                "source-contradicted",
+                if default {
+                    Severity::Info
+                } else {
+                    Severity::Warning
+                },
+                format!(
+                    "{name}: {} says {} but {by}; netcheck does not take it",
+                    s.id.name(),
+                    cidr::join(&s.cidrs)
+                ),
+                if default {
+                    "the documented default does not apply here: something netcheck did not read sets the value; nothing to fix unless the range shown is wrong"
+                } else {
+                    "this source is stale or describes another range than the one in use (changed in one place only?); align it with the real range, or find what allocates outside it"
+                },
+            );
+            x.ranges = vec![cidr::join(&s.cidrs)];
+            x.evidence = vec![show(s)];
+            out.push(x);
+        }
     }
     out
 }

@@ -100,16 +100,15 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
         }
     }
 
-    let cm = |ns: &'static str, name: &'static str| {
+    let cm = |ns: &str, name: &str| {
         let api = api.clone();
-        async move {
-            (
-                ns,
-                name,
-                api.get_json::<ConfigMap>(&format!("/api/v1/namespaces/{ns}/configmaps/{name}"))
-                    .await,
-            )
-        }
+        let path = format!(
+            "/api/v1/namespaces/{}/configmaps/{}",
+            encode(ns),
+            encode(name)
+        );
+        let (ns, name) = (ns.to_string(), name.to_string());
+        async move { (ns, name, api.get_json::<ConfigMap>(&path).await) }
     };
     let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
     let (nodes, pods, services, dss, sc, cms) = tokio::join!(
@@ -180,26 +179,10 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
 
     // Second round: what the first one showed is needed (the CNI's own configuration, logs).
     let detected = cni::detect(&c);
-    let agent_ns = detected
-        .daemon_set
-        .as_deref()
-        .and_then(|d| d.split_once('/'))
-        .map(|(ns, _)| ns.to_string());
-    let mut cm_reqs = Vec::new();
-    match detected.name.as_str() {
-        "flannel" | "k3s-flannel" | "rke2-flannel" => {
-            cm_reqs.push(cm("kube-flannel", "kube-flannel-cfg"));
-            cm_reqs.push(cm("kube-system", "kube-flannel-cfg"));
-        }
-        "cilium" => {
-            cm_reqs.push(cm("kube-system", "cilium-config"));
-            if agent_ns.as_deref() == Some("cilium") {
-                cm_reqs.push(cm("cilium", "cilium-config"));
-            }
-        }
-        "antrea" => cm_reqs.push(cm("kube-system", "antrea-config")),
-        _ => {}
-    }
+    let cm_reqs = cni::config_maps(&c, &detected)
+        .iter()
+        .map(|(ns, name)| cm(ns, name))
+        .collect();
     let wants_pools = detected.name == "calico";
     let log_reqs = proxy::logs_to_read(&c, o.logs);
     let (cms, pools, logs, probe) = tokio::join!(
@@ -265,13 +248,13 @@ fn record<T>(
     }
 }
 
-fn add_config_maps(c: &mut Cluster, res: Vec<(&str, &str, Result<ConfigMap, ReqError>)>) {
+fn add_config_maps(c: &mut Cluster, res: Vec<(String, String, Result<ConfigMap, ReqError>)>) {
     for (ns, name, r) in res {
         match r {
             Ok(m) => c.config_maps.push(m),
             Err(e) if e.code() == Some(404) => {}
             Err(e) => c.errors.push(err(
-                &what::config_map(ns, name),
+                &what::config_map(&ns, &name),
                 &e,
                 &format!("get configmaps in {ns}"),
             )),

@@ -5,8 +5,9 @@
 //! field numbers are those of k8s.io/api core/v1 and apimachinery meta/v1 `generated.proto`.
 
 use crate::model::{
-    is_infra, Container, ContainerState, ContainerStatus, EnvVar, Meta, OwnerRef, Pod, PodEntry,
-    PodIp, PodStatus, StateDetail, WorkloadPod, MIRROR_ANNOTATION,
+    is_infra, Container, ContainerState, ContainerStatus, EnvFromSource, EnvVar, EnvVarSource,
+    FieldSelector, KeySelector, Meta, NameRef, OwnerRef, Pod, PodEntry, PodIp, PodStatus,
+    StateDetail, WorkloadPod, MIRROR_ANNOTATION,
 };
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -563,7 +564,8 @@ fn pod_spec(buf: &[u8], pod: &mut Pod) -> Result<()> {
     })
 }
 
-/// Container: name 1, image 2, command 3, args 4, env 7 (EnvVar: name 1, value 2).
+/// Container: name 1, image 2, command 3, args 4, env 7 (EnvVar: name 1, value 2, valueFrom
+/// 3), envFrom 19.
 fn container(buf: &[u8]) -> Result<Container> {
     let mut c = Container::default();
     each(buf, |n, v| {
@@ -578,17 +580,94 @@ fn container(buf: &[u8]) -> Result<Container> {
                     match n {
                         1 => e.name = string(v)?,
                         2 => e.value = opt_string(v)?,
+                        3 => e.value_from = Some(env_var_source(bytes(v)?)?),
                         _ => {}
                     }
                     Ok(())
                 })?;
                 c.env.push(e);
             }
+            19 => c.env_from.push(env_from(bytes(v)?)?),
             _ => {}
         }
         Ok(())
     })?;
     Ok(c)
+}
+
+/// EnvVarSource: fieldRef 1 (fieldPath 2), configMapKeyRef 3, secretKeyRef 4 (both: name 1
+/// inside LocalObjectReference 1, key 2).
+fn env_var_source(buf: &[u8]) -> Result<EnvVarSource> {
+    let key_selector = |buf: &[u8]| -> Result<KeySelector> {
+        let mut k = KeySelector::default();
+        each(buf, |n, v| {
+            match n {
+                1 => k.name = local_name(bytes(v)?)?,
+                2 => k.key = string(v)?,
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(k)
+    };
+    let mut s = EnvVarSource::default();
+    each(buf, |n, v| {
+        match n {
+            1 => {
+                let mut f = FieldSelector::default();
+                each(bytes(v)?, |n, v| {
+                    if n == 2 {
+                        f.field_path = string(v)?;
+                    }
+                    Ok(())
+                })?;
+                s.field_ref = Some(f);
+            }
+            3 => s.config_map_key_ref = Some(key_selector(bytes(v)?)?),
+            4 => s.secret_key_ref = Some(key_selector(bytes(v)?)?),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(s)
+}
+
+/// EnvFromSource: prefix 1, configMapRef 2, secretRef 3 (both: name 1 inside
+/// LocalObjectReference 1).
+fn env_from(buf: &[u8]) -> Result<EnvFromSource> {
+    let name_ref = |buf: &[u8]| -> Result<NameRef> {
+        let mut r = NameRef::default();
+        each(buf, |n, v| {
+            if n == 1 {
+                r.name = local_name(bytes(v)?)?;
+            }
+            Ok(())
+        })?;
+        Ok(r)
+    };
+    let mut e = EnvFromSource::default();
+    each(buf, |n, v| {
+        match n {
+            1 => e.prefix = opt_string(v)?,
+            2 => e.config_map_ref = Some(name_ref(bytes(v)?)?),
+            3 => e.secret_ref = Some(name_ref(bytes(v)?)?),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(e)
+}
+
+/// LocalObjectReference: name 1.
+fn local_name(buf: &[u8]) -> Result<String> {
+    let mut name = String::new();
+    each(buf, |n, v| {
+        if n == 1 {
+            name = string(v)?;
+        }
+        Ok(())
+    })?;
+    Ok(name)
 }
 
 /// PodStatus: phase 1, hostIP 5, podIP 6, startTime 7, containerStatuses 8, podIPs 12.

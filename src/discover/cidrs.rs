@@ -1,5 +1,6 @@
 //! Node network, pod CIDR and service CIDR, each from every source that applies.
 
+use super::env::{self, Env};
 use super::{cni, components, Hints};
 use crate::cidr;
 use crate::model::{what, Cluster};
@@ -28,51 +29,74 @@ pub fn discover(c: &Cluster, hints: &Hints) -> CidrAnswer {
     }
 }
 
-/// Chooses the effective value: the best-ranked source that states one. Observed sources only
-/// give a lower bound, so choosing one makes the answer "inferred".
-fn decide(mut sources: Vec<Source>, what_for: &str) -> Fact {
-    sources.sort_by_key(|s| s.id);
-    let usable = |s: &&Source| {
-        matches!(s.status, SourceStatus::Found | SourceStatus::Default)
-            && !s.cidrs.is_empty()
-            && s.id != SourceId::KubernetesService
-    };
-    let Some(best) = sources.iter().find(usable) else {
-        let skipped: Vec<String> = sources
+/// What the cluster shows of a range: the addresses in use, and for the service range the
+/// `kubernetes` Service's ClusterIP (always the first address of the primary range).
+#[derive(Default)]
+struct Observed {
+    what: &'static str,
+    ips: Vec<IpAddr>,
+    anchor: Vec<IpAddr>,
+}
+
+enum Verdict {
+    Contradicted(String),
+    Supported,
+    Untested,
+}
+
+impl Observed {
+    /// Judges a stated range by the addresses of the families it covers. A majority outside
+    /// (or the `kubernetes` Service outside) rules it out; a minority outside is left to the
+    /// address checks, as after a range was shrunk.
+    fn judge(&self, cidrs: &[IpNet]) -> Verdict {
+        let v4 = cidrs.iter().any(|n| matches!(n, IpNet::V4(_)));
+        let v6 = cidrs.iter().any(|n| matches!(n, IpNet::V6(_)));
+        let covered = |ip: &&IpAddr| if ip.is_ipv4() { v4 } else { v6 };
+        if let Some(a) = self
+            .anchor
             .iter()
-            .filter(|s| s.status == SourceStatus::Skipped)
-            .map(|s| s.id.name())
-            .collect();
-        let why = if skipped.is_empty() {
-            format!("no source states the {what_for}")
-        } else {
-            format!(
-                "no source states the {what_for}; could not read: {}",
-                skipped.join(", ")
-            )
-        };
-        return Fact::unknown(why, sources);
+            .filter(covered)
+            .find(|a| !cidr::contains_ip(cidrs, a))
+        {
+            return Verdict::Contradicted(format!(
+                "the kubernetes Service's ClusterIP {a} lies outside it"
+            ));
+        }
+        let (mut inside, mut outside, mut eg) = (0usize, 0usize, None);
+        for ip in self.ips.iter().filter(covered) {
+            if cidr::contains_ip(cidrs, ip) {
+                inside += 1;
+            } else {
+                outside += 1;
+                eg.get_or_insert(*ip);
+            }
+        }
+        match eg {
+            Some(eg) if outside > inside => Verdict::Contradicted(format!(
+                "{outside} of {} {} lie outside it (e.g. {eg})",
+                inside + outside,
+                self.what
+            )),
+            _ if inside > 0 || self.anchor.iter().any(|a| covered(&a)) => Verdict::Supported,
+            _ => Verdict::Untested,
+        }
+    }
+}
+
+/// Chooses the effective value: the best-ranked source that states one and that the cluster
+/// does not contradict. A candidate default is taken only when the addresses in use agree with
+/// it, and then as "inferred"; observed sources only give a lower bound ("inferred" too).
+fn decide(mut sources: Vec<Source>, what_for: &str, obs: &Observed) -> Fact {
+    sources.sort_by_key(|s| s.id);
+    let stated = |s: &Source| {
+        matches!(
+            s.status,
+            SourceStatus::Found | SourceStatus::Default | SourceStatus::Candidate
+        ) && !s.cidrs.is_empty()
+            && !s.id.is_observed()
     };
-    let (status, reason) = if best.id.is_observed() {
-        (
-            FactStatus::Inferred,
-            "inferred from addresses in use: a lower bound, not a configured range",
-        )
-    } else if best.id.is_cni() {
-        (
-            FactStatus::Known,
-            "the CNI plugin's own range: what pod addresses are really allocated from",
-        )
-    } else if best.status == SourceStatus::Default {
-        (
-            FactStatus::Known,
-            "the documented default, as nothing overrides it",
-        )
-    } else {
-        (FactStatus::Known, "highest-ranked source that states it")
-    };
-    let cidrs = if best.id == SourceId::ServicecidrApi {
-        // Every ServiceCIDR object is allocated from: the range is their union.
+    // Every ServiceCIDR object is allocated from: that source's range is their union.
+    let union: Vec<IpNet> = {
         let mut all: Vec<IpNet> = sources
             .iter()
             .filter(|s| s.id == SourceId::ServicecidrApi && s.status == SourceStatus::Found)
@@ -80,16 +104,111 @@ fn decide(mut sources: Vec<Source>, what_for: &str) -> Fact {
             .collect();
         all.dedup();
         all
-    } else {
-        best.cidrs.clone()
     };
-    Fact {
-        status,
-        cidrs,
-        chosen: Some(best.id),
-        why: format!("{}: {reason}", best.id.name()),
-        sources,
+    let mut passed = Vec::new();
+    let mut pick = None;
+    for i in 0..sources.len() {
+        let s = &sources[i];
+        if !stated(s) || s.contradicted_by.is_some() {
+            continue;
+        }
+        let cidrs = match s.id {
+            SourceId::ServicecidrApi => union.clone(),
+            _ => s.cidrs.clone(),
+        };
+        match obs.judge(&cidrs) {
+            Verdict::Contradicted(why) => {
+                let id = s.id;
+                passed.push(format!(
+                    "{} ({}) is contradicted: {why}",
+                    id.name(),
+                    cidr::join(&cidrs)
+                ));
+                for x in sources.iter_mut().filter(|x| x.id == id && stated(x)) {
+                    x.contradicted_by = Some(why.clone());
+                }
+            }
+            Verdict::Untested if s.status == SourceStatus::Candidate => passed.push(format!(
+                "{}'s default {} is only a candidate and no address in use confirms it",
+                s.id.name(),
+                cidr::join(&cidrs)
+            )),
+            v => {
+                pick = Some((i, cidrs, matches!(v, Verdict::Supported)));
+                break;
+            }
+        }
     }
+    let not_used = if passed.is_empty() {
+        String::new()
+    } else {
+        format!("; not used: {}", passed.join("; "))
+    };
+    if let Some((i, cidrs, supported)) = pick {
+        let best = &sources[i];
+        let (status, reason) = if best.status == SourceStatus::Candidate {
+            (
+                FactStatus::Inferred,
+                "the documented default, which the addresses in use agree with; but netcheck could not see all that could set it",
+            )
+        } else if best.id.is_cni() {
+            (
+                FactStatus::Known,
+                "the CNI plugin's own range: what pod addresses are really allocated from",
+            )
+        } else if best.status == SourceStatus::Default {
+            (
+                FactStatus::Known,
+                "the documented default, as nothing overrides it",
+            )
+        } else {
+            (FactStatus::Known, "highest-ranked source that states it")
+        };
+        let checked = if supported && !obs.what.is_empty() {
+            format!(" (consistent with the {} in use)", obs.what)
+        } else {
+            String::new()
+        };
+        return Fact {
+            status,
+            cidrs,
+            chosen: Some(best.id),
+            why: format!("{}: {reason}{checked}{not_used}", best.id.name()),
+            sources,
+        };
+    }
+    let observed = |s: &&Source| {
+        s.id.is_observed()
+            && s.id != SourceId::KubernetesService
+            && s.status == SourceStatus::Found
+            && !s.cidrs.is_empty()
+    };
+    if let Some(best) = sources.iter().find(observed) {
+        return Fact {
+            status: FactStatus::Inferred,
+            cidrs: best.cidrs.clone(),
+            chosen: Some(best.id),
+            why: format!(
+                "{}: inferred from addresses in use: a lower bound, not a configured range{not_used}",
+                best.id.name()
+            ),
+            sources,
+        };
+    }
+    let skipped: Vec<String> = sources
+        .iter()
+        .filter(|s| s.status == SourceStatus::Skipped)
+        .map(|s| s.id.name())
+        .collect();
+    let why = if skipped.is_empty() {
+        format!("no source states the {what_for}{not_used}")
+    } else {
+        format!(
+            "no source states the {what_for}; could not read: {}{not_used}",
+            skipped.join(", ")
+        )
+    };
+    Fact::unknown(why, sources)
 }
 
 fn skipped_if(c: &Cluster, id: SourceId, what: &str) -> Option<Source> {
@@ -214,7 +333,7 @@ fn node_network(c: &Cluster, hints: &Hints) -> (Fact, Vec<NodeRow>) {
         .collect();
 
     let fact = if stated.is_empty() || node_ips.is_empty() {
-        decide(sources, "node network")
+        decide(sources, "node network", &Observed::default())
     } else {
         // Networks stated for some nodes cover the others when their addresses fall inside.
         let used: Vec<IpNet> = stated
@@ -362,15 +481,18 @@ fn k3s_sources(c: &Cluster, flag: &str, default: &str, out: &mut Vec<Source>) {
         }
     }
     if servers == 0 {
-        out.push(Source::default_value(
+        out.push(Source::candidate(
             SourceId::K3sDefault,
             cidr::parse_list(default).0,
-            format!("{flavour} detected but no server node's node-args visible: assuming the {flavour} default {default}"),
+            format!("{flavour} detected but no server node's node-args visible: the {flavour} default {default} applies only if the server sets nothing"),
         ));
     }
 }
 
-fn daemonset_env(c: &Cluster, cni: &Cni, container: &str, var: &str) -> Option<(String, String)> {
+/// An env variable of the CNI agent's container, as its DaemonSet's template gives it, with
+/// the evidence prefixed by the DaemonSet and container. None when the DaemonSet or container
+/// is not visible.
+fn daemonset_env(c: &Cluster, cni: &Cni, container: &str, var: &str) -> Option<Env> {
     let ds = cni::agent(c, cni)?;
     let ct = ds
         .spec
@@ -379,15 +501,38 @@ fn daemonset_env(c: &Cluster, cni: &Cni, container: &str, var: &str) -> Option<(
         .containers
         .iter()
         .find(|ct| ct.name == container)?;
-    let v = ct.env_value(var)?;
-    Some((
-        v.to_string(),
-        format!(
-            "daemonset {}/{} container {container} env {var}={v}",
-            ds.metadata.ns(),
-            ds.metadata.name
-        ),
-    ))
+    let at = format!(
+        "daemonset {}/{} container {container}",
+        ds.metadata.ns(),
+        ds.metadata.name
+    );
+    Some(match env::resolve(c, ds.metadata.ns(), ct, var) {
+        Env::Set(v, ev) => Env::Set(v, format!("{at} {ev}")),
+        Env::Hidden(why) => Env::Hidden(format!("{at}: {why}")),
+        Env::Unset => Env::Unset,
+    })
+}
+
+/// The agent's own statement of its range from an env variable, if it sets one.
+fn env_source(id: SourceId, env: &Option<Env>, out: &mut Vec<Source>) {
+    if let Some(Env::Set(v, ev)) = env {
+        out.push(Source::parsed(id, v, ev.clone()));
+    }
+}
+
+/// The CNI's documented default: the answer when the agent's whole environment was seen and
+/// sets nothing, a candidate when something netcheck could not read may set it.
+fn cni_default(id: SourceId, default: &str, env: &Option<Env>, unset: String) -> Option<Source> {
+    let cidrs = cidr::parse_list(default).0;
+    match env {
+        Some(Env::Set(..)) => None,
+        Some(Env::Hidden(why)) => Some(Source::candidate(
+            id,
+            cidrs,
+            format!("{why}: the default {default} applies only if that sets nothing"),
+        )),
+        _ => Some(Source::default_value(id, cidrs, unset)),
+    }
 }
 
 fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
@@ -412,9 +557,7 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
                 }
             }
             let env = daemonset_env(c, cni, "weave", "IPALLOC_RANGE");
-            if let Some((v, ev)) = &env {
-                out.push(Source::parsed(SourceId::WeaveEnv, v, ev.clone()));
-            }
+            env_source(SourceId::WeaveEnv, &env, out);
             if let Some(h) = &c.host {
                 for i in h.interfaces.iter().filter(|i| i.name == "weave") {
                     for a in &i.addresses {
@@ -435,15 +578,16 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
                     }
                 }
             }
-            let ds_read = cni::agent(c, cni).is_some();
-            if env.is_none() && !have_log && ds_read {
-                out.push(Source::default_value(
+            if cni::agent(c, cni).is_some() && !have_log {
+                let unset = format!(
+                    "daemonset {} sets no IPALLOC_RANGE: weave default {WEAVE_DEFAULT}",
+                    cni.daemon_set.as_deref().unwrap_or("weave-net")
+                );
+                out.extend(cni_default(
                     SourceId::WeaveDefault,
-                    cidr::parse_list(WEAVE_DEFAULT).0,
-                    format!(
-                        "daemonset {} sets no IPALLOC_RANGE: weave default {WEAVE_DEFAULT}",
-                        cni.daemon_set.as_deref().unwrap_or("weave-net")
-                    ),
+                    WEAVE_DEFAULT,
+                    &env,
+                    unset,
                 ));
             }
         }
@@ -514,23 +658,19 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
                 ));
             }
             let env = daemonset_env(c, cni, "calico-node", "CALICO_IPV4POOL_CIDR");
-            if let Some((v, ev)) = &env {
-                out.push(Source::parsed(SourceId::CalicoEnv, v, ev.clone()));
-            }
+            env_source(SourceId::CalicoEnv, &env, out);
             let podsubnet = c
                 .config_map("kube-system", "kubeadm-config")
                 .and_then(|m| m.data.get("ClusterConfiguration"))
                 .and_then(|t| config::cluster_configuration(t).ok())
                 .and_then(|cc| cc.networking.pod_subnet);
-            if pools.is_empty()
-                && env.is_none()
-                && podsubnet.is_none()
-                && c.error_for(what::IPPOOLS).is_none()
-            {
-                out.push(Source::default_value(
+            if pools.is_empty() && podsubnet.is_none() && c.error_for(what::IPPOOLS).is_none() {
+                let unset = format!("no IPPool, CALICO_IPV4POOL_CIDR or kubeadm podSubnet: calico default {CALICO_DEFAULT}");
+                out.extend(cni_default(
                     SourceId::CalicoDefault,
-                    cidr::parse_list(CALICO_DEFAULT).0,
-                    format!("no IPPool, CALICO_IPV4POOL_CIDR or kubeadm podSubnet: calico default {CALICO_DEFAULT}"),
+                    CALICO_DEFAULT,
+                    &env,
+                    unset,
                 ));
             }
         }
@@ -574,9 +714,11 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
         }
         "kindnet" => {
             for var in ["POD_SUBNET", "POD_SUBNETV6"] {
-                if let Some((v, ev)) = daemonset_env(c, cni, "kindnet-cni", var) {
-                    out.push(Source::parsed(SourceId::KindnetEnv, &v, ev));
-                }
+                env_source(
+                    SourceId::KindnetEnv,
+                    &daemonset_env(c, cni, "kindnet-cni", var),
+                    out,
+                );
             }
         }
         _ => {}
@@ -632,7 +774,16 @@ fn pod_cidr(c: &Cluster, cni: &Cni) -> Fact {
     } else if let Some(e) = skipped_if(c, SourceId::PodIps, what::PODS) {
         s.push(e);
     }
-    decide(s, "pod range")
+    let obs = Observed {
+        what: "pod IPs",
+        ips: c
+            .pod_addresses()
+            .filter(|a| !a.finished)
+            .map(|a| a.ip)
+            .collect(),
+        anchor: vec![],
+    };
+    decide(s, "pod range", &obs)
 }
 
 /// kube-proxy's clusterCIDR, from the kubeadm or EKS ConfigMap or a --cluster-cidr flag.
@@ -691,12 +842,19 @@ fn service_cidr(c: &Cluster) -> Fact {
     let api = components::invocations(c, "kube-apiserver");
     for inv in &api {
         match inv.flag("service-cluster-ip-range") {
-            Some(h) => s.push(Source::parsed(SourceId::KubeApiserverFlag, &h.value, format!("{}: {}", inv.origin, h.text))),
-            None => s.push(Source::default_value(
-                SourceId::KubeApiserverDefault,
-                cidr::parse_list(APISERVER_SERVICE_DEFAULT).0,
-                format!("{}: no --service-cluster-ip-range, kube-apiserver default {APISERVER_SERVICE_DEFAULT}", inv.origin),
+            Some(h) => s.push(Source::parsed(
+                SourceId::KubeApiserverFlag,
+                &h.value,
+                format!("{}: {}", inv.origin, h.text),
             )),
+            None => {
+                let default = cidr::parse_list(APISERVER_SERVICE_DEFAULT).0;
+                let ev = format!("{}: no --service-cluster-ip-range", inv.origin);
+                s.push(match inv.hidden() {
+                    None => Source::default_value(SourceId::KubeApiserverDefault, default, format!("{ev}, kube-apiserver default {APISERVER_SERVICE_DEFAULT}")),
+                    Some(why) => Source::candidate(SourceId::KubeApiserverDefault, default, format!("{ev}, but {why}: kube-apiserver's default {APISERVER_SERVICE_DEFAULT} applies only if that sets none")),
+                });
+            }
         }
     }
     if api.is_empty() {
@@ -718,6 +876,7 @@ fn service_cidr(c: &Cluster) -> Fact {
     kubeadm_networking(c, &mut s, |n| n.service_subnet.as_ref(), "serviceSubnet");
     k3s_sources(c, "service-cidr", K3S_SERVICE_DEFAULT, &mut s);
 
+    let mut anchor = vec![];
     if let Some(k) = c
         .services
         .iter()
@@ -729,6 +888,7 @@ fn service_cidr(c: &Cluster) -> Fact {
             .filter_map(cidr::parse_ip)
             .map(IpNet::from)
             .collect();
+        anchor = ips.iter().map(IpNet::addr).collect();
         if !ips.is_empty() {
             s.push(Source::found(SourceId::KubernetesService, ips.clone(), cidr::join(&ips), format!("service default/kubernetes spec.clusterIPs {} (the first address of the range)", k.ips().join(","))));
         }
@@ -753,7 +913,12 @@ fn service_cidr(c: &Cluster) -> Fact {
     } else if let Some(e) = skipped_if(c, SourceId::ServiceIps, what::SERVICES) {
         s.push(e);
     }
-    decide(s, "service range")
+    let obs = Observed {
+        what: "Service ClusterIPs",
+        ips,
+        anchor,
+    };
+    decide(s, "service range", &obs)
 }
 
 fn probe_source(p: &crate::model::ServiceCidrProbe) -> Source {
@@ -772,6 +937,154 @@ fn probe_source(p: &crate::model::ServiceCidrProbe) -> Source {
             raw: None,
             evidence: format!("{ev} (names no range: servers with the MultiCIDRServiceAllocator only say so; use the ServiceCIDR API)"),
             needs: None,
+            contradicted_by: None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(s: &str) -> Vec<IpNet> {
+        cidr::parse_list(s).0
+    }
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+    fn flag(range: &str) -> Source {
+        Source::parsed(SourceId::KubeApiserverFlag, range, "flag")
+    }
+    fn observed(cover: &str) -> Source {
+        Source::found(SourceId::ServiceIps, nets(cover), cover, "covering")
+    }
+    fn services(list: &[&str], kubernetes: &str) -> Observed {
+        Observed {
+            what: "Service ClusterIPs",
+            ips: ips(list),
+            anchor: ips(&[kubernetes]),
+        }
+    }
+
+    #[test]
+    fn a_minority_outside_a_stated_range_leaves_it_known() {
+        // The range was shrunk from /12 to /16: two old Services stay outside, eight are in.
+        let mut in_range: Vec<String> = (1..=8).map(|i| format!("10.96.0.{i}")).collect();
+        in_range.extend(["10.100.3.4".into(), "10.101.9.9".into()]);
+        let list: Vec<&str> = in_range.iter().map(String::as_str).collect();
+        let f = decide(
+            vec![flag("10.96.0.0/16"), observed("10.96.0.0/12")],
+            "service range",
+            &services(&list, "10.96.0.1"),
+        );
+        assert_eq!(
+            (f.status, f.cidrs.clone()),
+            (FactStatus::Known, nets("10.96.0.0/16"))
+        );
+        assert!(f.sources.iter().all(|s| s.contradicted_by.is_none()));
+    }
+
+    #[test]
+    fn a_majority_outside_or_the_kubernetes_service_outside_rules_a_source_out() {
+        // OpenShift-like: the default 10.0.0.0/24 against Services in 172.30.0.0/16.
+        let default =
+            Source::default_value(SourceId::KubeApiserverDefault, nets("10.0.0.0/24"), "d");
+        let list = ["172.30.0.1", "172.30.0.10", "172.30.140.3", "10.0.0.9"];
+        let f = decide(
+            vec![default.clone(), observed("0.0.0.0/0")],
+            "service range",
+            &services(&list, "172.30.0.1"),
+        );
+        assert_eq!(f.status, FactStatus::Inferred);
+        assert_eq!(f.chosen, Some(SourceId::ServiceIps));
+        let by = f.sources[0].contradicted_by.as_deref().unwrap();
+        assert!(
+            by.contains("kubernetes Service's ClusterIP 172.30.0.1"),
+            "{by}"
+        );
+        assert!(
+            f.why
+                .contains("kube-apiserver-default (10.0.0.0/24) is contradicted"),
+            "{}",
+            f.why
+        );
+        // Without the kubernetes Service, three of four outside is a majority.
+        let f = decide(
+            vec![default.clone()],
+            "service range",
+            &Observed {
+                anchor: vec![],
+                ..services(&list, "172.30.0.1")
+            },
+        );
+        assert_eq!(f.status, FactStatus::Unknown);
+        assert!(f.sources[0]
+            .contradicted_by
+            .as_deref()
+            .unwrap()
+            .starts_with("3 of 4 Service ClusterIPs"));
+        // Two of four is not a majority: the source stands.
+        let even = ["172.30.0.1", "172.30.0.10", "10.0.0.1", "10.0.0.9"];
+        let f = decide(
+            vec![default],
+            "service range",
+            &Observed {
+                anchor: vec![],
+                ..services(&even, "10.0.0.1")
+            },
+        );
+        assert_eq!(f.status, FactStatus::Known);
+    }
+
+    #[test]
+    fn another_family_does_not_contradict_a_single_stack_range() {
+        let list = [
+            "10.96.0.1",
+            "fd00:10:96::1",
+            "fd00:10:96::a",
+            "fd00:10:96::b",
+        ];
+        let f = decide(
+            vec![flag("10.96.0.0/16")],
+            "service range",
+            &services(&list, "10.96.0.1"),
+        );
+        assert_eq!(f.status, FactStatus::Known);
+    }
+
+    #[test]
+    fn a_candidate_default_needs_the_addresses_in_use_to_agree() {
+        let candidate = Source::candidate(SourceId::WeaveDefault, nets("10.32.0.0/12"), "hidden");
+        let kubeadm = Source::parsed(SourceId::KubeadmConfig, "10.244.0.0/16", "podSubnet");
+        let pods = |list: &[&str]| Observed {
+            what: "pod IPs",
+            ips: ips(list),
+            anchor: vec![],
+        };
+        // Pods in the default: the candidate is the answer, but only inferred.
+        let f = decide(
+            vec![candidate.clone(), kubeadm.clone()],
+            "pod range",
+            &pods(&["10.32.0.2", "10.44.0.1"]),
+        );
+        assert_eq!(
+            (f.status, f.chosen),
+            (FactStatus::Inferred, Some(SourceId::WeaveDefault))
+        );
+        // Pods elsewhere: the candidate is ruled out, the next stated source is known.
+        let f = decide(
+            vec![candidate.clone(), kubeadm.clone()],
+            "pod range",
+            &pods(&["10.244.1.5", "10.244.2.7"]),
+        );
+        assert_eq!(
+            (f.status, f.chosen),
+            (FactStatus::Known, Some(SourceId::KubeadmConfig))
+        );
+        assert!(f.sources[0].contradicted_by.is_some());
+        // No pods at all: nothing confirms the candidate, so it is passed over.
+        let f = decide(vec![candidate], "pod range", &pods(&[]));
+        assert_eq!(f.status, FactStatus::Unknown);
+        assert!(f.why.contains("only a candidate"), "{}", f.why);
     }
 }

@@ -94,6 +94,43 @@ pub fn k3s_flavour(c: &Cluster) -> Option<(&'static str, String)> {
     None
 }
 
+/// The ConfigMaps (namespace, name) that state the detected CNI's configuration: its own
+/// configuration object, and those its agent's containers take environment from. The live
+/// collector reads them in its second round.
+pub fn config_maps(c: &Cluster, cni: &Cni) -> Vec<(String, String)> {
+    let own: &[(&str, &str)] = match cni.name.as_str() {
+        "flannel" | "k3s-flannel" | "rke2-flannel" => &[
+            ("kube-flannel", "kube-flannel-cfg"),
+            ("kube-system", "kube-flannel-cfg"),
+        ],
+        "cilium" => &[
+            ("kube-system", "cilium-config"),
+            ("cilium", "cilium-config"),
+        ],
+        "antrea" => &[("kube-system", "antrea-config")],
+        _ => &[],
+    };
+    let agent_ns = cni.daemon_set.as_deref().and_then(|d| d.split_once('/'));
+    let mut out: Vec<(String, String)> = own
+        .iter()
+        // Cilium's ConfigMap is in the cilium namespace only when its agent runs there.
+        .filter(|(ns, _)| *ns != "cilium" || agent_ns.is_some_and(|(a, _)| a == "cilium"))
+        .map(|(ns, n)| (ns.to_string(), n.to_string()))
+        .collect();
+    if let Some(ds) = agent(c, cni) {
+        let ns = ds.metadata.ns();
+        for ct in &ds.spec.template.spec.containers {
+            for name in super::env::config_maps(ct) {
+                let key = (ns.to_string(), name.to_string());
+                if !out.contains(&key) {
+                    out.push(key);
+                }
+            }
+        }
+    }
+    out
+}
+
 pub fn detect(c: &Cluster) -> Cni {
     let with_cilium_ipam = |mut cni: Cni| {
         if cni.name == "cilium" {

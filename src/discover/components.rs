@@ -12,9 +12,28 @@ pub struct Invocation {
     pub origin: String,
 }
 
+/// Flags that hand a component a configuration file, which may set what its command line
+/// does not (OpenShift's kube-apiserver takes its service range this way).
+const CONFIG_FILE_FLAGS: &[&str] = &["config", "openshift-config"];
+
 impl Invocation {
     pub fn flag(&self, name: &str) -> Option<flags::FlagHit> {
         flags::last(&self.words, name)
+    }
+    /// Why the command line may not be the component's whole configuration, if it may not:
+    /// a configuration file, or words a shell fills in at start (`$ARGS`, `$(cat file)`).
+    /// A documented default is only the answer when this is None.
+    pub fn hidden(&self) -> Option<String> {
+        if let Some(h) = CONFIG_FILE_FLAGS.iter().find_map(|f| self.flag(f)) {
+            return Some(format!(
+                "{} also configures it (a file netcheck does not read)",
+                h.text
+            ));
+        }
+        self.words
+            .iter()
+            .find(|w| w.starts_with('$') || w.contains("$(cat") || w.contains('`'))
+            .map(|w| format!("its command line is completed at start from {w}"))
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cidrs;
 pub mod cni;
 pub mod components;
 pub mod deploy;
+pub mod env;
 pub mod proxy;
 
 use ipnet::IpNet;

@@ -66,8 +66,12 @@ pub struct Fact {
 pub enum SourceStatus {
     /// Read and parsed.
     Found,
-    /// Not written anywhere; the component's documented default applies.
+    /// Not written anywhere; the component's documented default applies (netcheck saw the
+    /// component's whole configuration).
     Default,
+    /// The documented default, but netcheck could not see all that could set the value (a
+    /// config file, a ConfigMap it may not read, an operator): a candidate, not an answer.
+    Candidate,
     /// Could not be read (forbidden, timed out, missing log...).
     Skipped,
     /// Read but does not parse.
@@ -87,6 +91,10 @@ pub struct Source {
     pub evidence: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs: Option<String>,
+    /// What the cluster shows against this value (Service or pod addresses outside it), when
+    /// that ruled it out as the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contradicted_by: Option<String>,
 }
 
 /// Where a value came from. The order of the variants within a fact is its ranking: what the
@@ -199,6 +207,10 @@ impl Fact {
             .iter()
             .filter(|s| matches!(s.status, SourceStatus::Found | SourceStatus::Default))
     }
+    /// Sources that state a value and that the cluster does not contradict.
+    pub fn believed(&self) -> impl Iterator<Item = &Source> {
+        self.found().filter(|s| s.contradicted_by.is_none())
+    }
 }
 
 impl Source {
@@ -215,6 +227,7 @@ impl Source {
             raw: Some(raw.into()),
             evidence: evidence.into(),
             needs: None,
+            contradicted_by: None,
         }
     }
     pub fn default_value(id: SourceId, cidrs: Vec<IpNet>, evidence: impl Into<String>) -> Source {
@@ -225,6 +238,14 @@ impl Source {
             raw: None,
             evidence: evidence.into(),
             needs: None,
+            contradicted_by: None,
+        }
+    }
+    /// A default that applies only if nothing netcheck could not see sets the value.
+    pub fn candidate(id: SourceId, cidrs: Vec<IpNet>, evidence: impl Into<String>) -> Source {
+        Source {
+            status: SourceStatus::Candidate,
+            ..Source::default_value(id, cidrs, evidence)
         }
     }
     pub fn skipped(id: SourceId, err: &CollectError) -> Source {
@@ -235,6 +256,7 @@ impl Source {
             raw: None,
             evidence: format!("{}: {}", err.what, err.reason),
             needs: err.needs.clone(),
+            contradicted_by: None,
         }
     }
     /// A value that was read but cannot be used (unparseable document or list).
@@ -246,6 +268,7 @@ impl Source {
             raw,
             evidence,
             needs: None,
+            contradicted_by: None,
         }
     }
     /// Parses `raw` as a CIDR list: found when all of it parses, invalid otherwise.
@@ -262,6 +285,7 @@ impl Source {
                 raw: Some(raw.to_string()),
                 evidence: format!("{evidence} ({})", bad.join("; ")),
                 needs: None,
+                contradicted_by: None,
             }
         }
     }

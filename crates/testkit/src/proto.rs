@@ -148,6 +148,7 @@ fn schema(msg: &str) -> Option<&'static [Field]> {
             ("workingDir", 5, Str, 0),
             ("ports", 6, Msg("ContainerPort"), 0),
             ("env", 7, Msg("EnvVar"), 0),
+            ("envFrom", 19, Msg("EnvFromSource"), 0),
             ("resources", 8, Msg("ResourceRequirements"), 0),
             ("volumeMounts", 9, Msg("VolumeMount"), 0),
             ("livenessProbe", 10, Msg("Probe"), 0),
@@ -164,7 +165,29 @@ fn schema(msg: &str) -> Option<&'static [Field]> {
             ("protocol", 4, Str, 0),
             ("hostIP", 5, Str, 0),
         ],
-        "EnvVar" => &[("name", 1, Str, 0), ("value", 2, Str, 0)],
+        "EnvVar" => &[
+            ("name", 1, Str, 0),
+            ("value", 2, Str, 0),
+            ("valueFrom", 3, Msg("EnvVarSource"), 0),
+        ],
+        "EnvVarSource" => &[
+            ("fieldRef", 1, Msg("ObjectFieldSelector"), 0),
+            ("configMapKeyRef", 3, Msg("KeySelector"), 0),
+            ("secretKeyRef", 4, Msg("KeySelector"), 0),
+        ],
+        // ConfigMapKeySelector and SecretKeySelector, alike: name in LocalObjectReference 1.
+        "KeySelector" => &[
+            ("name", 1, Str, 1),
+            ("key", 2, Str, 0),
+            ("optional", 3, Bool, 0),
+        ],
+        "EnvFromSource" => &[
+            ("prefix", 1, Str, 0),
+            ("configMapRef", 2, Msg("EnvSource"), 0),
+            ("secretRef", 3, Msg("EnvSource"), 0),
+        ],
+        // ConfigMapEnvSource and SecretEnvSource, alike.
+        "EnvSource" => &[("name", 1, Str, 1), ("optional", 2, Bool, 0)],
         "ResourceRequirements" => &[("limits", 1, QtyMap, 0), ("requests", 2, QtyMap, 0)],
         "VolumeMount" => &[
             ("name", 1, Str, 0),
