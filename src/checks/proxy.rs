@@ -1,4 +1,5 @@
 use super::{finding, Ctx, MAX_SUBJECTS};
+use crate::model::{Cluster, Pod};
 use crate::report::{Finding, Severity};
 
 fn name_some<T>(v: &[T], f: impl Fn(&T) -> String) -> Vec<String> {
@@ -144,15 +145,24 @@ pub fn modes(c: &Ctx) -> Vec<Finding> {
             out.push(f);
         }
     }
-    let repl = p.configured.iter().find(|m| m.source == "replacement");
+    let repl = crate::discover::proxy::replacement(c.cluster);
     if let (Some(r), "kube-proxy") = (repl, p.implementation.as_str()) {
+        let both = both_proxies(c.cluster, r.agent);
         let mut f = finding(
             "kube-proxy-double",
             Severity::Warning,
-            "kube-proxy runs although a replacement claims to handle Services".into(),
+            format!(
+                "kube-proxy runs although {} claims to handle Services, both on {} node(s)",
+                r.name,
+                both.len()
+            ),
             "both program Service rules: remove the kube-proxy DaemonSet (and its iptables rules: kube-proxy --cleanup) or turn the replacement off",
         );
-        f.evidence = vec![r.evidence.clone(), p.implementation_evidence.clone()];
+        f.subjects = name_some(&both, |(n, kp, agent)| {
+            format!("node {n}: pod {kp} and pod {agent}")
+        });
+        f.count = Some(both.len());
+        f.evidence = vec![r.evidence, p.implementation_evidence.clone()];
         out.push(f);
     }
     if p.implementation == "none" {
@@ -212,5 +222,31 @@ pub fn deployments(c: &Ctx) -> Vec<Finding> {
         f.evidence = vec![d.evidence.clone()];
         out.push(f);
     }
+    out
+}
+
+/// Nodes where a kube-proxy pod and a pod of the replacement's agent DaemonSet both run:
+/// (node, kube-proxy pod, agent pod).
+fn both_proxies<'a>(c: &'a Cluster, agent: &str) -> Vec<(&'a str, String, String)> {
+    let name = |p: &Pod| format!("{}/{}", p.metadata.ns(), p.name());
+    let agents: std::collections::HashMap<&str, &Pod> = c
+        .pods
+        .iter()
+        .filter(|p| {
+            p.controller()
+                .is_some_and(|o| o.kind == "DaemonSet" && o.name == agent)
+        })
+        .filter_map(|p| Some((p.node()?, p)))
+        .collect();
+    let mut out: Vec<_> = c
+        .pods
+        .iter()
+        .filter(|p| crate::discover::proxy::is_kube_proxy(p))
+        .filter_map(|p| {
+            let node = p.node()?;
+            agents.get(node).map(|a| (node, name(p), name(a)))
+        })
+        .collect();
+    out.sort();
     out
 }

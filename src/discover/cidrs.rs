@@ -591,19 +591,19 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
                 ));
             }
         }
-        "flannel" | "k3s-flannel" | "rke2-flannel" => {
-            for ns in ["kube-flannel", "kube-system"] {
-                let w = what::config_map(ns, "kube-flannel-cfg");
+        "flannel" | "k3s-flannel" | "rke2-flannel" | "canal" => {
+            for (ns, name) in cni::net_conf_maps(cni) {
+                let w = what::config_map(&ns, &name);
                 if let Some(s) = skipped_if(c, SourceId::FlannelNetConf, &w) {
                     out.push(s);
                 }
                 let Some(text) = c
-                    .config_map(ns, "kube-flannel-cfg")
+                    .config_map(&ns, &name)
                     .and_then(|m| m.data.get("net-conf.json"))
                 else {
                     continue;
                 };
-                let ev = format!("configmap {ns}/kube-flannel-cfg: net-conf.json");
+                let ev = format!("configmap {ns}/{name}: net-conf.json");
                 match config::flannel_net_conf(text) {
                     Ok(nc) => {
                         let raw: Vec<&str> = nc

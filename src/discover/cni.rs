@@ -16,6 +16,13 @@ pub const PLUGINS: &[Plugin] = &[
         daemonsets: &["weave-net"],
         ipam: "own-range",
     },
+    // Canal: flannel's networking with Calico's policy agent in one DaemonSet (RKE2's default
+    // as rke2-canal); both halves use node podCIDRs.
+    Plugin {
+        name: "canal",
+        daemonsets: &["canal", "rke2-canal"],
+        ipam: "node-podcidrs",
+    },
     Plugin {
         name: "flannel",
         daemonsets: &["kube-flannel-ds", "kube-flannel-ds-amd64", "flannel"],
@@ -70,6 +77,17 @@ pub const PLUGINS: &[Plugin] = &[
 
 pub fn plugin(name: &str) -> Option<&'static Plugin> {
     PLUGINS.iter().find(|p| p.name == name)
+}
+
+/// Whether a DaemonSet of this name is some CNI plugin's agent, including per-OS variants
+/// (`kube-flannel-ds-windows-amd64`, `calico-node-windows`).
+pub fn is_agent(name: &str) -> bool {
+    PLUGINS.iter().flat_map(|p| p.daemonsets).any(|d| {
+        name == *d
+            || name
+                .strip_prefix(d)
+                .is_some_and(|rest| rest.starts_with('-'))
+    })
 }
 
 fn by_daemonset(name: &str) -> Option<&'static Plugin> {
@@ -129,6 +147,25 @@ pub fn config_maps(c: &Cluster, cni: &Cni) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Where flannel's `net-conf.json` (its Network) may be: flannel's own ConfigMap (namespace
+/// kube-flannel in current manifests, kube-system in older ones), or canal's, named after its
+/// DaemonSet (`canal-config`; RKE2's chart: `rke2-canal-config`).
+pub fn net_conf_maps(cni: &Cni) -> Vec<(String, String)> {
+    match cni.name.as_str() {
+        "flannel" | "k3s-flannel" | "rke2-flannel" => ["kube-flannel", "kube-system"]
+            .iter()
+            .map(|ns| (ns.to_string(), "kube-flannel-cfg".to_string()))
+            .collect(),
+        "canal" => cni
+            .daemon_set
+            .as_deref()
+            .and_then(|d| d.split_once('/'))
+            .map(|(ns, name)| vec![(ns.to_string(), format!("{name}-config"))])
+            .unwrap_or_else(|| vec![("kube-system".into(), "canal-config".into())]),
+        _ => vec![],
+    }
 }
 
 pub fn detect(c: &Cluster) -> Cni {

@@ -5,6 +5,7 @@ use crate::model::{
     Cluster, DaemonSet, Node, Pod, PodSpec, SelectorRequirement, Taint, Toleration,
 };
 use crate::report::{Cni, Counts, Deployment, MissingNode, ProxyAnswer};
+use std::collections::{HashMap, HashSet};
 
 /// Taints the DaemonSet controller tolerates on every DaemonSet pod by itself.
 const AUTO_TOLERATED: &[&str] = &[
@@ -187,7 +188,103 @@ fn pod_problem(p: &Pod, n: &Node) -> MissingNode {
     }
 }
 
-fn for_daemonset(c: &Cluster, component: &str, ds: &DaemonSet, pods: &[&Pod]) -> Deployment {
+/// What a node needs of an agent, beyond running its pod.
+enum Need<'a> {
+    /// kube-proxy: only where pods use Services. Non-hostNetwork pods per node.
+    Proxy(&'a HashMap<&'a str, usize>),
+    /// The CNI agent: every node, unless another agent networks it. Nodes where a pod of
+    /// some CNI agent DaemonSet runs.
+    Network(&'a HashSet<&'a str>),
+}
+
+impl Need<'_> {
+    /// Why a node without the agent is not missing it, if it is not: kube-proxy on a node
+    /// kept free of workloads (registered unschedulable or tainted, as kube-up masters are)
+    /// that runs no pod using Services.
+    fn exempt(&self, n: &Node) -> Option<MissingNode> {
+        let Need::Proxy(users) = self else {
+            return None;
+        };
+        let kept_free = n.spec.unschedulable
+            || n.spec
+                .taints
+                .iter()
+                .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute");
+        if !kept_free || users.get(n.name()).copied().unwrap_or(0) > 0 {
+            return None;
+        }
+        let how = if n.spec.unschedulable {
+            "registered unschedulable"
+        } else {
+            "tainted against workloads"
+        };
+        Some(MissingNode {
+            node: n.name().into(),
+            cause: "no-service-users".into(),
+            reason: format!("{how} and runs no pod outside the host network: nothing on it uses Services through kube-proxy"),
+            by_design: true,
+        })
+    }
+    /// A selector-excluded node that nothing networks and that is NotReady for want of a
+    /// network plugin is broken, whatever the selector says.
+    fn uncovered(&self, n: &Node, x: &MissingNode) -> Option<MissingNode> {
+        let Need::Network(covered) = self else {
+            return None;
+        };
+        if !x.by_design || covered.contains(n.name()) {
+            return None;
+        }
+        let cond = n.network_not_ready()?;
+        Some(MissingNode {
+            node: n.name().into(),
+            cause: "uncovered".into(),
+            reason: format!(
+                "no network agent runs on it ({}) and the node is NotReady for want of one: {cond}",
+                x.reason
+            ),
+            by_design: false,
+        })
+    }
+}
+
+/// Non-hostNetwork, unfinished pods per node: the pods that reach Services through kube-proxy.
+fn service_users(c: &Cluster) -> HashMap<&str, usize> {
+    let mut m: HashMap<&str, usize> = HashMap::new();
+    let full = c
+        .pods
+        .iter()
+        .filter(|p| !p.spec.host_network && !p.finished())
+        .filter_map(|p| p.node());
+    let reduced = c
+        .workload_pods
+        .iter()
+        .filter(|w| !w.host_network && !w.finished)
+        .map(|w| &*w.node);
+    for node in full.chain(reduced).filter(|n| !n.is_empty()) {
+        *m.entry(node).or_default() += 1;
+    }
+    m
+}
+
+/// Nodes on which a pod of some CNI agent DaemonSet (any plugin netcheck knows) runs.
+fn networked(c: &Cluster) -> HashSet<&str> {
+    c.pods
+        .iter()
+        .filter(|p| {
+            p.controller()
+                .is_some_and(|o| o.kind == "DaemonSet" && cni::is_agent(&o.name))
+        })
+        .filter_map(|p| p.node())
+        .collect()
+}
+
+fn for_daemonset(
+    c: &Cluster,
+    component: &str,
+    ds: &DaemonSet,
+    pods: &[&Pod],
+    need: &Need,
+) -> Deployment {
     let s = &ds.status;
     let mut missing = Vec::new();
     let mut total = 0;
@@ -200,9 +297,16 @@ fn for_daemonset(c: &Cluster, component: &str, ds: &DaemonSet, pods: &[&Pod]) ->
     let by_node = Pod::by_node(pods.iter().copied());
     for n in &c.nodes {
         let pod = by_node.get(n.name()).and_then(|v| v.first());
+        if pod.is_none() {
+            if let Some(x) = need.exempt(n) {
+                missing.push(x);
+                continue;
+            }
+        }
         if let Some(x) = excluded(&ds.spec.template.spec, n) {
             if pod.is_none() {
                 // A selector excludes on purpose; a taint keeps the agent off a node that needs it.
+                let x = need.uncovered(n, &x).unwrap_or(x);
                 if !x.by_design {
                     total += 1;
                 }
@@ -267,12 +371,19 @@ fn for_daemonset(c: &Cluster, component: &str, ds: &DaemonSet, pods: &[&Pod]) ->
     }
 }
 
-fn for_static(c: &Cluster, component: &str, pods: &[&Pod]) -> Deployment {
+fn for_static(c: &Cluster, component: &str, pods: &[&Pod], need: &Need) -> Deployment {
     let mut missing = Vec::new();
     let mut ready = 0;
+    let mut total = 0;
     let by_node = Pod::by_node(pods.iter().copied());
     for n in &c.nodes {
-        match by_node.get(n.name()).and_then(|v| v.first()) {
+        let pod = by_node.get(n.name()).and_then(|v| v.first());
+        if let (None, Some(x)) = (pod, need.exempt(n)) {
+            missing.push(x);
+            continue;
+        }
+        total += 1;
+        match pod {
             Some(p) if p.ready() => ready += 1,
             Some(p) => missing.push(pod_problem(p, n)),
             None => missing.push(MissingNode {
@@ -294,7 +405,7 @@ fn for_static(c: &Cluster, component: &str, pods: &[&Pod]) -> Deployment {
             pods[0].node().unwrap_or("?")
         ),
         counts: None,
-        nodes_total: c.nodes.len(),
+        nodes_total: total,
         nodes_ready: ready,
         missing,
     }
@@ -320,6 +431,8 @@ fn other(component: &str, kind: &str, evidence: String, nodes: usize) -> Deploym
 
 pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment> {
     let mut out = Vec::new();
+    let users = service_users(c);
+    let proxy_need = Need::Proxy(&users);
     let kp: Vec<&Pod> = c.pods.iter().filter(|p| proxy::is_kube_proxy(p)).collect();
     let kp_ds = c.daemon_set("kube-system", "kube-proxy");
     out.push(match (kp_ds, proxy.implementation.as_str()) {
@@ -329,7 +442,7 @@ pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment>
                 .copied()
                 .filter(|p| p.controller().is_some_and(|o| o.kind == "DaemonSet"))
                 .collect();
-            for_daemonset(c, "kube-proxy", ds, &pods)
+            for_daemonset(c, "kube-proxy", ds, &pods, &proxy_need)
         }
         (None, _) if kp.iter().any(|p| p.is_mirror()) => for_static(
             c,
@@ -338,6 +451,7 @@ pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment>
                 .copied()
                 .filter(|p| p.is_mirror())
                 .collect::<Vec<_>>(),
+            &proxy_need,
         ),
         (None, "kube-proxy") if !kp.is_empty() => {
             let owner = kp[0]
@@ -393,7 +507,14 @@ pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment>
                         .is_some_and(|o| o.kind == "DaemonSet" && o.name == ds.metadata.name)
             })
             .collect();
-        out.push(for_daemonset(c, &cni_.name, ds, &pods));
+        let covered = networked(c);
+        out.push(for_daemonset(
+            c,
+            &cni_.name,
+            ds,
+            &pods,
+            &Need::Network(&covered),
+        ));
     } else if cni_.name.ends_with("-flannel") {
         out.push(other(
             &cni_.name,

@@ -185,18 +185,28 @@ fn pod_configured(p: &Pod, cm: Option<&ConfiguredMode>, os: &str) -> (Option<Str
     }
 }
 
-fn replacement(c: &Cluster) -> Option<(String, String, String)> {
+/// What implements Services instead of kube-proxy, as its configuration says.
+pub struct Replacement {
+    pub name: &'static str,
+    pub mode: &'static str,
+    pub evidence: String,
+    /// The DaemonSet whose pods do it, on each node.
+    pub agent: &'static str,
+}
+
+pub fn replacement(c: &Cluster) -> Option<Replacement> {
     for ns in ["kube-system", "cilium"] {
         if let Some(v) = c
             .config_map(ns, "cilium-config")
             .and_then(|m| m.data.get("kube-proxy-replacement"))
         {
             if matches!(v.as_str(), "true" | "strict") {
-                return Some((
-                    "cilium".into(),
-                    "ebpf".into(),
-                    format!("configmap {ns}/cilium-config: kube-proxy-replacement={v}"),
-                ));
+                return Some(Replacement {
+                    name: "cilium",
+                    mode: "ebpf",
+                    evidence: format!("configmap {ns}/cilium-config: kube-proxy-replacement={v}"),
+                    agent: "cilium",
+                });
             }
         }
     }
@@ -211,23 +221,39 @@ fn replacement(c: &Cluster) -> Option<(String, String, String)> {
             if t.lines()
                 .any(|l| l.trim().replace(' ', "") == "proxyAll:true")
             {
-                return Some((
-                    "antrea-proxy".into(),
-                    "antrea-proxy".into(),
-                    format!("configmap {ns}/{name}: antrea-agent.conf antreaProxy.proxyAll: true"),
-                ));
+                return Some(Replacement {
+                    name: "antrea-proxy",
+                    mode: "antrea-proxy",
+                    evidence: format!(
+                        "configmap {ns}/{name}: antrea-agent.conf antreaProxy.proxyAll: true"
+                    ),
+                    agent: "antrea-agent",
+                });
             }
         }
     }
-    if let Some(ds) = c.daemon_sets.iter().find(|d| d.metadata.name == "anetd") {
-        return Some((
-            "gke-dataplane-v2".into(),
-            "ebpf".into(),
-            format!(
+    let ds = |name: &str| c.daemon_sets.iter().find(|d| d.metadata.name == name);
+    if let Some(ds) = ds("anetd") {
+        return Some(Replacement {
+            name: "gke-dataplane-v2",
+            mode: "ebpf",
+            evidence: format!(
                 "daemonset {}/anetd (GKE Dataplane V2, Cilium-based, no kube-proxy)",
                 ds.metadata.ns()
             ),
-        ));
+            agent: "anetd",
+        });
+    }
+    if let Some(ds) = ds("ovnkube-node") {
+        return Some(Replacement {
+            name: "ovn-kubernetes",
+            mode: "ovn",
+            evidence: format!(
+                "daemonset {}/ovnkube-node (OVN-Kubernetes programs Services as OVN load balancers; OpenShift deploys no kube-proxy with it)",
+                ds.metadata.ns()
+            ),
+            agent: "ovnkube-node",
+        });
     }
     None
 }
@@ -294,11 +320,11 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
             });
         }
     }
-    if let Some((_, mode, ev)) = &repl {
+    if let Some(r) = &repl {
         configured.push(ConfiguredMode {
             source: "replacement".into(),
-            mode: mode.clone(),
-            evidence: ev.clone(),
+            mode: r.mode.into(),
+            evidence: r.evidence.clone(),
             ignored: false,
         });
     }
@@ -314,8 +340,8 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
                 p.name()
             ),
         )
-    } else if let Some((name, _, ev)) = &repl {
-        (name.clone(), ev.clone())
+    } else if let Some(r) = &repl {
+        (r.name.to_string(), r.evidence.clone())
     } else if let (Some((flavour, _)), Some((m, ev))) = (&k3s, &k3s_mode) {
         if m == "none" {
             ("none".into(), ev.clone())
@@ -349,7 +375,7 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
         "none" => None,
         _ => repl
             .as_ref()
-            .map(|r| r.1.clone())
+            .map(|r| r.mode.to_string())
             .or_else(|| k3s_mode.as_ref().map(|m| m.0.clone())),
     };
     let by_node = Pod::by_node(proxies.iter().copied());
@@ -358,12 +384,14 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
         let os = n.os();
         let Some(p) = by_node.get(n.name()).and_then(|v| v.first()) else {
             if implementation != "kube-proxy" {
+                // With nothing implementing Services there is nothing to assume either.
+                let none = implementation == "none";
                 nodes.push(NodeProxy {
                     node: n.name().into(),
                     pod: None,
                     configured: configured_mode.clone(),
-                    running: configured_mode.clone().filter(|_| implementation != "none"),
-                    basis: "assumed".into(),
+                    running: configured_mode.clone().filter(|_| !none),
+                    basis: if none { "none" } else { "assumed" }.into(),
                     evidence: implementation_evidence.clone(),
                     failure: None,
                     restarts: 0,

@@ -135,7 +135,7 @@ impl Cluster {
             .iter()
             .filter(|p| !p.spec.host_network)
             .flat_map(|p| {
-                let finished = matches!(p.status.phase.as_deref(), Some("Succeeded" | "Failed"));
+                let finished = p.finished();
                 p.ips()
                     .into_iter()
                     .filter_map(crate::cidr::parse_ip)

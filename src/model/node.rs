@@ -80,6 +80,8 @@ pub struct Condition {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -113,6 +115,28 @@ impl Node {
             .iter()
             .find(|c| c.kind == "Ready")
             .map(|c| c.status == "True")
+    }
+    /// The Ready condition's reason and message when the node is NotReady because the
+    /// container runtime's network (the CNI plugin) is not ready, as the kubelet words it.
+    pub fn network_not_ready(&self) -> Option<String> {
+        let c = self
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.kind == "Ready" && c.status != "True")?;
+        let m = c.message.as_deref().unwrap_or("");
+        let network = [
+            "NetworkPluginNotReady",
+            "network not ready",
+            "cni plugin not initialized",
+        ];
+        network.iter().any(|n| m.contains(n)).then(|| {
+            format!(
+                "Ready={} {}: {m}",
+                c.status,
+                c.reason.as_deref().unwrap_or("")
+            )
+        })
     }
     pub fn os(&self) -> &str {
         self.metadata

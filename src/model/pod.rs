@@ -331,6 +331,10 @@ impl Pod {
         }
         m
     }
+    /// Succeeded or Failed: it holds no address any more.
+    pub fn finished(&self) -> bool {
+        matches!(self.status.phase.as_deref(), Some("Succeeded" | "Failed"))
+    }
     pub fn restarts(&self) -> u32 {
         self.status
             .container_statuses

@@ -40,8 +40,9 @@ pub struct NodeProxy {
     pub configured: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running: Option<String>,
-    /// log: read from this node's kube-proxy log; assumed: taken from configuration;
-    /// failing: kube-proxy is not running; unknown.
+    /// log: read from this node's kube-proxy log; assumed: taken from configuration (or
+    /// from what replaces kube-proxy); failing: kube-proxy is not running; none: nothing
+    /// implements Services here; unknown.
     pub basis: String,
     pub evidence: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
