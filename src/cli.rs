@@ -96,9 +96,11 @@ pub struct Global {
     /// Also read this host: static-pod manifests, interface addresses, /run/flannel/subnet.env
     #[arg(long, global = true)]
     pub on_node: bool,
-    /// Static-pod manifest directory read with --on-node
-    #[arg(long, global = true, value_name = "DIR", default_value = crate::collect::node::DEFAULT_MANIFESTS)]
-    pub manifests_dir: PathBuf,
+    /// Directory read with --on-node: static-pod manifests (*.yaml) and flag files named after
+    /// their component, as in MicroK8s's args directory [default: /etc/kubernetes/manifests,
+    /// or /var/snap/microk8s/current/args on a MicroK8s node]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub manifests_dir: Option<PathBuf>,
     /// The node network, when nothing in the cluster states its prefix (comma-separated CIDRs)
     #[arg(long, global = true, value_name = "CIDRS", value_parser = parse_cidrs)]
     pub node_cidr: Vec<Vec<ipnet::IpNet>>,
@@ -208,7 +210,10 @@ impl Cli {
                 also_check: g.also_check.concat(),
             },
             snapshot_in: g.snapshot,
-            on_node: g.on_node.then_some(g.manifests_dir),
+            on_node: g.on_node.then(|| {
+                g.manifests_dir
+                    .unwrap_or_else(|| crate::collect::node::default_dir().to_path_buf())
+            }),
             live: crate::collect::live::Options {
                 kubeconfig: g.kubeconfig,
                 context: g.context,

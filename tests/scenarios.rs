@@ -33,6 +33,9 @@ struct Expected {
     findings: Vec<String>,
     #[serde(default)]
     absent_findings: Vec<String>,
+    /// For findings that name their subjects: id -> how many (the finding's `count`).
+    #[serde(default)]
+    finding_counts: BTreeMap<String, usize>,
     #[serde(default)]
     proxy: Option<ProxyExp>,
     #[serde(default)]
@@ -128,6 +131,16 @@ fn check(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report, has_hos
     for f in &exp.findings {
         if !ids.contains(&f.as_str()) {
             e.push(format!("missing finding {f} (got {ids:?})"));
+        }
+    }
+    for (id, n) in &exp.finding_counts {
+        match r.findings.iter().find(|x| &x.id == id) {
+            Some(x) if x.count == Some(*n) => {}
+            Some(x) => e.push(format!(
+                "finding {id}: count {:?}, want {n}: {:?}",
+                x.count, x.subjects
+            )),
+            None => e.push(format!("missing finding {id} (want count {n})")),
         }
     }
     for f in &exp.absent_findings {

@@ -99,7 +99,7 @@ pub fn missing(c: &Ctx) -> Vec<Finding> {
         .cluster
         .nodes
         .iter()
-        .filter(|n| n.spec.cidrs().is_empty())
+        .filter(|n| n.pod_subnets().is_empty())
         .map(|n| n.name())
         .collect();
     if without.is_empty() {

@@ -4,7 +4,7 @@
 
 use super::api::{encode, err, futures_join, Answer, Api, Decoder, Item, ReqError, JSON};
 use super::{proto, Fatal};
-use crate::discover::{cni, proxy};
+use crate::discover::{plan, proxy};
 use crate::model::*;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -32,6 +32,7 @@ impl Item for Service {}
 impl Item for DaemonSet {}
 impl Item for ServiceCidr {}
 impl Item for IpPool {}
+impl Item for ApiObject {}
 impl Item for PodEntry {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::pod);
 }
@@ -178,17 +179,24 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
     add_config_maps(&mut c, cms);
 
     // Second round: what the first one showed is needed (the CNI's own configuration, logs).
-    let detected = cni::detect(&c);
-    let cm_reqs = cni::config_maps(&c, &detected)
+    let plan = plan::second_round(&c, o.logs);
+    let cm_reqs = plan
+        .config_maps
         .iter()
         .map(|(ns, name)| cm(ns, name))
         .collect();
-    let wants_pools = detected.name == "calico";
-    let log_reqs = proxy::logs_to_read(&c, o.logs);
-    let (cms, pools, logs, probe) = tokio::join!(
+    let obj_reqs = plan.objects.iter().cloned().map(|r| {
+        let api = api.clone();
+        async move {
+            let res = read_objects(&api, &r).await;
+            (r, res)
+        }
+    });
+    let (cms, objects, pools, logs, probe) = tokio::join!(
         futures_join(cm_reqs),
+        futures_join(obj_reqs.collect()),
         async {
-            if wants_pools {
+            if plan.ip_pools {
                 Some(
                     api.list::<IpPool>("/apis/crd.projectcalico.org/v1/ippools", Some)
                         .await,
@@ -197,7 +205,7 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
                 None
             }
         },
-        read_logs(&api, log_reqs, o),
+        read_logs(&api, plan.logs, o),
         async {
             if o.probe_service_cidr {
                 Some(probe(&api).await)
@@ -207,6 +215,22 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
         },
     );
     add_config_maps(&mut c, cms);
+    for (r, res) in objects {
+        match res {
+            Ok(v) => c.objects.extend(v),
+            // Not served: the CRD is not installed, or the object does not exist.
+            Err(e) if e.code() == Some(404) => {}
+            Err(e) => {
+                let verb = if r.name.is_some() { "get" } else { "list" };
+                let needs = match r.name {
+                    Some(n) => format!("get {} {n}", r.api.resource()),
+                    None => format!("{verb} {}", r.api.resource()),
+                };
+                c.errors
+                    .push(err(&what::object(&r.api, r.name), &e, &needs));
+            }
+        }
+    }
     match pools {
         Some(Ok(p)) => c.ip_pools = p,
         Some(Err(e)) if e.code() == Some(404) => {}
@@ -372,4 +396,22 @@ async fn probe(api: &Api) -> Result<ServiceCidrProbe, ReqError> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// One object by name, or a whole collection, of an API that only some clusters serve.
+async fn read_objects(api: &Arc<Api>, r: &plan::ObjectRead) -> Result<Vec<ApiObject>, ReqError> {
+    let base = r.api.path(r.namespace);
+    let mut v = match r.name {
+        Some(n) => vec![
+            api.get_json::<ApiObject>(&format!("{base}/{}", encode(n)))
+                .await?,
+        ],
+        None => api.list::<ApiObject>(&base, Some).await?,
+    };
+    // List items of built-in APIs carry no kind; custom resources do. Say it either way.
+    for o in &mut v {
+        o.api_version = r.api.api_version();
+        o.kind = r.api.kind.into();
+    }
+    Ok(v)
 }

@@ -16,6 +16,28 @@ fn read_small(p: &Path) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// MicroK8s keeps each component's flags in a file named after it, one or more per line
+/// (`--manifests-dir /var/snap/microk8s/current/args`).
+pub const MICROK8S_ARGS: &str = "/var/snap/microk8s/current/args";
+
+fn is_args_file(p: &Path) -> bool {
+    p.file_name().is_some_and(|n| {
+        ["kube-apiserver", "kube-controller-manager", "kube-proxy"]
+            .iter()
+            .any(|c| n == *c)
+    })
+}
+
+/// The manifests directory, or MicroK8s's args directory on a MicroK8s node.
+pub fn default_dir() -> &'static Path {
+    let kubeadm = Path::new(DEFAULT_MANIFESTS);
+    if !kubeadm.exists() && Path::new(MICROK8S_ARGS).is_dir() {
+        Path::new(MICROK8S_ARGS)
+    } else {
+        kubeadm
+    }
+}
+
 pub fn collect(manifests: &Path, errors: &mut Vec<CollectError>) -> HostFacts {
     let mut h = HostFacts {
         hostname: read_small(Path::new("/proc/sys/kernel/hostname"))
@@ -30,12 +52,18 @@ pub fn collect(manifests: &Path, errors: &mut Vec<CollectError>) -> HostFacts {
                 .filter(|p| {
                     p.extension()
                         .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+                        || is_args_file(p)
                 })
                 .collect();
             paths.sort();
             for p in paths {
+                let into = if is_args_file(&p) {
+                    &mut h.args_files
+                } else {
+                    &mut h.manifests
+                };
                 match read_small(&p) {
-                    Ok(content) => h.manifests.push(HostFile {
+                    Ok(content) => into.push(HostFile {
                         path: p.display().to_string(),
                         content,
                     }),

@@ -1,9 +1,9 @@
 //! Node network, pod CIDR and service CIDR, each from every source that applies.
 
 use super::env::{self, Env};
-use super::{cni, components, Hints};
+use super::{cni, components, platform, Hints};
 use crate::cidr;
-use crate::model::{what, Cluster};
+use crate::model::{what, Cluster, AZURE_NNC, KUBEOVN_SUBNET, OPENSHIFT_NETWORK};
 use crate::parse::{config, flags, logs};
 use crate::report::*;
 use ipnet::IpNet;
@@ -19,10 +19,12 @@ pub const KUBEADM_SERVICE_DEFAULT: &str = "10.96.0.0/12";
 
 pub fn discover(c: &Cluster, hints: &Hints) -> CidrAnswer {
     let cni = cni::detect(c);
+    let platform = platform::detect(c);
     let (node_network, nodes) = node_network(c, hints);
     CidrAnswer {
-        pod_cidr: pod_cidr(c, &cni),
-        service_cidr: service_cidr(c),
+        pod_cidr: pod_cidr(c, &cni, &platform),
+        service_cidr: service_cidr(c, &platform),
+        platform,
         cni,
         node_network,
         nodes,
@@ -326,7 +328,7 @@ fn node_network(c: &Cluster, hints: &Hints) -> (Fact, Vec<NodeRow>) {
                     .filter(|net| ips.iter().any(|ip| net.contains(ip)))
                     .copied()
                     .collect(),
-                pod_cidrs: n.spec.cidrs().into_iter().map(str::to_string).collect(),
+                pod_cidrs: n.pod_subnets(),
                 ready: n.ready(),
             }
         })
@@ -383,10 +385,9 @@ pub fn node_pod_cidrs(c: &Cluster) -> Vec<(String, IpNet)> {
     c.nodes
         .iter()
         .flat_map(|n| {
-            n.spec
-                .cidrs()
+            n.pod_subnets()
                 .into_iter()
-                .filter_map(|p| cidr::parse(p).ok())
+                .filter_map(|p| cidr::parse(&p).ok())
                 .map(move |p| (n.name().to_string(), p))
         })
         .collect()
@@ -674,42 +675,56 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
                 ));
             }
         }
-        "cilium" => {
-            let w_ks = what::config_map("kube-system", "cilium-config");
-            let cm = c
-                .config_map("kube-system", "cilium-config")
-                .or_else(|| c.config_map("cilium", "cilium-config"));
-            match cm {
-                None => {
-                    if let Some(s) = skipped_if(c, SourceId::CiliumConfig, &w_ks) {
-                        out.push(s);
-                    }
+        "kube-ovn" => {
+            let w = what::object(&KUBEOVN_SUBNET, None);
+            if let Some(s) = skipped_if(c, SourceId::KubeOvnSubnet, &w) {
+                out.push(s);
+            }
+            for o in c.objects_of(&KUBEOVN_SUBNET) {
+                let default = o.spec.get("default").and_then(|d| d.as_bool()) == Some(true);
+                if let (true, Some(cidr)) =
+                    (default, o.spec.get("cidrBlock").and_then(|v| v.as_str()))
+                {
+                    out.push(Source::parsed(
+                        SourceId::KubeOvnSubnet,
+                        cidr,
+                        format!(
+                            "subnet {} (kubeovn.io/v1, the default subnet): spec.cidrBlock {cidr}",
+                            o.metadata.name
+                        ),
+                    ));
                 }
-                Some(cm) if cni.ipam == "own-range" => {
-                    let ns = cm.metadata.ns();
-                    let keys = ["cluster-pool-ipv4-cidr", "cluster-pool-ipv6-cidr"];
-                    let mut any = false;
-                    for k in keys {
-                        if let Some(v) = cm.data.get(k).filter(|v| !v.trim().is_empty()) {
-                            // cilium-config separates several pools with spaces.
-                            let raw = v.split_whitespace().collect::<Vec<_>>().join(",");
+            }
+        }
+        "azure-cni" | "cilium" => {
+            let w = what::object(&AZURE_NNC, None);
+            if let Some(s) = skipped_if(c, SourceId::AzureNnc, &w) {
+                out.push(s);
+            }
+            // In overlay mode each node's network container states the whole pod CIDR.
+            let mut seen = Vec::new();
+            for o in c.objects_of(&AZURE_NNC) {
+                let ncs = o.status.get("networkContainers").and_then(|v| v.as_array());
+                for nc in ncs.into_iter().flatten() {
+                    let overlay = nc
+                        .get("type")
+                        .and_then(|t| t.as_str())
+                        .is_some_and(|t| t.eq_ignore_ascii_case("overlay"));
+                    let space = nc.get("subnetAddressSpace").and_then(|v| v.as_str());
+                    if let (true, Some(space)) = (overlay, space) {
+                        if !seen.contains(&space) {
+                            seen.push(space);
                             out.push(Source::parsed(
-                                SourceId::CiliumConfig,
-                                &raw,
-                                format!("configmap {ns}/cilium-config: {k}={v}"),
+                                SourceId::AzureNnc,
+                                space,
+                                format!("nodenetworkconfig {}/{} (acn.azure.com): overlay networkContainer subnetAddressSpace {space}", o.metadata.ns(), o.metadata.name),
                             ));
-                            any = true;
                         }
                     }
-                    if !any {
-                        out.push(Source::default_value(
-                            SourceId::CiliumDefault,
-                            cidr::parse_list(CILIUM_DEFAULT).0,
-                            format!("configmap {ns}/cilium-config has no cluster-pool-ipv4-cidr: cilium default {CILIUM_DEFAULT}"),
-                        ));
-                    }
                 }
-                Some(_) => {}
+            }
+            if cni.name == "cilium" {
+                cilium_sources(c, cni, out);
             }
         }
         "kindnet" => {
@@ -725,7 +740,112 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
     }
 }
 
-fn pod_cidr(c: &Cluster, cni: &Cni) -> Fact {
+/// Cilium's cluster-pool range (or its default) from `cilium-config`.
+fn cilium_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
+    let w_ks = what::config_map("kube-system", "cilium-config");
+    let cm = c
+        .config_map("kube-system", "cilium-config")
+        .or_else(|| c.config_map("cilium", "cilium-config"));
+    match cm {
+        None => {
+            if let Some(s) = skipped_if(c, SourceId::CiliumConfig, &w_ks) {
+                out.push(s);
+            }
+        }
+        // Only cluster-pool (the default) states a range in cilium-config.
+        Some(cm)
+            if cni.ipam == "own-range"
+                && cm.data.get("ipam").is_none_or(|m| m == "cluster-pool") =>
+        {
+            let ns = cm.metadata.ns();
+            let keys = ["cluster-pool-ipv4-cidr", "cluster-pool-ipv6-cidr"];
+            let mut any = false;
+            for k in keys {
+                if let Some(v) = cm.data.get(k).filter(|v| !v.trim().is_empty()) {
+                    // cilium-config separates several pools with spaces.
+                    let raw = v.split_whitespace().collect::<Vec<_>>().join(",");
+                    out.push(Source::parsed(
+                        SourceId::CiliumConfig,
+                        &raw,
+                        format!("configmap {ns}/cilium-config: {k}={v}"),
+                    ));
+                    any = true;
+                }
+            }
+            if !any {
+                out.push(Source::default_value(
+                            SourceId::CiliumDefault,
+                            cidr::parse_list(CILIUM_DEFAULT).0,
+                            format!("configmap {ns}/cilium-config has no cluster-pool-ipv4-cidr: cilium default {CILIUM_DEFAULT}"),
+                        ));
+            }
+        }
+        Some(_) => {}
+    }
+}
+
+/// OpenShift's cluster Network object: what the network operator configured the cluster
+/// from. `status` is what it applied; `spec` what was asked for.
+fn openshift_network(c: &Cluster, field: &str, out: &mut Vec<Source>) {
+    let w = what::object(&OPENSHIFT_NETWORK, Some("cluster"));
+    if let Some(s) = skipped_if(c, SourceId::OpenshiftNetwork, &w) {
+        out.push(s);
+        return;
+    }
+    let Some(o) = c
+        .objects_of(&OPENSHIFT_NETWORK)
+        .find(|o| o.metadata.name == "cluster")
+    else {
+        return;
+    };
+    let Some((part, list)) = [("status", &o.status), ("spec", &o.spec)]
+        .into_iter()
+        .find_map(|(k, v)| Some((k, v.get(field)?.as_array().filter(|a| !a.is_empty())?)))
+    else {
+        return;
+    };
+    let mut prefixes = Vec::new();
+    let cidrs: Vec<&str> = list
+        .iter()
+        .filter_map(|e| {
+            if let Some(h) = e.get("hostPrefix").and_then(|h| h.as_u64()) {
+                prefixes.push(format!("/{h}"));
+            }
+            e.as_str().or_else(|| e.get("cidr")?.as_str())
+        })
+        .collect();
+    let raw = cidrs.join(",");
+    let per_node = if prefixes.is_empty() {
+        String::new()
+    } else {
+        format!(" (hostPrefix {}: each node's slice)", prefixes.join(","))
+    };
+    out.push(Source::parsed(
+        SourceId::OpenshiftNetwork,
+        &raw,
+        format!("network.config.openshift.io/cluster {part}.{field}: {raw}{per_node}"),
+    ));
+}
+
+/// The platform's documented defaults, when its control plane is hidden: candidates only.
+fn platform_defaults(
+    p: &Platform,
+    pick: fn(&platform::Defaults) -> &'static [&'static str],
+    out: &mut Vec<Source>,
+) {
+    let Some(d) = platform::defaults(&p.name) else {
+        return;
+    };
+    for range in pick(&d) {
+        out.push(Source::candidate(
+            SourceId::PlatformDefault,
+            cidr::parse_list(range).0,
+            format!("{} ({}): {}", p.name, p.evidence, d.said),
+        ));
+    }
+}
+
+fn pod_cidr(c: &Cluster, cni: &Cni, p: &Platform) -> Fact {
     let mut s = Vec::new();
     cni_sources(c, cni, &mut s);
     s.extend(flag_sources(
@@ -736,6 +856,8 @@ fn pod_cidr(c: &Cluster, cni: &Cni) -> Fact {
     ));
     kubeadm_networking(c, &mut s, |n| n.pod_subnet.as_ref(), "podSubnet");
     k3s_sources(c, "cluster-cidr", K3S_POD_DEFAULT, &mut s);
+    openshift_network(c, "clusterNetwork", &mut s);
+    platform_defaults(p, |d| d.pod, &mut s);
     kube_proxy_cluster_cidr(c, &mut s);
 
     let node_cidrs = node_pod_cidrs(c);
@@ -747,11 +869,17 @@ fn pod_cidr(c: &Cluster, cni: &Cni) -> Fact {
             cover.clone(),
             cidr::join(&cover),
             format!(
-                "covering spec.podCIDRs of {} node(s), e.g. node {} {}",
-                c.nodes
-                    .iter()
-                    .filter(|n| !n.spec.cidrs().is_empty())
-                    .count(),
+                "covering {} of {} node(s), e.g. node {} {}",
+                if c.nodes.iter().any(|n| n.spec.cidrs().is_empty()) {
+                    "spec.podCIDRs (or OVN-Kubernetes's k8s.ovn.org/node-subnets)"
+                } else {
+                    "spec.podCIDRs"
+                },
+                {
+                    let mut names: Vec<&str> = node_cidrs.iter().map(|(n, _)| n.as_str()).collect();
+                    names.dedup();
+                    names.len()
+                },
                 node_cidrs[0].0,
                 node_cidrs[0].1
             ),
@@ -825,7 +953,7 @@ fn kube_proxy_cluster_cidr(c: &Cluster, out: &mut Vec<Source>) {
 
 // ---------------- service CIDR ----------------
 
-fn service_cidr(c: &Cluster) -> Fact {
+fn service_cidr(c: &Cluster, p: &Platform) -> Fact {
     let mut s = Vec::new();
     for sc in &c.service_cidrs {
         let raw = sc.spec.cidrs.join(",");
@@ -860,6 +988,8 @@ fn service_cidr(c: &Cluster) -> Fact {
     if api.is_empty() {
         if let Some(e) = c.error_for(what::PODS) {
             s.push(Source::skipped(SourceId::KubeApiserverFlag, e));
+        } else if p.name == "microk8s" {
+            s.push(Source::elsewhere(SourceId::KubeApiserverFlag, "MicroK8s runs kube-apiserver inside kubelite, not in a pod: its flags are in /var/snap/microk8s/current/args/kube-apiserver on each control-plane node (netcheck --on-node there reads them)"));
         }
     }
     if let Some(p) = &c.probe {
@@ -875,6 +1005,8 @@ fn service_cidr(c: &Cluster) -> Fact {
     ));
     kubeadm_networking(c, &mut s, |n| n.service_subnet.as_ref(), "serviceSubnet");
     k3s_sources(c, "service-cidr", K3S_SERVICE_DEFAULT, &mut s);
+    openshift_network(c, "serviceNetwork", &mut s);
+    platform_defaults(p, |d| d.service, &mut s);
 
     let mut anchor = vec![];
     if let Some(k) = c

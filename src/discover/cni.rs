@@ -63,10 +63,16 @@ pub const PLUGINS: &[Plugin] = &[
         daemonsets: &["kube-router"],
         ipam: "node-podcidrs",
     },
+    // OVN-Kubernetes allocates each node's subnet itself (k8s.ovn.org/node-subnets).
     Plugin {
         name: "ovn-kubernetes",
         daemonsets: &["ovnkube-node"],
-        ipam: "node-podcidrs",
+        ipam: "own-range",
+    },
+    Plugin {
+        name: "kube-ovn",
+        daemonsets: &["kube-ovn-cni"],
+        ipam: "own-range",
     },
     Plugin {
         name: "azure-cni",
@@ -112,43 +118,6 @@ pub fn k3s_flavour(c: &Cluster) -> Option<(&'static str, String)> {
     None
 }
 
-/// The ConfigMaps (namespace, name) that state the detected CNI's configuration: its own
-/// configuration object, and those its agent's containers take environment from. The live
-/// collector reads them in its second round.
-pub fn config_maps(c: &Cluster, cni: &Cni) -> Vec<(String, String)> {
-    let own: &[(&str, &str)] = match cni.name.as_str() {
-        "flannel" | "k3s-flannel" | "rke2-flannel" => &[
-            ("kube-flannel", "kube-flannel-cfg"),
-            ("kube-system", "kube-flannel-cfg"),
-        ],
-        "cilium" => &[
-            ("kube-system", "cilium-config"),
-            ("cilium", "cilium-config"),
-        ],
-        "antrea" => &[("kube-system", "antrea-config")],
-        _ => &[],
-    };
-    let agent_ns = cni.daemon_set.as_deref().and_then(|d| d.split_once('/'));
-    let mut out: Vec<(String, String)> = own
-        .iter()
-        // Cilium's ConfigMap is in the cilium namespace only when its agent runs there.
-        .filter(|(ns, _)| *ns != "cilium" || agent_ns.is_some_and(|(a, _)| a == "cilium"))
-        .map(|(ns, n)| (ns.to_string(), n.to_string()))
-        .collect();
-    if let Some(ds) = agent(c, cni) {
-        let ns = ds.metadata.ns();
-        for ct in &ds.spec.template.spec.containers {
-            for name in super::env::config_maps(ct) {
-                let key = (ns.to_string(), name.to_string());
-                if !out.contains(&key) {
-                    out.push(key);
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Where flannel's `net-conf.json` (its Network) may be: flannel's own ConfigMap (namespace
 /// kube-flannel in current manifests, kube-system in older ones), or canal's, named after its
 /// DaemonSet (`canal-config`; RKE2's chart: `rke2-canal-config`).
@@ -168,9 +137,20 @@ pub fn net_conf_maps(cni: &Cni) -> Vec<(String, String)> {
     }
 }
 
-pub fn detect(c: &Cluster) -> Cni {
-    let with_cilium_ipam = |mut cni: Cni| {
-        if cni.name == "cilium" {
+/// Azure CNI overlay (AKS) gives pods a pod CIDR of its own; otherwise pods take VNet
+/// addresses.
+fn azure_overlay(c: &Cluster) -> bool {
+    c.nodes.iter().any(|n| {
+        n.metadata.label("kubernetes.azure.com/azure-cni-overlay") == Some("true")
+            || n.metadata.label("kubernetes.azure.com/podnetwork-type") == Some("overlay")
+    })
+}
+
+/// How the detected plugin assigns addresses, where its configuration decides.
+fn with_ipam(c: &Cluster, mut cni: Cni) -> Cni {
+    let overlay = || if azure_overlay(c) { "own-range" } else { "vpc" };
+    match cni.name.as_str() {
+        "cilium" => {
             let ipam = c
                 .config_maps
                 .iter()
@@ -181,21 +161,37 @@ pub fn detect(c: &Cluster) -> Cni {
             cni.ipam = match ipam {
                 "kubernetes" => "node-podcidrs",
                 "eni" | "azure" | "alibabacloud" => "vpc",
+                // AKS's Cilium dataplane: addresses come from Azure CNS.
+                "delegated-plugin" => overlay(),
                 _ => "own-range",
             }
             .into();
         }
-        cni
-    };
-    for ds in &c.daemon_sets {
-        if let Some(p) = by_daemonset(&ds.metadata.name) {
-            return with_cilium_ipam(Cni {
+        "azure-cni" => cni.ipam = overlay().into(),
+        _ => {}
+    }
+    cni
+}
+
+pub fn detect(c: &Cluster) -> Cni {
+    // By plugin order, not list order: AKS runs Cilium beside azure-cns, Cilium networks.
+    let found = PLUGINS.iter().find_map(|p| {
+        let ds = c
+            .daemon_sets
+            .iter()
+            .find(|d| p.daemonsets.contains(&d.metadata.name.as_str()))?;
+        Some((p, ds))
+    });
+    if let Some((p, ds)) = found {
+        return with_ipam(
+            c,
+            Cni {
                 name: p.name.into(),
                 ipam: p.ipam.into(),
                 evidence: format!("daemonset {}/{}", ds.metadata.ns(), ds.metadata.name),
                 daemon_set: Some(format!("{}/{}", ds.metadata.ns(), ds.metadata.name)),
-            });
-        }
+            },
+        );
     }
     // DaemonSets may be unreadable: the agents' pods still name their owner.
     for pod in &c.pods {
@@ -203,17 +199,20 @@ pub fn detect(c: &Cluster) -> Cni {
             continue;
         };
         if let Some(p) = by_daemonset(&owner.name) {
-            return with_cilium_ipam(Cni {
-                name: p.name.into(),
-                ipam: p.ipam.into(),
-                evidence: format!(
-                    "pod {}/{} controlled by DaemonSet/{}",
-                    pod.metadata.ns(),
-                    pod.name(),
-                    owner.name
-                ),
-                daemon_set: Some(format!("{}/{}", pod.metadata.ns(), owner.name)),
-            });
+            return with_ipam(
+                c,
+                Cni {
+                    name: p.name.into(),
+                    ipam: p.ipam.into(),
+                    evidence: format!(
+                        "pod {}/{} controlled by DaemonSet/{}",
+                        pod.metadata.ns(),
+                        pod.name(),
+                        owner.name
+                    ),
+                    daemon_set: Some(format!("{}/{}", pod.metadata.ns(), owner.name)),
+                },
+            );
         }
     }
     if let Some((flavour, node)) = k3s_flavour(c) {
@@ -242,6 +241,27 @@ pub fn detect(c: &Cluster) -> Cni {
             name: "flannel".into(),
             ipam: "node-podcidrs".into(),
             evidence: format!("node {}: flannel.alpha.coreos.com/* annotations", n.name()),
+            daemon_set: None,
+        };
+    }
+    // Cloud clusters without an agent: the kubelet's kubenet plugin with cloud routes
+    // (AKS kubenet, kube-up and older GKE clusters), which uses node podCIDRs.
+    let cloud = c.nodes.iter().find(|n| {
+        n.spec.provider_id.as_deref().is_some_and(|p| {
+            ["azure://", "gce://", "aws://"]
+                .iter()
+                .any(|x| p.starts_with(x))
+        })
+    });
+    if let Some(n) = cloud.filter(|_| c.nodes.iter().all(|n| !n.spec.cidrs().is_empty())) {
+        return Cni {
+            name: "kubenet".into(),
+            ipam: "node-podcidrs".into(),
+            evidence: format!(
+                "no CNI agent DaemonSet; cloud nodes (node {} providerID {}) all hold podCIDRs: the kubelet's kubenet plugin with cloud routes",
+                n.name(),
+                n.spec.provider_id.as_deref().unwrap_or_default()
+            ),
             daemon_set: None,
         };
     }

@@ -63,6 +63,16 @@ pub fn invocations(c: &Cluster, component: &str) -> Vec<Invocation> {
             });
         }
     }
+    for f in c.host.iter().flat_map(|h| &h.args_files) {
+        if f.path.rsplit('/').next() == Some(component) {
+            // One or more flags per line; `#` starts a comment.
+            let lines = f.content.lines().map(|l| l.split('#').next().unwrap_or(""));
+            out.push(Invocation {
+                words: flags::words(std::iter::once(component).chain(lines)),
+                origin: format!("file {}", f.path),
+            });
+        }
+    }
     for f in c.host.iter().flat_map(|h| &h.manifests) {
         let Ok(pods) = config::manifest_pods(&f.content) else {
             continue;

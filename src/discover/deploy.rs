@@ -202,7 +202,7 @@ impl Need<'_> {
     /// kept free of workloads (registered unschedulable or tainted, as kube-up masters are)
     /// that runs no pod using Services.
     fn exempt(&self, n: &Node) -> Option<MissingNode> {
-        let Need::Proxy(users) = self else {
+        let Need::Proxy(_) = self else {
             return None;
         };
         let kept_free = n.spec.unschedulable
@@ -210,7 +210,7 @@ impl Need<'_> {
                 .taints
                 .iter()
                 .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute");
-        if !kept_free || users.get(n.name()).copied().unwrap_or(0) > 0 {
+        if !kept_free || self.users(n).unwrap_or(0) > 0 {
             return None;
         }
         let how = if n.spec.unschedulable {
@@ -224,6 +224,13 @@ impl Need<'_> {
             reason: format!("{how} and runs no pod outside the host network: nothing on it uses Services through kube-proxy"),
             by_design: true,
         })
+    }
+    /// Pods on the node that use Services, when that is what the agent is needed for.
+    fn users(&self, n: &Node) -> Option<usize> {
+        match self {
+            Need::Proxy(users) => Some(users.get(n.name()).copied().unwrap_or(0)),
+            Need::Network(_) => None,
+        }
     }
     /// A selector-excluded node that nothing networks and that is NotReady for want of a
     /// network plugin is broken, whatever the selector says.
@@ -239,7 +246,7 @@ impl Need<'_> {
             node: n.name().into(),
             cause: "uncovered".into(),
             reason: format!(
-                "no network agent runs on it ({}) and the node is NotReady for want of one: {cond}",
+                "no network agent runs on it and it is NotReady for want of one ({cond}); this DaemonSet leaves it out: {}",
                 x.reason
             ),
             by_design: false,
@@ -389,7 +396,10 @@ fn for_static(c: &Cluster, component: &str, pods: &[&Pod], need: &Need) -> Deplo
             None => missing.push(MissingNode {
                 node: n.name().into(),
                 cause: "unknown".into(),
-                reason: "no static-pod manifest for it on this node (no mirror pod)".into(),
+                reason: match need.users(n) {
+                    Some(k) if k > 0 => format!("no static-pod manifest for it on this node (no mirror pod), though {k} pod(s) here use Services"),
+                    _ => "no static-pod manifest for it on this node (no mirror pod)".into(),
+                },
                 by_design: false,
             }),
         }
@@ -515,7 +525,7 @@ pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment>
             &pods,
             &Need::Network(&covered),
         ));
-    } else if cni_.name.ends_with("-flannel") {
+    } else if cni_.name.ends_with("-flannel") || cni_.name == "kubenet" {
         out.push(other(
             &cni_.name,
             "embedded",

@@ -6,6 +6,8 @@ pub mod cni;
 pub mod components;
 pub mod deploy;
 pub mod env;
+pub mod plan;
+pub mod platform;
 pub mod proxy;
 
 use ipnet::IpNet;

@@ -351,6 +351,15 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
                 format!("{ev}; kube-proxy runs inside the {flavour} process, no pod"),
             )
         }
+    } else if let Some(n) = c
+        .nodes
+        .iter()
+        .find(|n| n.metadata.labels.contains_key("microk8s.io/cluster"))
+    {
+        (
+            "microk8s-embedded".into(),
+            format!("node {} label microk8s.io/cluster: MicroK8s runs kube-proxy inside its kubelite daemon, no pod; its flags are in /var/snap/microk8s/current/args/kube-proxy on each node (iptables unless --proxy-mode is set there)", n.name()),
+        )
     } else if c.error_for(what::PODS).is_some() {
         ("unknown".into(), "pods could not be listed".into())
     } else if c.daemon_set("kube-system", "kube-proxy").is_some() {
@@ -385,13 +394,17 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
         let Some(p) = by_node.get(n.name()).and_then(|v| v.first()) else {
             if implementation != "kube-proxy" {
                 // With nothing implementing Services there is nothing to assume either.
-                let none = implementation == "none";
+                let basis = match (implementation.as_str(), &configured_mode) {
+                    ("none", _) => "none",
+                    (_, Some(_)) => "assumed",
+                    (_, None) => "unknown",
+                };
                 nodes.push(NodeProxy {
                     node: n.name().into(),
                     pod: None,
                     configured: configured_mode.clone(),
-                    running: configured_mode.clone().filter(|_| !none),
-                    basis: if none { "none" } else { "assumed" }.into(),
+                    running: configured_mode.clone().filter(|_| basis == "assumed"),
+                    basis: basis.into(),
                     evidence: implementation_evidence.clone(),
                     failure: None,
                     restarts: 0,

@@ -27,6 +27,9 @@ pub struct HostFacts {
     pub interfaces: Vec<Interface>,
     #[serde(default)]
     pub manifests: Vec<HostFile>,
+    /// Flag files named after their component (MicroK8s's args directory).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args_files: Vec<HostFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flannel_subnet_env: Option<HostFile>,
 }

@@ -6,6 +6,7 @@ mod config;
 mod daemonset;
 mod host;
 mod node;
+mod object;
 mod pod;
 mod service;
 
@@ -13,6 +14,7 @@ pub use config::*;
 pub use daemonset::*;
 pub use host::*;
 pub use node::*;
+pub use object::*;
 pub use pod::*;
 pub use service::*;
 
@@ -50,6 +52,9 @@ pub struct Cluster {
     pub service_cidrs: Vec<ServiceCidr>,
     #[serde(default)]
     pub ip_pools: Vec<IpPool>,
+    /// Objects of APIs only some distributions serve (see `model::API_TYPES`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ApiObject>,
     #[serde(default)]
     pub logs: Vec<PodLog>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,6 +192,9 @@ impl Cluster {
             .iter()
             .find(|c| c.metadata.name == name && c.metadata.ns() == ns)
     }
+    pub fn objects_of<'a>(&'a self, t: &'a ApiType) -> impl Iterator<Item = &'a ApiObject> + 'a {
+        self.objects.iter().filter(move |o| o.is(t))
+    }
     pub fn daemon_set(&self, ns: &str, name: &str) -> Option<&DaemonSet> {
         self.daemon_sets
             .iter()
@@ -243,6 +251,14 @@ pub mod what {
     pub const DAEMONSETS: &str = "daemonsets";
     pub const SERVICECIDRS: &str = "servicecidrs";
     pub const IPPOOLS: &str = "ippools";
+    /// A read of one of `model::API_TYPES`: `networks.config.openshift.io/cluster`, or the
+    /// whole collection `subnets.kubeovn.io`.
+    pub fn object(t: &super::ApiType, name: Option<&str>) -> String {
+        match name {
+            Some(n) => format!("{}/{n}", t.resource()),
+            None => t.resource(),
+        }
+    }
     pub const PROBE: &str = "service-cidr probe";
     pub const HOST: &str = "host";
     pub fn config_map(ns: &str, name: &str) -> String {

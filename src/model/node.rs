@@ -97,6 +97,8 @@ pub struct NodeInfo {
     pub os_image: String,
 }
 
+pub const OVN_NODE_SUBNETS: &str = "k8s.ovn.org/node-subnets";
+
 impl Node {
     pub fn name(&self) -> &str {
         &self.metadata.name
@@ -115,6 +117,29 @@ impl Node {
             .iter()
             .find(|c| c.kind == "Ready")
             .map(|c| c.status == "True")
+    }
+    /// The node's pod subnets: spec.podCIDRs, or, for OVN-Kubernetes (which leaves them
+    /// empty and allocates itself), its `k8s.ovn.org/node-subnets` annotation, written as
+    /// `{"default":["10.128.2.0/23"]}` (older releases: `{"default":"10.128.2.0/23"}`).
+    pub fn pod_subnets(&self) -> Vec<String> {
+        let spec = self.spec.cidrs();
+        if !spec.is_empty() {
+            return spec.into_iter().map(str::to_string).collect();
+        }
+        let Some(raw) = self.metadata.annotations.get(OVN_NODE_SUBNETS) else {
+            return vec![];
+        };
+        match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(v) => match &v["default"] {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+                _ => vec![],
+            },
+            Err(_) => vec![],
+        }
     }
     /// The Ready condition's reason and message when the node is NotReady because the
     /// container runtime's network (the CNI plugin) is not ready, as the kubelet words it.

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CidrAnswer {
+    /// Added after netcheck/v1 was first published: older reports lack it.
+    #[serde(default)]
+    pub platform: Platform,
     pub cni: Cni,
     pub node_network: Fact,
     pub nodes: Vec<NodeRow>,
@@ -23,6 +26,16 @@ impl CidrAnswer {
             ("service range", &self.service_cidr),
         ]
     }
+}
+
+/// The distribution or managed service, from the marks it leaves in the API.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Platform {
+    /// openshift, microk8s, k3s, rke2, aks, eks, gke, aws, gce (kube-up), minikube, kind,
+    /// kubeadm, unknown.
+    pub name: String,
+    pub evidence: String,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -120,8 +133,11 @@ pub enum SourceId {
     FlannelNetConf,
     FlannelSubnetEnv,
     KindnetEnv,
+    KubeOvnSubnet,
+    AzureNnc,
     // pod and service range: configuration
     ServicecidrApi,
+    OpenshiftNetwork,
     KubeApiserverFlag,
     ServiceCidrProbe,
     KubeApiserverDefault,
@@ -129,6 +145,7 @@ pub enum SourceId {
     KubeadmConfig,
     K3sArgs,
     K3sDefault,
+    PlatformDefault,
     KubeProxyConfig,
     // observed
     NodePodcidrs,
@@ -155,6 +172,8 @@ impl SourceId {
                 | FlannelNetConf
                 | FlannelSubnetEnv
                 | KindnetEnv
+                | KubeOvnSubnet
+                | AzureNnc
         )
     }
     /// Derived from addresses in use rather than stated.
@@ -246,6 +265,13 @@ impl Source {
         Source {
             status: SourceStatus::Candidate,
             ..Source::default_value(id, cidrs, evidence)
+        }
+    }
+    /// A source that exists, but outside the API (a file on the nodes): where to find it.
+    pub fn elsewhere(id: SourceId, evidence: impl Into<String>) -> Source {
+        Source {
+            status: SourceStatus::Skipped,
+            ..Source::default_value(id, vec![], evidence)
         }
     }
     pub fn skipped(id: SourceId, err: &CollectError) -> Source {

@@ -9,7 +9,8 @@
 
 use netcheck::collect::proto;
 use netcheck::model::{
-    Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr, WorkloadPod,
+    ApiObject, Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr,
+    WorkloadPod, API_TYPES,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -406,7 +407,15 @@ trait Object: Serialize {
 macro_rules! object {
     ($($t:ty),*) => { $(impl Object for $t { fn meta(&self) -> &Meta { &self.metadata } })* };
 }
-object!(Node, Service, ConfigMap, DaemonSet, ServiceCidr, IpPool);
+object!(
+    Node,
+    Service,
+    ConfigMap,
+    DaemonSet,
+    ServiceCidr,
+    IpPool,
+    ApiObject
+);
 
 impl Object for Pod {
     fn meta(&self) -> &Meta {
@@ -544,6 +553,23 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
     }
     if !beta.is_empty() {
         out.push(Resource::new(spec("v1beta1"), &beta, d));
+    }
+    // Objects of APIs only some distributions serve: their type fields are spliced in.
+    for t in API_TYPES {
+        let objs: Vec<ApiObject> = c
+            .objects
+            .iter()
+            .filter(|o| o.is(t))
+            .cloned()
+            .map(|mut o| {
+                (o.api_version, o.kind) = (String::new(), String::new());
+                o
+            })
+            .collect();
+        if !objs.is_empty() {
+            let spec = (t.group, t.version, t.plural, t.kind, t.namespaced, None);
+            out.push(Resource::new(spec, &objs, d));
+        }
     }
     if !c.ip_pools.is_empty() {
         let spec = (

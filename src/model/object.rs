@@ -1,0 +1,87 @@
+//! Objects of APIs that only some distributions serve (OpenShift's cluster Network, Kube-OVN
+//! Subnets, Azure's NodeNetworkConfigs), kept as the API served them: netcheck reads a few
+//! fields of each, and a snapshot keeps them whole for a later reader.
+
+use super::Meta;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiObject {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub spec: Value,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub status: Value,
+}
+
+/// One such API: where it is served and what it is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiType {
+    pub group: &'static str,
+    pub version: &'static str,
+    pub plural: &'static str,
+    pub kind: &'static str,
+    pub namespaced: bool,
+}
+
+impl ApiType {
+    pub fn api_version(&self) -> String {
+        format!("{}/{}", self.group, self.version)
+    }
+    /// `plural.group`, as RBAC and kubectl name it.
+    pub fn resource(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+    /// The collection's path, in a namespace for namespaced types.
+    pub fn path(&self, namespace: Option<&str>) -> String {
+        match namespace {
+            Some(ns) => format!(
+                "/apis/{}/{}/namespaces/{ns}/{}",
+                self.group, self.version, self.plural
+            ),
+            None => format!("/apis/{}/{}/{}", self.group, self.version, self.plural),
+        }
+    }
+}
+
+/// OpenShift's cluster network configuration; the object is named `cluster`.
+pub const OPENSHIFT_NETWORK: ApiType = ApiType {
+    group: "config.openshift.io",
+    version: "v1",
+    plural: "networks",
+    kind: "Network",
+    namespaced: false,
+};
+
+/// Kube-OVN's subnets; the default one (`ovn-default`) is the pod range.
+pub const KUBEOVN_SUBNET: ApiType = ApiType {
+    group: "kubeovn.io",
+    version: "v1",
+    plural: "subnets",
+    kind: "Subnet",
+    namespaced: false,
+};
+
+/// Azure CNS's per-node network configuration (AKS); in overlay mode it states the pod range.
+pub const AZURE_NNC: ApiType = ApiType {
+    group: "acn.azure.com",
+    version: "v1alpha",
+    plural: "nodenetworkconfigs",
+    kind: "NodeNetworkConfig",
+    namespaced: true,
+};
+
+pub const API_TYPES: &[ApiType] = &[OPENSHIFT_NETWORK, KUBEOVN_SUBNET, AZURE_NNC];
+
+impl ApiObject {
+    pub fn is(&self, t: &ApiType) -> bool {
+        self.kind == t.kind && self.api_version == t.api_version()
+    }
+}

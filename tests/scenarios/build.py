@@ -1,0 +1,805 @@
+#!/usr/bin/env python3
+"""Writes the cluster.json of the scenarios that model distributions (issues #11, #22) from a
+compact description of what each distribution writes into the API: object names, labels,
+annotations, command lines and addresses as the research in each scenario's description says.
+
+Each scenario's expected.json is written by hand from the layout below, never from netcheck's
+output. Run from the repository root: `python3 tests/scenarios/build.py [NAME...]`.
+"""
+
+import hashlib
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T0 = "2026-10-01T08:00:00Z"
+
+
+def meta(name, ns=None, labels=None, annotations=None, owner=None, gen=None):
+    m = {"name": name}
+    if ns:
+        m["namespace"] = ns
+    if labels:
+        m["labels"] = labels
+    if annotations:
+        m["annotations"] = annotations
+    if owner:
+        kind, oname = owner
+        m["ownerReferences"] = [{"kind": kind, "name": oname, "controller": True}]
+    if gen:
+        m["generation"] = gen
+    m["creationTimestamp"] = T0
+    return m
+
+
+def node(name, ip, version, labels=None, annotations=None, podcidrs=None, taints=None,
+         unschedulable=False, provider=None, ready=True, os_="linux", ready_message=None,
+         image="Ubuntu 22.04.4 LTS"):
+    lab = {"kubernetes.io/hostname": name, "kubernetes.io/os": os_, "kubernetes.io/arch": "amd64"}
+    lab.update(labels or {})
+    spec = {}
+    if podcidrs:
+        spec["podCIDR"] = podcidrs[0]
+        spec["podCIDRs"] = podcidrs
+    if taints:
+        spec["taints"] = [dict(zip(("key", "effect", "value"), t)) if len(t) > 2 else {"key": t[0], "effect": t[1]} for t in taints]
+    if unschedulable:
+        spec["unschedulable"] = True
+    if provider:
+        spec["providerID"] = provider
+    cond = {"type": "Ready", "status": "True" if ready else "False",
+            "reason": "KubeletReady" if ready else "KubeletNotReady",
+            "message": ready_message or ("kubelet is posting ready status" if ready else "")}
+    return {
+        "metadata": meta(name, labels=lab, annotations=annotations),
+        "spec": spec,
+        "status": {
+            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+            "conditions": [cond],
+            "nodeInfo": {"kubeletVersion": version, "kubeProxyVersion": version,
+                         "operatingSystem": os_, "osImage": image},
+        },
+    }
+
+
+def container(name, image, command=None, args=None, env=None, ports=None):
+    c = {"name": name, "image": image}
+    if command:
+        c["command"] = command
+    if args:
+        c["args"] = args
+    if env:
+        c["env"] = [{"name": k, "value": v} if isinstance(v, str) else {"name": k, "valueFrom": v}
+                    for k, v in env]
+    return c
+
+
+def pod(ns, name, node_, ip, containers, labels=None, owner=None, host_network=False,
+        mirror=False, phase="Running", ready=True, restarts=0, waiting=None):
+    ann = None
+    if mirror:
+        h = hashlib.md5(name.encode()).hexdigest()
+        ann = {"kubernetes.io/config.hash": h, "kubernetes.io/config.mirror": h,
+               "kubernetes.io/config.source": "file"}
+        owner = ("Node", node_)
+    statuses = []
+    for c in containers:
+        st = {"name": c["name"], "ready": ready, "restartCount": restarts}
+        if waiting:
+            st["state"] = {"waiting": {"reason": waiting}}
+        else:
+            st["state"] = {"running": {"startedAt": T0}}
+        statuses.append(st)
+    spec = {"nodeName": node_, "containers": containers}
+    if host_network:
+        spec["hostNetwork"] = True
+    status = {"phase": phase, "containerStatuses": statuses, "startTime": T0}
+    if ip:
+        status["podIP"] = ip
+        status["podIPs"] = [{"ip": ip}]
+    return {"metadata": meta(name, ns, labels, ann, owner), "spec": spec, "status": status}
+
+
+def ds(ns, name, match, containers, n, ready=None, node_selector=None, tolerations=None,
+       host_network=True):
+    tmpl_spec = {"containers": containers}
+    if host_network:
+        tmpl_spec["hostNetwork"] = True
+    if node_selector:
+        tmpl_spec["nodeSelector"] = node_selector
+    tmpl_spec["tolerations"] = tolerations if tolerations is not None else [{"operator": "Exists"}]
+    r = n if ready is None else ready
+    return {
+        "metadata": meta(name, ns, labels=match, gen=1),
+        "spec": {"selector": {"matchLabels": match},
+                 "template": {"metadata": {"labels": match}, "spec": tmpl_spec}},
+        "status": {"desiredNumberScheduled": n, "currentNumberScheduled": n, "numberReady": r,
+                   "updatedNumberScheduled": n, "numberAvailable": r, "numberMisscheduled": 0,
+                   "observedGeneration": 1},
+    }
+
+
+def ds_pods(d, nodes, ips=None, suffixes="abcdefghijklmnop"):
+    """One pod per node for a DaemonSet; host-network pods take the node's IP."""
+    out = []
+    hn = d["spec"]["template"]["spec"].get("hostNetwork", False)
+    for i, (name, ip) in enumerate(nodes):
+        labels = dict(d["spec"]["template"]["metadata"]["labels"])
+        labels["controller-revision-hash"] = "6d4b8f9c7"
+        out.append(pod(d["metadata"]["namespace"], "%s-%s%s" % (d["metadata"]["name"], suffixes[i], "x7q2"),
+                       name, ip if hn else (ips[i] if ips else None),
+                       d["spec"]["template"]["spec"]["containers"], labels=labels,
+                       owner=("DaemonSet", d["metadata"]["name"]), host_network=hn))
+    return out
+
+
+def svc(ns, name, ip, kind="ClusterIP"):
+    return {"metadata": meta(name, ns), "spec": {"type": kind, "clusterIP": ip, "clusterIPs": [ip]}}
+
+
+def cm(ns, name, data):
+    return {"metadata": meta(name, ns), "data": data}
+
+
+def obj(api_version, kind, name, ns=None, spec=None, status=None):
+    o = {"apiVersion": api_version, "kind": kind, "metadata": meta(name, ns)}
+    if spec is not None:
+        o["spec"] = spec
+    if status is not None:
+        o["status"] = status
+    return o
+
+
+def cluster(version, nodes, pods, services, daemon_sets=(), config_maps=(), ip_pools=(),
+            objects=(), logs=(), errors=()):
+    c = {"apiVersion": "netcheck/v1", "kind": "Snapshot", "source": {"mode": "snapshot"},
+         "serverVersion": version, "nodes": nodes, "pods": pods, "services": services,
+         "daemonSets": list(daemon_sets), "configMaps": list(config_maps), "serviceCidrs": [],
+         "ipPools": list(ip_pools), "logs": list(logs), "errors": list(errors)}
+    if objects:
+        c["objects"] = list(objects)
+    return c
+
+
+def proxy_log(ns, pod_name, mode="iptables"):
+    text = ('I1001 08:00:05.101000       1 server_linux.go:66] "Using in-cluster kube-config"\n'
+            'I1001 08:00:05.202000       1 server.go:677] "Successfully retrieved node IP(s)" IPs=["10.0.0.1"]\n'
+            'I1001 08:00:05.303000       1 server_linux.go:169] "Using %s Proxier"\n'
+            'I1001 08:00:05.404000       1 proxier.go:258] "Setting route_localnet=1 to allow node-ports on localhost"\n') % mode
+    return {"namespace": ns, "pod": pod_name, "container": "kube-proxy", "text": text}
+
+
+def kube_proxy_ds(nodes, version, node_selector=None, mode_flag=None):
+    cmd = ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf",
+           "--hostname-override=$(NODE_NAME)"]
+    d = ds("kube-system", "kube-proxy", {"k8s-app": "kube-proxy"},
+           [container("kube-proxy", "registry.k8s.io/kube-proxy:" + version, command=cmd)],
+           len(nodes), node_selector=node_selector or {"kubernetes.io/os": "linux"})
+    return d, ds_pods(d, nodes)
+
+
+def kubeadm_proxy_cm(mode, cluster_cidr):
+    return cm("kube-system", "kube-proxy", {
+        "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+                       "clusterCIDR: %s\nmode: \"%s\"\n" % (cluster_cidr, mode)})
+
+
+def kubeadm_config(pod_subnet, service_subnet, version):
+    ps = ("  podSubnet: %s\n" % pod_subnet) if pod_subnet else ""
+    return cm("kube-system", "kubeadm-config", {
+        "ClusterConfiguration": "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n"
+                                "kubernetesVersion: %s\nnetworking:\n  dnsDomain: cluster.local\n%s"
+                                "  serviceSubnet: %s\n" % (version, ps, service_subnet)})
+
+
+def control_plane(node_, ip, version, service_range, cluster_cidr):
+    """kubeadm's static control-plane pods (mirror pods) on one node."""
+    img = "registry.k8s.io/%s:" + version
+    api = ["kube-apiserver", "--advertise-address=" + ip, "--allow-privileged=true",
+           "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
+           "--secure-port=6443", "--service-cluster-ip-range=" + service_range]
+    kcm = ["kube-controller-manager", "--allocate-node-cidrs=true", "--cluster-name=kubernetes",
+           "--controllers=*,bootstrapsigner,tokencleaner", "--leader-elect=true",
+           "--service-cluster-ip-range=" + service_range]
+    if cluster_cidr:
+        kcm.insert(2, "--cluster-cidr=" + cluster_cidr)
+    lab = lambda c: {"component": c, "tier": "control-plane"}
+    return [
+        pod("kube-system", "etcd-" + node_, node_, ip, [container("etcd", img % "etcd", command=["etcd"])],
+            lab("etcd"), host_network=True, mirror=True),
+        pod("kube-system", "kube-apiserver-" + node_, node_, ip,
+            [container("kube-apiserver", img % "kube-apiserver", command=api)], lab("kube-apiserver"),
+            host_network=True, mirror=True),
+        pod("kube-system", "kube-controller-manager-" + node_, node_, ip,
+            [container("kube-controller-manager", img % "kube-controller-manager", command=kcm)],
+            lab("kube-controller-manager"), host_network=True, mirror=True),
+        pod("kube-system", "kube-scheduler-" + node_, node_, ip,
+            [container("kube-scheduler", img % "kube-scheduler", command=["kube-scheduler"])],
+            lab("kube-scheduler"), host_network=True, mirror=True),
+    ]
+
+
+def workloads(spec):
+    """Ordinary pods: (namespace, name, node, ip)."""
+    return [pod(ns, name, n, ip, [container("app", "nginx:1.27")],
+                labels={"app": name.rsplit("-", 2)[0]}, owner=("ReplicaSet", name.rsplit("-", 1)[0]))
+            for ns, name, n, ip in spec]
+
+
+def write(name, c):
+    d = os.path.join(HERE, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "cluster.json"), "w") as f:
+        json.dump(c, f, indent=1)
+        f.write("\n")
+
+
+SCENARIOS = {}
+
+
+def scenario(f):
+    SCENARIOS[f.__name__.replace("_", "-")] = f
+    return f
+
+
+# ----------------------------------------------------------------------------- RKE2 and canal
+
+@scenario
+def rke2_canal():
+    v = "v1.33.4+rke2r1"
+    nodes_ = [("rke2-server-1", "192.168.122.10"), ("rke2-agent-1", "192.168.122.11"),
+              ("rke2-agent-2", "192.168.122.12")]
+    args = {"rke2-server-1": '["server","--cni","canal","--token","********"]',
+            "rke2-agent-1": '["agent","--server","https://192.168.122.10:9345","--token","********"]',
+            "rke2-agent-2": '["agent","--server","https://192.168.122.10:9345","--token","********"]'}
+    nodes = []
+    for i, (n, ip) in enumerate(nodes_):
+        lab = {"node.kubernetes.io/instance-type": "rke2"}
+        if i == 0:
+            lab.update({"node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true",
+                        "node-role.kubernetes.io/etcd": "true"})
+        ann = {"rke2.io/node-args": args[n], "rke2.io/node-env": "{}", "rke2.io/hostname": n,
+               "rke2.io/internal-ip": ip, "flannel.alpha.coreos.com/backend-type": "vxlan",
+               "flannel.alpha.coreos.com/kube-subnet-manager": "true",
+               "flannel.alpha.coreos.com/public-ip": ip}
+        nodes.append(node(n, ip, "v1.33.4+rke2r1", lab, ann, ["10.42.%d.0/24" % i], provider="rke2://" + n))
+    img = "index.docker.io/rancher/hardened-kubernetes:v1.33.4-rke2r1-build20260815"
+    cp = lambda c: {"component": c, "tier": "control-plane"}
+    pods = [
+        pod("kube-system", "kube-apiserver-rke2-server-1", "rke2-server-1", "192.168.122.10",
+            [container("kube-apiserver", img, command=["kube-apiserver"], args=[
+                "--advertise-address=192.168.122.10", "--allow-privileged=true", "--authorization-mode=Node,RBAC",
+                "--secure-port=6443", "--service-cluster-ip-range=10.43.0.0/16",
+                "--service-node-port-range=30000-32767"])], cp("kube-apiserver"), host_network=True, mirror=True),
+        pod("kube-system", "kube-controller-manager-rke2-server-1", "rke2-server-1", "192.168.122.10",
+            [container("kube-controller-manager", img, command=["kube-controller-manager"], args=[
+                "--allocate-node-cidrs=true", "--cluster-cidr=10.42.0.0/16", "--node-cidr-mask-size-ipv4=24",
+                "--service-cluster-ip-range=10.43.0.0/16"])], cp("kube-controller-manager"),
+            host_network=True, mirror=True),
+    ]
+    for n, ip in nodes_:
+        pods.append(pod("kube-system", "kube-proxy-" + n, n, ip,
+                        [container("kube-proxy", img, command=["kube-proxy"], args=[
+                            "--cluster-cidr=10.42.0.0/16", "--conntrack-max-per-core=0",
+                            "--conntrack-tcp-timeout-close-wait=0s", "--conntrack-tcp-timeout-established=0s",
+                            "--healthz-bind-address=127.0.0.1", "--hostname-override=" + n,
+                            "--kubeconfig=/var/lib/rancher/rke2/agent/kubeproxy.kubeconfig",
+                            "--proxy-mode=iptables"])], cp("kube-proxy"), host_network=True, mirror=True))
+    canal = ds("kube-system", "rke2-canal", {"k8s-app": "canal"}, [
+        container("calico-node", "rancher/hardened-calico:v3.30.2-build20260819", command=["start_runit"],
+                  env=[("CLUSTER_TYPE", "k8s,canal"), ("CALICO_NETWORKING_BACKEND", "none"),
+                       ("USE_POD_CIDR", "true"), ("FELIX_IPTABLESBACKEND", "auto")]),
+        container("kube-flannel", "rancher/hardened-flannel:v0.27.1-build20260819",
+                  command=["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr", "--iptables-forward-rules=false",
+                           "--ip-blackhole-route", "--healthz-port=8081"])], 3)
+    pods += ds_pods(canal, nodes_)
+    pods += workloads([
+        ("kube-system", "rke2-coredns-rke2-coredns-6d7b5f9b6c-x2k4m", "rke2-server-1", "10.42.0.4"),
+        ("kube-system", "rke2-metrics-server-5c8f9d6b7d-p9q8w", "rke2-agent-1", "10.42.1.3"),
+        ("default", "shop-7b9c6d5f4-lk2j3", "rke2-agent-2", "10.42.2.7"),
+    ])
+    services = [svc("default", "kubernetes", "10.43.0.1"),
+                svc("kube-system", "rke2-coredns-rke2-coredns", "10.43.0.10"),
+                svc("kube-system", "rke2-metrics-server", "10.43.88.5"),
+                svc("default", "shop", "10.43.120.77")]
+    config_maps = [cm("kube-system", "rke2-canal-config", {
+        "typha_service_name": "none", "canal_iface": "", "canal_iface_regex": "", "masquerade": "true",
+        "veth_mtu": "1450",
+        "net-conf.json": '{\n  "Network": "10.42.0.0/16",\n  "Backend": {\n    "Type": "vxlan"\n  }\n}\n'})]
+    logs = [proxy_log("kube-system", "kube-proxy-" + n) for n, _ in nodes_]
+    write("rke2-canal", cluster("v1.33.4+rke2r1", nodes, pods, services, [canal], config_maps, logs=logs))
+
+
+@scenario
+def kubeadm_canal():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "10.10.0.11"), ("worker1", "10.10.0.21")]
+    nodes = [node("cp1", "10.10.0.11", v, {"node-role.kubernetes.io/control-plane": ""},
+                  {"flannel.alpha.coreos.com/backend-type": "vxlan", "flannel.alpha.coreos.com/public-ip": "10.10.0.11",
+                   "flannel.alpha.coreos.com/kube-subnet-manager": "true"},
+                  ["10.244.0.0/24"], taints=[("node-role.kubernetes.io/control-plane", "NoSchedule")]),
+             node("worker1", "10.10.0.21", v, None,
+                  {"flannel.alpha.coreos.com/backend-type": "vxlan", "flannel.alpha.coreos.com/public-ip": "10.10.0.21",
+                   "flannel.alpha.coreos.com/kube-subnet-manager": "true"}, ["10.244.1.0/24"])]
+    pods = control_plane("cp1", "10.10.0.11", v, "10.96.0.0/12", "10.244.0.0/16")
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    canal = ds("kube-system", "canal", {"k8s-app": "canal"}, [
+        container("calico-node", "docker.io/calico/node:v3.30.0",
+                  env=[("DATASTORE_TYPE", "kubernetes"), ("CLUSTER_TYPE", "k8s,canal"),
+                       ("CALICO_NETWORKING_BACKEND", "none"), ("USE_POD_CIDR", "true")]),
+        container("kube-flannel", "docker.io/flannel/flannel:v0.26.7",
+                  command=["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr"],
+                  env=[("FLANNELD_IFACE", {"configMapKeyRef": {"name": "canal-config", "key": "canal_iface"}}),
+                       ("FLANNELD_IP_MASQ", {"configMapKeyRef": {"name": "canal-config", "key": "masquerade"}})])],
+        2, node_selector={"kubernetes.io/os": "linux"})
+    pods += kpp + ds_pods(canal, nodes_)
+    pods += workloads([("kube-system", "coredns-7c65d6cfc9-4xk2p", "worker1", "10.244.1.2"),
+                       ("kube-system", "coredns-7c65d6cfc9-9mzq7", "worker1", "10.244.1.3"),
+                       ("default", "web-5d8f7b9c6-qw3er", "worker1", "10.244.1.4")])
+    services = [svc("default", "kubernetes", "10.96.0.1"), svc("kube-system", "kube-dns", "10.96.0.10"),
+                svc("default", "web", "10.104.33.12")]
+    cms = [kubeadm_proxy_cm("", "10.244.0.0/16"), kubeadm_config("10.244.0.0/16", "10.96.0.0/12", v),
+           cm("kube-system", "canal-config", {
+               "typha_service_name": "none", "canal_iface": "", "masquerade": "true", "veth_mtu": "0",
+               "net-conf.json": '{\n  "Network": "10.244.0.0/16",\n  "Backend": {\n    "Type": "vxlan"\n  }\n}\n'})]
+    logs = [proxy_log("kube-system", p["metadata"]["name"]) for p in kpp]
+    write("kubeadm-canal", cluster(v, nodes, pods, services, [kp, canal], cms, logs=logs))
+
+
+# ----------------------------------------------------------------------------- OpenShift
+
+def openshift(with_network_object):
+    v = "v1.29.10+67d3387"
+    masters = [("master-0", "10.0.0.10"), ("master-1", "10.0.0.11"), ("master-2", "10.0.0.12")]
+    workers = [("worker-0", "10.0.128.5"), ("worker-1", "10.0.128.6")]
+    subnets = ["10.128.0.0/23", "10.129.0.0/23", "10.130.0.0/23", "10.131.0.0/23", "10.128.2.0/23"]
+    nodes = []
+    for i, (n, ip) in enumerate(masters + workers):
+        role = "master" if i < 3 else "worker"
+        lab = {"node-role.kubernetes.io/" + role: "", "node.openshift.io/os_id": "rhcos"}
+        if role == "master":
+            lab["node-role.kubernetes.io/control-plane"] = ""
+        ann = {"k8s.ovn.org/node-subnets": '{"default":["%s"]}' % subnets[i],
+               "k8s.ovn.org/host-cidrs": '["%s/17"]' % ip,
+               "k8s.ovn.org/node-primary-ifaddr": '{"ipv4":"%s/17"}' % ip}
+        taints = [("node-role.kubernetes.io/master", "NoSchedule")] if role == "master" else None
+        nodes.append(node("ip-%s.ec2.internal" % ip.replace(".", "-"), ip, v, lab, ann, taints=taints,
+                          provider="aws:///us-east-1a/i-0%012x" % (i + 0xabc123), image="Red Hat Enterprise Linux CoreOS 416.94"))
+    names = [nd["metadata"]["name"] for nd in nodes]
+    script = ('LOCK=/var/log/kube-apiserver/.lock\n'
+              'exec {LOCK_FD}>${LOCK} && flock --verbose -w 30 "${LOCK_FD}" || { exit 1; }\n'
+              'exec watch-termination --termination-touch-file=/var/log/kube-apiserver/.terminating '
+              '--termination-log-file=/var/log/kube-apiserver/termination.log --graceful-termination-duration=135s '
+              '--kubeconfig=/etc/kubernetes/static-pod-resources/configmaps/kube-apiserver-cert-syncer-kubeconfig/kubeconfig '
+              '-- hyperkube kube-apiserver --openshift-config=/etc/kubernetes/static-pod-resources/configmaps/config/config.yaml '
+              '--advertise-address=${HOST_IP}  -v=2 --permit-address-sharing\n')
+    pods = []
+    for n, (_, ip) in zip(names[:3], masters):
+        pods.append(pod("openshift-kube-apiserver", "kube-apiserver-" + n, n, ip,
+                        [container("kube-apiserver", "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:5d1c",
+                                   command=["/bin/bash", "-ec"], args=[script]),
+                         container("kube-apiserver-cert-syncer", "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:9b2e",
+                                   command=["cluster-kube-apiserver-operator", "cert-syncer"])],
+                        {"app": "openshift-kube-apiserver", "apiserver": "true", "revision": "7"},
+                        host_network=True, mirror=True))
+    ovn_nodes = [(n, ip) for n, (_, ip) in zip(names, masters + workers)]
+    ovn = ds("openshift-ovn-kubernetes", "ovnkube-node", {"app": "ovnkube-node"},
+             [container(c, "quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:0f3a") for c in
+              ["ovn-controller", "ovn-acl-logging", "kube-rbac-proxy-node", "kube-rbac-proxy-ovn-metrics",
+               "northd", "nbdb", "sbdb", "ovnkube-controller"]], 5)
+    pods += ds_pods(ovn, ovn_nodes)
+    pods += workloads([
+        ("openshift-dns", "dns-default-5x8kq-abcde", names[0], "10.128.0.12"),
+        ("openshift-dns", "dns-default-5x8kq-fghij", names[3], "10.131.0.9"),
+        ("openshift-ingress", "router-default-7c9d8b6f5-k2l3m", names[3], "10.131.0.15"),
+        ("openshift-ingress", "router-default-7c9d8b6f5-n4p5q", names[4], "10.128.2.11"),
+        ("openshift-monitoring", "prometheus-k8s-0-abcde", names[4], "10.128.2.20"),
+        ("shop", "cart-6f7d8c9b5-r6s7t", names[4], "10.128.2.33"),
+    ])
+    services = [svc("default", "kubernetes", "172.30.0.1"),
+                svc("openshift-dns", "dns-default", "172.30.0.10"),
+                svc("openshift-ingress", "router-internal-default", "172.30.36.140"),
+                svc("openshift-monitoring", "prometheus-k8s", "172.30.112.9"),
+                svc("openshift-apiserver", "api", "172.30.200.5"),
+                svc("shop", "cart", "172.30.255.18")]
+    objects, errors = [], []
+    if with_network_object:
+        net = [{"cidr": "10.128.0.0/14", "hostPrefix": 23}]
+        objects.append(obj("config.openshift.io/v1", "Network", "cluster",
+                           spec={"clusterNetwork": net, "serviceNetwork": ["172.30.0.0/16"],
+                                 "networkType": "OVNKubernetes"},
+                           status={"clusterNetwork": net, "serviceNetwork": ["172.30.0.0/16"],
+                                   "networkType": "OVNKubernetes", "clusterNetworkMTU": 8901}))
+    else:
+        errors.append({"what": "networks.config.openshift.io/cluster",
+                       "reason": '403 Forbidden: networks.config.openshift.io "cluster" is forbidden: User "system:serviceaccount:netcheck:netcheck" cannot get resource "networks" in API group "config.openshift.io" at the cluster scope',
+                       "needs": "get networks.config.openshift.io cluster"})
+    return cluster(v, nodes, pods, services, [ovn], objects=objects, errors=errors)
+
+
+@scenario
+def openshift_ovn():
+    write("openshift-ovn", openshift(True))
+
+
+@scenario
+def openshift_apiserver_by_file():
+    write("openshift-apiserver-by-file", openshift(False))
+
+
+# ----------------------------------------------------------------------------- MicroK8s
+
+@scenario
+def microk8s_kubelite():
+    v = "v1.31.5"
+    nodes_ = [("mk8s-1", "10.0.0.5"), ("mk8s-2", "10.0.0.6"), ("mk8s-3", "10.0.0.7")]
+    nodes = [node(n, ip, v, {"microk8s.io/cluster": "true",
+                              "node.kubernetes.io/microk8s-controlplane": "microk8s-controlplane"},
+                  {"projectcalico.org/IPv4Address": ip + "/24",
+                   "projectcalico.org/IPv4VXLANTunnelAddr": "10.1.%d.0" % (40 + i)})
+             for i, (n, ip) in enumerate(nodes_)]
+    calico = ds("kube-system", "calico-node", {"k8s-app": "calico-node"}, [
+        container("calico-node", "docker.io/calico/node:v3.28.1",
+                  env=[("DATASTORE_TYPE", "kubernetes"), ("CALICO_IPV4POOL_CIDR", "10.1.0.0/16"),
+                       ("CALICO_IPV4POOL_VXLAN", "Always"), ("IP_AUTODETECTION_METHOD", "first-found"),
+                       ("FELIX_FEATUREDETECTOVERRIDE", "ChecksumOffloadBroken=true")])], 3,
+        node_selector={"kubernetes.io/os": "linux"})
+    pods = ds_pods(calico, nodes_)
+    pods += workloads([
+        ("kube-system", "calico-kube-controllers-5947598c79-7xk9p", "mk8s-1", "10.1.40.65"),
+        ("kube-system", "coredns-864597b5fd-b2v8n", "mk8s-1", "10.1.40.66"),
+        ("kube-system", "hostpath-provisioner-756cd956bc-zz7k4", "mk8s-2", "10.1.41.130"),
+        ("default", "api-7f9c8d6b5-m2n3b", "mk8s-3", "10.1.42.7"),
+    ])
+    services = [svc("default", "kubernetes", "10.152.183.1"), svc("kube-system", "kube-dns", "10.152.183.10"),
+                svc("kube-system", "metrics-server", "10.152.183.88"), svc("default", "api", "10.152.183.201")]
+    cms = [cm("kube-system", "calico-config", {"calico_backend": "vxlan", "veth_mtu": "0",
+                                               "typha_service_name": "none"})]
+    pools = [{"metadata": meta("default-ipv4-ippool"),
+              "spec": {"cidr": "10.1.0.0/16", "blockSize": 26}}]
+    write("microk8s-kubelite", cluster(v, nodes, pods, services, [calico], cms, pools))
+
+
+# ----------------------------------------------------------------------------- AKS
+
+def aks(cilium):
+    v = "v1.31.2"
+    nodes_ = [("aks-nodepool1-12345678-vmss000000", "10.224.0.4"), ("aks-nodepool1-12345678-vmss000001", "10.224.0.5"),
+              ("aks-nodepool1-12345678-vmss000002", "10.224.0.6")]
+    nodes = []
+    for i, (n, ip) in enumerate(nodes_):
+        lab = {"agentpool": "nodepool1", "kubernetes.azure.com/agentpool": "nodepool1",
+               "kubernetes.azure.com/cluster": "MC_shop-rg_shop-aks_westeurope",
+               "kubernetes.azure.com/mode": "system", "kubernetes.azure.com/role": "agent",
+               "kubernetes.azure.com/azure-cni-overlay": "true", "kubernetes.azure.com/podnetwork-type": "overlay",
+               "kubernetes.azure.com/network-subnet": "aks-subnet", "kubernetes.azure.com/network-policy": "cilium" if cilium else "none"}
+        if cilium:
+            lab["kubernetes.azure.com/ebpf-dataplane"] = "cilium"
+        prov = ("azure:///subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/mc_shop-rg_shop-aks_westeurope/"
+                "providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/%d" % i)
+        nodes.append(node(n, ip, v, lab, provider=prov, image="Ubuntu 22.04.5 LTS"))
+    pods, dss, cms = [], [], []
+    cns = ds("kube-system", "azure-cns", {"k8s-app": "azure-cns"},
+             [container("cns-container", "mcr.microsoft.com/containernetworking/azure-cns:v1.6.13")], 3)
+    dss.append(cns)
+    pods += ds_pods(cns, nodes_)
+    if cilium:
+        agent = ds("kube-system", "cilium", {"k8s-app": "cilium"},
+                   [container("cilium-agent", "mcr.microsoft.com/containernetworking/cilium/cilium:v1.16.5",
+                              command=["cilium-agent"], args=["--config-dir=/tmp/cilium/config-map"])], 3,
+                   node_selector={"kubernetes.azure.com/ebpf-dataplane": "cilium"})
+        dss.append(agent)
+        pods += ds_pods(agent, nodes_)
+        cms.append(cm("kube-system", "cilium-config", {
+            "ipam": "delegated-plugin", "kube-proxy-replacement": "true",
+            "kube-proxy-replacement-healthz-bind-address": "0.0.0.0:10256", "routing-mode": "native",
+            "enable-ipv4-masquerade": "false", "cluster-name": "default"}))
+    else:
+        masq = ds("kube-system", "azure-ip-masq-agent", {"k8s-app": "azure-ip-masq-agent"},
+                  [container("azure-ip-masq-agent", "mcr.microsoft.com/aks/ip-masq-agent-v2:v0.1.14")], 3)
+        kp = ds("kube-system", "kube-proxy", {"component": "kube-proxy", "tier": "node"},
+                [container("kube-proxy", "mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.31.2",
+                           command=["kube-proxy", "--conntrack-max-per-core=0", "--metrics-bind-address=0.0.0.0:10249",
+                                    "--cluster-cidr=10.244.0.0/16", "--detect-local-mode=ClusterCIDR",
+                                    "--pod-interface-name-prefix=", "--v=3"])], 3)
+        dss += [masq, kp]
+        pods += ds_pods(masq, nodes_) + ds_pods(kp, nodes_)
+    pods += workloads([
+        ("kube-system", "coredns-659fcb469c-8lqhd", nodes_[0][0], "10.244.0.17"),
+        ("kube-system", "metrics-server-7dd6b8c5d-lqxw2", nodes_[1][0], "10.244.1.23"),
+        ("shop", "frontend-6cf7b8d9c5-x4z8k", nodes_[2][0], "10.244.2.9"),
+        ("shop", "frontend-6cf7b8d9c5-h7j2n", nodes_[0][0], "10.244.0.31"),
+    ])
+    services = [svc("default", "kubernetes", "10.0.0.1"), svc("kube-system", "kube-dns", "10.0.0.10"),
+                svc("kube-system", "metrics-server", "10.0.83.25"), svc("shop", "frontend", "10.0.215.140")]
+    objects = [obj("acn.azure.com/v1alpha", "NodeNetworkConfig", n, "kube-system", spec={"requestedIPCount": 0},
+                   status={"assignedIPCount": 256, "networkContainers": [{
+                       "id": "0d6f6c1e-1111-2222-3333-44445555%04d" % i, "assignmentMode": "static",
+                       "type": "overlay", "primaryIP": "10.244.%d.0/24" % i, "subnetAddressSpace": "10.244.0.0/16",
+                       "nodeIP": ip, "version": 0}]})
+               for i, (n, ip) in enumerate(nodes_)]
+    return cluster(v, nodes, pods, services, dss, cms, objects=objects)
+
+
+@scenario
+def aks_overlay():
+    write("aks-overlay", aks(False))
+
+
+@scenario
+def aks_cilium():
+    write("aks-cilium", aks(True))
+
+
+# ----------------------------------------------------------------------------- GKE
+
+@scenario
+def gke_dataplane_v2():
+    v = "v1.30.8-gke.1051000"
+    nodes_ = [("gke-prod-default-pool-ad94ddd8-f132", "10.128.0.21"), ("gke-prod-default-pool-ad94ddd8-k8v4", "10.128.0.22"),
+              ("gke-prod-default-pool-ad94ddd8-x9pq", "10.128.0.23")]
+    nodes = [node(n, ip, v, {"cloud.google.com/gke-nodepool": "default-pool", "cloud.google.com/gke-os-distribution": "cos",
+                              "cloud.google.com/gke-container-runtime": "containerd", "cloud.google.com/gke-netd-ready": "true",
+                              "cloud.google.com/gke-max-pods-per-node": "110", "cloud.google.com/gke-stack-type": "IPV4",
+                              "topology.kubernetes.io/zone": "europe-west1-b"},
+                  podcidrs=["10.8.%d.0/24" % i], provider="gce://shop-prod/europe-west1-b/" + n,
+                  image="Container-Optimized OS from Google")
+             for i, (n, ip) in enumerate(nodes_)]
+    anetd = ds("kube-system", "anetd", {"k8s-app": "cilium"},
+               [container("cilium-agent", "gke.gcr.io/cilium/cilium:v1.14.15-gke.1")], 3)
+    pods = ds_pods(anetd, nodes_)
+    pods += workloads([
+        ("kube-system", "kube-dns-5c9b9f8d9c-2kq7x", nodes_[0][0], "10.8.0.5"),
+        ("kube-system", "konnectivity-agent-6f8f7c9d8b-q5t7w", nodes_[1][0], "10.8.1.4"),
+        ("shop", "checkout-8f6d7b5c9-vz4lm", nodes_[2][0], "10.8.2.12"),
+    ])
+    services = [svc("default", "kubernetes", "34.118.224.1"), svc("kube-system", "kube-dns", "34.118.224.10"),
+                svc("shop", "checkout", "34.118.231.77"), svc("kube-system", "metrics-server", "34.118.236.200")]
+    write("gke-dataplane-v2", cluster(v, nodes, pods, services, [anetd]))
+
+
+# ----------------------------------------------------------------------------- kube-up (GCE)
+
+@scenario
+def kube_up_gce_master():
+    v = "v1.31.4"
+    master = ("kubernetes-master", "10.40.0.2")
+    minions = [("kubernetes-minion-group-4h2k", "10.40.0.3"), ("kubernetes-minion-group-8q7w", "10.40.0.4"),
+               ("kubernetes-minion-group-c3d4", "10.40.0.5")]
+    prov = lambda n: "gce://netcheck-lab/us-central1-b/" + n
+    nodes = [node(master[0], master[1], v, podcidrs=["10.64.0.0/24"], unschedulable=True, provider=prov(master[0]),
+                  taints=[("node-role.kubernetes.io/control-plane", "NoSchedule"),
+                          ("node.kubernetes.io/unschedulable", "NoSchedule")],
+                  image="Container-Optimized OS from Google")]
+    nodes += [node(n, ip, v, podcidrs=["10.64.%d.0/24" % (i + 1)], provider=prov(n),
+                   image="Container-Optimized OS from Google") for i, (n, ip) in enumerate(minions)]
+    sh = lambda cmd: ["/bin/sh", "-c", cmd]
+    cp = lambda c: {"component": c, "tier": "control-plane"}
+    m, mip = master
+    pods = [
+        pod("kube-system", "etcd-server-" + m, m, mip, [container("etcd-container", "registry.k8s.io/etcd:3.5.16-0",
+            command=sh("exec /usr/local/bin/etcd --name etcd-kubernetes-master --listen-peer-urls https://10.40.0.2:2380 1>>/var/log/etcd.log 2>&1"))],
+            {"component": "etcd-server", "tier": "control-plane"}, host_network=True, mirror=True),
+        pod("kube-system", "kube-apiserver-" + m, m, mip, [container("kube-apiserver", "registry.k8s.io/kube-apiserver:" + v,
+            command=sh("exec /usr/local/bin/kube-apiserver --v=2 --allow-privileged=true --cloud-provider=external --service-cluster-ip-range=10.0.0.0/16 --secure-port=443 1>>/var/log/kube-apiserver.log 2>&1"))],
+            cp("kube-apiserver"), host_network=True, mirror=True),
+        pod("kube-system", "kube-controller-manager-" + m, m, mip, [container("kube-controller-manager", "registry.k8s.io/kube-controller-manager:" + v,
+            command=sh("exec /usr/local/bin/kube-controller-manager --v=2 --cloud-provider=external --cluster-cidr=10.64.0.0/14 --service-cluster-ip-range=10.0.0.0/16 --allocate-node-cidrs=true --cidr-allocator-type=CloudAllocator --controllers=*,-node-ipam-controller 1>>/var/log/kube-controller-manager.log 2>&1"))],
+            cp("kube-controller-manager"), host_network=True, mirror=True),
+        pod("kube-system", "kube-scheduler-" + m, m, mip, [container("kube-scheduler", "registry.k8s.io/kube-scheduler:" + v,
+            command=sh("exec /usr/local/bin/kube-scheduler --v=2 1>>/var/log/kube-scheduler.log 2>&1"))],
+            cp("kube-scheduler"), host_network=True, mirror=True),
+        pod("kube-system", "konnectivity-server-" + m, m, mip, [container("konnectivity-server-container", "registry.k8s.io/kas-network-proxy/proxy-server:v0.31.0")],
+            {"component": "konnectivity-server", "tier": "control-plane"}, host_network=True, mirror=True),
+    ]
+    # kube-proxy static pods on the minions, except c3d4, whose manifest is missing.
+    for n, ip in minions[:2]:
+        pods.append(pod("kube-system", "kube-proxy-" + n, n, ip, [container("kube-proxy", "registry.k8s.io/kube-proxy-amd64:" + v,
+            command=sh("exec kube-proxy --master=https://kubernetes-master --kubeconfig=/var/lib/kube-proxy/kubeconfig --cluster-cidr=10.64.0.0/14 --oom-score-adj=-998 --v=2 --iptables-sync-period=1m --iptables-min-sync-period=10s --ipvs-sync-period=1m --ipvs-min-sync-period=10s 1>>/var/log/kube-proxy.log 2>&1"))],
+            {"component": "kube-proxy", "tier": "node"}, host_network=True, mirror=True))
+    pods += workloads([
+        ("kube-system", "coredns-6f6b679f8f-4wqzr", minions[0][0], "10.64.1.4"),
+        ("kube-system", "konnectivity-agent-5c7d9f8b6-n2m4k", minions[1][0], "10.64.2.3"),
+        ("default", "web-7d4b9c8f6-t5r6e", minions[2][0], "10.64.3.8"),
+        ("default", "web-7d4b9c8f6-y7u8i", minions[2][0], "10.64.3.9"),
+    ])
+    services = [svc("default", "kubernetes", "10.0.0.1"), svc("kube-system", "kube-dns", "10.0.0.10"),
+                svc("default", "web", "10.0.144.17")]
+    logs = [{"namespace": "kube-system", "pod": "kube-proxy-" + n, "container": "kube-proxy", "text": ""} for n, _ in minions[:2]]
+    write("kube-up-gce-master", cluster(v, nodes, pods, services, logs=logs))
+
+
+# ----------------------------------------------------------------------------- kubeadm variants
+
+def kubeadm_base(v, nodes_, pod_cidr="10.244.0.0/16", service="10.96.0.0/12", node_extra=None):
+    """kubeadm nodes with podCIDRs, the control plane on the first node, kubeadm's ConfigMaps."""
+    nodes = []
+    for i, (n, ip) in enumerate(nodes_):
+        extra = (node_extra or {}).get(n, {})
+        lab = {"node-role.kubernetes.io/control-plane": ""} if i == 0 else {}
+        lab.update(extra.pop("labels", {}))
+        taints = [("node-role.kubernetes.io/control-plane", "NoSchedule")] if i == 0 else None
+        nodes.append(node(n, ip, v, lab, extra.pop("annotations", None),
+                          extra.pop("podcidrs", ["10.244.%d.0/24" % i]), taints=taints, **extra))
+    pods = control_plane(nodes_[0][0], nodes_[0][1], v, service, pod_cidr)
+    cms = [kubeadm_config(pod_cidr, service, v)]
+    return nodes, pods, cms
+
+
+def flannel_ds(nodes_, n=None, node_selector=None):
+    d = ds("kube-flannel", "kube-flannel-ds", {"app": "flannel", "k8s-app": "flannel"},
+           [container("kube-flannel", "ghcr.io/flannel-io/flannel:v0.26.4",
+                      command=["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr"])],
+           n if n is not None else len(nodes_), node_selector=node_selector or {"kubernetes.io/os": "linux"},
+           tolerations=[{"operator": "Exists", "effect": "NoSchedule"}])
+    return d, ds_pods(d, nodes_)
+
+
+FLANNEL_CM = cm("kube-flannel", "kube-flannel-cfg", {
+    "net-conf.json": '{\n  "Network": "10.244.0.0/16",\n  "EnableNFTables": false,\n  "Backend": {\n    "Type": "vxlan"\n  }\n}\n'})
+
+
+@scenario
+def windows_node_uncovered():
+    v = "v1.30.6"
+    nodes_ = [("cp1", "10.20.0.10"), ("worker1", "10.20.0.11"), ("win-1", "10.20.0.21"), ("win-2", "10.20.0.22")]
+    win = {"labels": {"node.kubernetes.io/windows-build": "10.0.20348"}, "os_": "windows",
+           "image": "Windows Server 2022 Datacenter"}
+    msg = ("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+           "message:Network plugin returns error: cni plugin not initialized")
+    extra = {"win-1": dict(win, ready=False, ready_message=msg, podcidrs=["10.244.2.0/24"]),
+             "win-2": dict(win, labels=dict(win["labels"]), podcidrs=["10.244.3.0/24"])}
+    nodes, pods, cms = kubeadm_base(v, nodes_, node_extra=extra)
+    linux = nodes_[:2]
+    fl, flp = flannel_ds(linux)
+    kp, kpp = kube_proxy_ds(linux, v)
+    # win-2 is networked by flannel's Windows DaemonSet and runs kube-proxy for Windows.
+    flw = ds("kube-flannel", "kube-flannel-ds-windows-amd64", {"app": "flannel", "os": "windows"},
+             [container("kube-flannel", "sigwindowstools/flannel:v0.21.5-hostprocess")], 1,
+             node_selector={"kubernetes.io/os": "windows", "node.kubernetes.io/windows-build": "10.0.20348"})
+    kpw = ds("kube-system", "kube-proxy-windows", {"k8s-app": "kube-proxy-windows"},
+             [container("kube-proxy", "sigwindowstools/kube-proxy:v1.30.6-calico-hostprocess")], 1,
+             node_selector={"kubernetes.io/os": "windows"})
+    # win-1 matches the same selectors but its pods never started: no network yet.
+    flw["status"].update(desiredNumberScheduled=2, currentNumberScheduled=1, numberReady=1, numberAvailable=1,
+                         updatedNumberScheduled=2)
+    pods += flp + kpp + ds_pods(flw, [nodes_[3]]) + ds_pods(kpw, [nodes_[3]])
+    pods += workloads([("kube-system", "coredns-55cb58b774-6v9kd", "worker1", "10.244.1.2"),
+                       ("default", "iis-5f9c8b7d6-w4x5y", "win-2", "10.244.3.5")])
+    services = [svc("default", "kubernetes", "10.96.0.1"), svc("kube-system", "kube-dns", "10.96.0.10")]
+    cms += [kubeadm_proxy_cm("iptables", "10.244.0.0/16"), FLANNEL_CM]
+    logs = [proxy_log("kube-system", p["metadata"]["name"]) for p in kpp]
+    write("windows-node-uncovered", cluster(v, nodes, pods, services, [fl, kp, flw, kpw], cms, logs=logs))
+
+
+@scenario
+def kube_proxy_beside_cilium():
+    v = "v1.30.6"
+    nodes_ = [("cp1", "172.16.5.10"), ("worker1", "172.16.5.11"), ("worker2", "172.16.5.12")]
+    nodes, pods, cms = kubeadm_base(v, nodes_, pod_cidr="10.0.0.0/16",
+                                    node_extra={n: {"podcidrs": ["10.0.%d.0/24" % i]} for i, (n, _) in enumerate(nodes_)})
+    for i, n in enumerate(nodes):
+        n["metadata"].setdefault("annotations", {})["network.cilium.io/ipv4-pod-cidr"] = "10.0.%d.0/24" % i
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    cil = ds("kube-system", "cilium", {"k8s-app": "cilium"},
+             [container("cilium-agent", "quay.io/cilium/cilium:v1.16.4", command=["cilium-agent"],
+                        args=["--config-dir=/tmp/cilium/config-map"])], 3)
+    pods += kpp + ds_pods(cil, nodes_)
+    pods += workloads([("kube-system", "coredns-7db6d8ff4d-2xk8l", "worker1", "10.0.1.33"),
+                       ("default", "api-6d8b9c7f5-q2w3e", "worker2", "10.0.2.71")])
+    services = [svc("default", "kubernetes", "10.96.0.1"), svc("kube-system", "kube-dns", "10.96.0.10"),
+                svc("default", "api", "10.107.40.2")]
+    cms += [kubeadm_proxy_cm("iptables", "10.0.0.0/16"),
+            cm("kube-system", "cilium-config", {"ipam": "cluster-pool", "cluster-pool-ipv4-cidr": "10.0.0.0/16",
+                                                "cluster-pool-ipv4-mask-size": "24",
+                                                "kube-proxy-replacement": "true", "routing-mode": "tunnel",
+                                                "tunnel-protocol": "vxlan"})]
+    logs = [proxy_log("kube-system", p["metadata"]["name"]) for p in kpp]
+    write("kube-proxy-beside-cilium", cluster(v, nodes, pods, services, [kp, cil], cms, logs=logs))
+
+
+@scenario
+def no_service_proxy():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "10.30.0.10"), ("worker1", "10.30.0.11")]
+    nodes, pods, cms = kubeadm_base(v, nodes_)
+    fl, flp = flannel_ds(nodes_)
+    pods += flp + workloads([("kube-system", "coredns-7c65d6cfc9-fj4k2", "worker1", "10.244.1.2"),
+                             ("default", "web-6d9f8c7b5-kl3m4", "worker1", "10.244.1.3")])
+    services = [svc("default", "kubernetes", "10.96.0.1"), svc("kube-system", "kube-dns", "10.96.0.10")]
+    cms.append(FLANNEL_CM)
+    write("no-service-proxy", cluster(v, nodes, pods, services, [fl], cms))
+
+
+@scenario
+def calico_operator():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "192.168.50.10"), ("worker1", "192.168.50.11"), ("worker2", "192.168.50.12")]
+    ann = lambda ip: {"annotations": {"projectcalico.org/IPv4Address": ip + "/24",
+                                      "projectcalico.org/IPv4IPIPTunnelAddr": "10.244.%s.0" % ip.split(".")[-1]}}
+    nodes, pods, cms = kubeadm_base(v, nodes_, node_extra={n: ann(ip) for n, ip in nodes_})
+    cn = ds("calico-system", "calico-node", {"k8s-app": "calico-node", "app.kubernetes.io/name": "calico-node"},
+            [container("calico-node", "docker.io/calico/node:v3.29.2",
+                       env=[("DATASTORE_TYPE", "kubernetes"), ("CLUSTER_TYPE", "k8s,operator,bgp"),
+                            ("CALICO_DISABLE_FILE_LOGGING", "false"), ("FELIX_DEFAULTENDPOINTTOHOSTACTION", "ACCEPT"),
+                            ("IP", "autodetect"), ("IP_AUTODETECTION_METHOD", "first-found")])], 3)
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    pods += ds_pods(cn, nodes_) + kpp
+    pods += workloads([("calico-system", "calico-kube-controllers-5d8b9c7f6d-ab1cd", "worker1", "10.244.147.65"),
+                       ("kube-system", "coredns-7c65d6cfc9-xz9y8", "worker1", "10.244.147.66"),
+                       ("default", "db-0-6c8d9b7f5-r5t6y", "worker2", "10.244.22.129")])
+    services = [svc("default", "kubernetes", "10.96.0.1"), svc("kube-system", "kube-dns", "10.96.0.10"),
+                svc("calico-system", "calico-typha", "10.103.11.20")]
+    cms.append(kubeadm_proxy_cm("", "10.244.0.0/16"))
+    pools = [{"metadata": meta("default-ipv4-ippool"),
+              "spec": {"cidr": "10.244.0.0/16", "blockSize": 26}}]
+    logs = [proxy_log("kube-system", p["metadata"]["name"]) for p in kpp]
+    write("calico-operator", cluster(v, nodes, pods, services, [cn, kp], cms, pools, logs=logs))
+
+
+@scenario
+def kube_ovn():
+    v = "v1.30.6"
+    nodes_ = [("cp1", "10.50.0.10"), ("worker1", "10.50.0.11")]
+    # kubeadm without --pod-network-cidr: Kube-OVN allocates from its own subnets, not podCIDRs.
+    nodes, pods, cms = kubeadm_base(v, nodes_, pod_cidr=None,
+                                    node_extra={n: {"podcidrs": [], "annotations": {
+                                        "ovn.kubernetes.io/ip_address": "100.64.0.%d" % (i + 2),
+                                        "ovn.kubernetes.io/cidr": "100.64.0.0/16"}} for i, (n, _) in enumerate(nodes_)})
+    cni = ds("kube-system", "kube-ovn-cni", {"app": "kube-ovn-cni"},
+             [container("cni-server", "docker.io/kubeovn/kube-ovn:v1.13.3",
+                        command=["bash", "/kube-ovn/start-cniserver.sh"],
+                        args=["--enable-mirror=false", "--encap-checksum=true", "--service-cluster-ip-range=10.96.0.0/12",
+                              "--iface=", "--network-type=geneve", "--default-interface-name="])], 2)
+    ovs = ds("kube-system", "ovs-ovn", {"app": "ovs"},
+             [container("openvswitch", "docker.io/kubeovn/kube-ovn:v1.13.3", command=["/kube-ovn/start-ovs.sh"])], 2)
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    pods += ds_pods(cni, nodes_) + ds_pods(ovs, nodes_) + kpp
+    pods += workloads([("kube-system", "coredns-55cb58b774-q8w9e", "worker1", "10.16.0.4"),
+                       ("kube-system", "kube-ovn-controller-6c9d8b7f5-z1x2c", "cp1", "10.16.0.2"),
+                       ("default", "web-7b8c9d6f5-v3b4n", "worker1", "10.16.0.9")])
+    services = [svc("default", "kubernetes", "10.96.0.1"), svc("kube-system", "kube-dns", "10.96.0.10"),
+                svc("kube-system", "kube-ovn-controller", "10.99.12.4")]
+    cms.append(kubeadm_proxy_cm("", ""))
+    objects = [obj("kubeovn.io/v1", "Subnet", "ovn-default",
+                   spec={"default": True, "cidrBlock": "10.16.0.0/16", "gateway": "10.16.0.1", "protocol": "IPv4",
+                         "provider": "ovn", "natOutgoing": True, "excludeIps": ["10.16.0.1"]},
+                   status={"v4usingIPs": 3, "v4availableIPs": 65530}),
+               obj("kubeovn.io/v1", "Subnet", "join",
+                   spec={"default": False, "cidrBlock": "100.64.0.0/16", "gateway": "100.64.0.1", "protocol": "IPv4",
+                         "provider": "ovn", "excludeIps": ["100.64.0.1"]})]
+    logs = [proxy_log("kube-system", p["metadata"]["name"]) for p in kpp]
+    write("kube-ovn", cluster(v, nodes, pods, services, [cni, ovs, kp], cms, objects=objects, logs=logs))
+
+
+@scenario
+def antrea_proxy_all():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "10.60.0.10"), ("worker1", "10.60.0.11")]
+    nodes, pods, cms = kubeadm_base(v, nodes_)
+    agent = ds("kube-system", "antrea-agent", {"app": "antrea", "component": "antrea-agent"},
+               [container("antrea-agent", "antrea/antrea-agent-ubuntu:v2.2.0", command=["antrea-agent"],
+                          args=["--config=/etc/antrea/antrea-agent.conf", "--logtostderr=false"]),
+                container("antrea-ovs", "antrea/antrea-agent-ubuntu:v2.2.0", command=["start_ovs"])], 2)
+    pods += ds_pods(agent, nodes_)
+    pods += workloads([("kube-system", "coredns-7c65d6cfc9-m4n5b", "worker1", "10.244.1.2"),
+                       ("kube-system", "antrea-controller-7d9c8b6f5-p0o9i", "cp1", "10.60.0.10"),
+                       ("default", "api-5c8d7b9f6-u7y6t", "worker1", "10.244.1.5")])
+    # antrea-controller runs in the host network
+    pods[-2]["spec"]["hostNetwork"] = True
+    services = [svc("default", "kubernetes", "10.96.0.1"), svc("kube-system", "kube-dns", "10.96.0.10"),
+                svc("kube-system", "antrea", "10.104.2.8")]
+    cms.append(cm("kube-system", "antrea-config", {
+        "antrea-agent.conf": "featureGates:\n  AntreaProxy: true\ntrafficEncapMode: encap\nantreaProxy:\n"
+                             "  enable: true\n  proxyAll: true\n  nodePortAddresses: []\n"
+                             "kubeAPIServerOverride: \"https://10.60.0.10:6443\"\n",
+        "antrea-controller.conf": "nodeIPAM:\n  enableNodeIPAM: false\n"}))
+    write("antrea-proxy-all", cluster(v, nodes, pods, services, [agent], cms))
+
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or list(SCENARIOS)
+    for n in names:
+        SCENARIOS[n]()
+        print("wrote", n)
