@@ -501,3 +501,45 @@ fn on_node_reads_manifests_and_interfaces_of_this_host() {
         rep.skipped
     );
 }
+
+#[test]
+fn on_node_reads_microk8s_args_files() {
+    // MicroK8s keeps each component's flags in a file named after it, not in a pod.
+    let dir = scratch("microk8s-args");
+    std::fs::write(
+        dir.join("kube-apiserver"),
+        "--cert-dir=${SNAP_DATA}/certs\n--service-cluster-ip-range=10.152.183.0/24 # MicroK8s default\n--secure-port=16443\n--etcd-servers=\"unix://${SNAP_DATA}/var/kubernetes/backend/kine.sock:12379\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("kube-proxy"), "--cluster-cidr=10.1.0.0/16\n").unwrap();
+    let snap = root().join("tests/scenarios/microk8s-kubelite/cluster.json");
+    let r = netcheck(&[
+        "cidrs",
+        "-o",
+        "json",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--on-node",
+        "--manifests-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = report(&r).cidrs.unwrap();
+    let svc = &c.service_cidr;
+    assert_eq!(svc.status, FactStatus::Known, "{}", svc.why);
+    assert_eq!(svc.chosen, Some(netcheck::report::SourceId::KubeApiserverFlag));
+    let flag = svc
+        .sources
+        .iter()
+        .find(|s| s.id == netcheck::report::SourceId::KubeApiserverFlag && s.status == SourceStatus::Found)
+        .expect("flag read from the args file");
+    assert!(flag.evidence.contains("kube-apiserver"), "{}", flag.evidence);
+    assert_eq!(svc.cidrs[0].to_string(), "10.152.183.0/24");
+    let kp = c
+        .pod_cidr
+        .sources
+        .iter()
+        .find(|s| s.id == netcheck::report::SourceId::KubeProxyConfig)
+        .expect("kube-proxy's --cluster-cidr from its args file");
+    assert_eq!(kp.cidrs[0].to_string(), "10.1.0.0/16");
+}
