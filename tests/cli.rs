@@ -527,13 +527,22 @@ fn on_node_reads_microk8s_args_files() {
     let c = report(&r).cidrs.unwrap();
     let svc = &c.service_cidr;
     assert_eq!(svc.status, FactStatus::Known, "{}", svc.why);
-    assert_eq!(svc.chosen, Some(netcheck::report::SourceId::KubeApiserverFlag));
+    assert_eq!(
+        svc.chosen,
+        Some(netcheck::report::SourceId::KubeApiserverFlag)
+    );
     let flag = svc
         .sources
         .iter()
-        .find(|s| s.id == netcheck::report::SourceId::KubeApiserverFlag && s.status == SourceStatus::Found)
+        .find(|s| {
+            s.id == netcheck::report::SourceId::KubeApiserverFlag && s.status == SourceStatus::Found
+        })
         .expect("flag read from the args file");
-    assert!(flag.evidence.contains("kube-apiserver"), "{}", flag.evidence);
+    assert!(
+        flag.evidence.contains("kube-apiserver"),
+        "{}",
+        flag.evidence
+    );
     assert_eq!(svc.cidrs[0].to_string(), "10.152.183.0/24");
     let kp = c
         .pod_cidr

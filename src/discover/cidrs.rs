@@ -701,25 +701,21 @@ fn cni_sources(c: &Cluster, cni: &Cni, out: &mut Vec<Source>) {
             if let Some(s) = skipped_if(c, SourceId::AzureNnc, &w) {
                 out.push(s);
             }
-            // In overlay mode each node's network container states the whole pod CIDR.
+            // Each node's network container states the range its pods' addresses come from: the
+            // overlay pod CIDR, or in VNet modes the (node or pod) subnet.
             let mut seen = Vec::new();
             for o in c.objects_of(&AZURE_NNC) {
                 let ncs = o.status.get("networkContainers").and_then(|v| v.as_array());
                 for nc in ncs.into_iter().flatten() {
-                    let overlay = nc
-                        .get("type")
-                        .and_then(|t| t.as_str())
-                        .is_some_and(|t| t.eq_ignore_ascii_case("overlay"));
+                    let kind = nc.get("type").and_then(|t| t.as_str()).unwrap_or("");
                     let space = nc.get("subnetAddressSpace").and_then(|v| v.as_str());
-                    if let (true, Some(space)) = (overlay, space) {
-                        if !seen.contains(&space) {
-                            seen.push(space);
-                            out.push(Source::parsed(
-                                SourceId::AzureNnc,
-                                space,
-                                format!("nodenetworkconfig {}/{} (acn.azure.com): overlay networkContainer subnetAddressSpace {space}", o.metadata.ns(), o.metadata.name),
-                            ));
-                        }
+                    if let Some(space) = space.filter(|s| !seen.contains(s)) {
+                        seen.push(space);
+                        out.push(Source::parsed(
+                            SourceId::AzureNnc,
+                            space,
+                            format!("nodenetworkconfig {}/{} (acn.azure.com): {kind} networkContainer subnetAddressSpace {space}", o.metadata.ns(), o.metadata.name),
+                        ));
                     }
                 }
             }
@@ -949,6 +945,28 @@ fn kube_proxy_cluster_cidr(c: &Cluster, out: &mut Vec<Source>) {
         "cluster-cidr",
         SourceId::KubeProxyConfig,
     ));
+    // A DaemonSet configured by flags alone (AKS): --config would override them.
+    let ds = c.daemon_set("kube-system", "kube-proxy");
+    let ct = ds.and_then(|d| {
+        let cs = &d.spec.template.spec.containers;
+        cs.iter().find(|c| c.name == "kube-proxy").or(cs.first())
+    });
+    if let Some(ct) = ct {
+        let words = flags::words(ct.argv());
+        if let (Some(h), None) = (
+            flags::last(&words, "cluster-cidr"),
+            flags::last(&words, "config"),
+        ) {
+            out.push(Source::parsed(
+                SourceId::KubeProxyConfig,
+                &h.value,
+                format!(
+                    "daemonset kube-system/kube-proxy container {}: {}",
+                    ct.name, h.text
+                ),
+            ));
+        }
+    }
 }
 
 // ---------------- service CIDR ----------------

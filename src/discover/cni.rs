@@ -76,7 +76,8 @@ pub const PLUGINS: &[Plugin] = &[
     },
     Plugin {
         name: "azure-cni",
-        daemonsets: &["azure-cns", "azure-ip-masq-agent"],
+        // azure-ip-masq-agent runs with kubenet too: it does not tell the CNI.
+        daemonsets: &["azure-cns"],
         ipam: "vpc",
     },
 ];
@@ -261,6 +262,24 @@ pub fn detect(c: &Cluster) -> Cni {
                 "no CNI agent DaemonSet; cloud nodes (node {} providerID {}) all hold podCIDRs: the kubelet's kubenet plugin with cloud routes",
                 n.name(),
                 n.spec.provider_id.as_deref().unwrap_or_default()
+            ),
+            daemon_set: None,
+        };
+    }
+    // Older AKS clusters run Azure CNI's node-subnet mode as a binary on the nodes.
+    let azure = c.nodes.iter().find(|n| {
+        n.spec
+            .provider_id
+            .as_deref()
+            .is_some_and(|p| p.starts_with("azure://"))
+    });
+    if let Some(n) = azure.filter(|_| c.nodes.iter().all(|n| n.spec.cidrs().is_empty())) {
+        return Cni {
+            name: "azure-cni".into(),
+            ipam: "vpc".into(),
+            evidence: format!(
+                "no CNI agent DaemonSet; AKS nodes (node {}) hold no podCIDRs: Azure CNI in node-subnet mode, pods take VNet addresses",
+                n.name()
             ),
             daemon_set: None,
         };

@@ -463,7 +463,7 @@ def microk8s_kubelite():
 
 # ----------------------------------------------------------------------------- AKS
 
-def aks(cilium):
+def aks(cilium, mode="overlay"):
     v = "v1.31.2"
     nodes_ = [("aks-nodepool1-12345678-vmss000000", "10.224.0.4"), ("aks-nodepool1-12345678-vmss000001", "10.224.0.5"),
               ("aks-nodepool1-12345678-vmss000002", "10.224.0.6")]
@@ -472,18 +472,21 @@ def aks(cilium):
         lab = {"agentpool": "nodepool1", "kubernetes.azure.com/agentpool": "nodepool1",
                "kubernetes.azure.com/cluster": "MC_shop-rg_shop-aks_westeurope",
                "kubernetes.azure.com/mode": "system", "kubernetes.azure.com/role": "agent",
-               "kubernetes.azure.com/azure-cni-overlay": "true", "kubernetes.azure.com/podnetwork-type": "overlay",
                "kubernetes.azure.com/network-subnet": "aks-subnet", "kubernetes.azure.com/network-policy": "cilium" if cilium else "none"}
+        if mode == "overlay":
+            lab.update({"kubernetes.azure.com/azure-cni-overlay": "true", "kubernetes.azure.com/podnetwork-type": "overlay"})
         if cilium:
             lab["kubernetes.azure.com/ebpf-dataplane"] = "cilium"
         prov = ("azure:///subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/mc_shop-rg_shop-aks_westeurope/"
                 "providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/%d" % i)
-        nodes.append(node(n, ip, v, lab, provider=prov, image="Ubuntu 22.04.5 LTS"))
+        nodes.append(node(n, ip, v, lab, provider=prov, image="Ubuntu 22.04.5 LTS",
+                          podcidrs=["10.244.%d.0/24" % i] if mode == "kubenet" else None))
     pods, dss, cms = [], [], []
-    cns = ds("kube-system", "azure-cns", {"k8s-app": "azure-cns"},
-             [container("cns-container", "mcr.microsoft.com/containernetworking/azure-cns:v1.6.13")], 3)
-    dss.append(cns)
-    pods += ds_pods(cns, nodes_)
+    if mode != "kubenet":
+        cns = ds("kube-system", "azure-cns", {"k8s-app": "azure-cns"},
+                 [container("cns-container", "mcr.microsoft.com/containernetworking/azure-cns:v1.6.13")], 3)
+        dss.append(cns)
+        pods += ds_pods(cns, nodes_)
     if cilium:
         agent = ds("kube-system", "cilium", {"k8s-app": "cilium"},
                    [container("cilium-agent", "mcr.microsoft.com/containernetworking/cilium/cilium:v1.16.5",
@@ -500,25 +503,32 @@ def aks(cilium):
                   [container("azure-ip-masq-agent", "mcr.microsoft.com/aks/ip-masq-agent-v2:v0.1.14")], 3)
         kp = ds("kube-system", "kube-proxy", {"component": "kube-proxy", "tier": "node"},
                 [container("kube-proxy", "mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.31.2",
-                           command=["kube-proxy", "--conntrack-max-per-core=0", "--metrics-bind-address=0.0.0.0:10249",
-                                    "--cluster-cidr=10.244.0.0/16", "--detect-local-mode=ClusterCIDR",
-                                    "--pod-interface-name-prefix=", "--v=3"])], 3)
+                           command=["kube-proxy", "--conntrack-max-per-core=0", "--metrics-bind-address=0.0.0.0:10249"]
+                           + (["--detect-local-mode=InterfaceNamePrefix", "--pod-interface-name-prefix=azv"]
+                              if mode == "vnet" else ["--cluster-cidr=10.244.0.0/16", "--detect-local-mode=ClusterCIDR"])
+                           + ["--v=3"])], 3)
         dss += [masq, kp]
         pods += ds_pods(masq, nodes_) + ds_pods(kp, nodes_)
+    # VNet mode: pods take secondary addresses of the nodes' subnet.
+    ips = (["10.224.0.17", "10.224.0.43", "10.224.0.71", "10.224.0.29"] if mode == "vnet"
+           else ["10.244.0.17", "10.244.1.23", "10.244.2.9", "10.244.0.31"])
     pods += workloads([
-        ("kube-system", "coredns-659fcb469c-8lqhd", nodes_[0][0], "10.244.0.17"),
-        ("kube-system", "metrics-server-7dd6b8c5d-lqxw2", nodes_[1][0], "10.244.1.23"),
-        ("shop", "frontend-6cf7b8d9c5-x4z8k", nodes_[2][0], "10.244.2.9"),
-        ("shop", "frontend-6cf7b8d9c5-h7j2n", nodes_[0][0], "10.244.0.31"),
+        ("kube-system", "coredns-659fcb469c-8lqhd", nodes_[0][0], ips[0]),
+        ("kube-system", "metrics-server-7dd6b8c5d-lqxw2", nodes_[1][0], ips[1]),
+        ("shop", "frontend-6cf7b8d9c5-x4z8k", nodes_[2][0], ips[2]),
+        ("shop", "frontend-6cf7b8d9c5-h7j2n", nodes_[0][0], ips[3]),
     ])
     services = [svc("default", "kubernetes", "10.0.0.1"), svc("kube-system", "kube-dns", "10.0.0.10"),
                 svc("kube-system", "metrics-server", "10.0.83.25"), svc("shop", "frontend", "10.0.215.140")]
-    objects = [obj("acn.azure.com/v1alpha", "NodeNetworkConfig", n, "kube-system", spec={"requestedIPCount": 0},
-                   status={"assignedIPCount": 256, "networkContainers": [{
-                       "id": "0d6f6c1e-1111-2222-3333-44445555%04d" % i, "assignmentMode": "static",
-                       "type": "overlay", "primaryIP": "10.244.%d.0/24" % i, "subnetAddressSpace": "10.244.0.0/16",
-                       "nodeIP": ip, "version": 0}]})
-               for i, (n, ip) in enumerate(nodes_)]
+    nc = lambda i, ip: ({"type": "overlay", "primaryIP": "10.244.%d.0/24" % i, "subnetAddressSpace": "10.244.0.0/16"}
+                        if mode == "overlay" else
+                        {"type": "vnet", "primaryIP": "10.224.0.%d" % (10 + 30 * i), "subnetAddressSpace": "10.224.0.0/16"})
+    count = 0 if mode == "overlay" else 30
+    objects = [obj("acn.azure.com/v1alpha", "NodeNetworkConfig", n, "kube-system", spec={"requestedIPCount": count},
+                   status={"assignedIPCount": count or 256, "networkContainers": [dict(
+                       {"id": "0d6f6c1e-1111-2222-3333-44445555%04d" % i, "assignmentMode": "static",
+                        "nodeIP": ip, "version": 0}, **nc(i, ip))]})
+               for i, (n, ip) in enumerate(nodes_)] if mode != "kubenet" else []
     return cluster(v, nodes, pods, services, dss, cms, objects=objects)
 
 
@@ -530,6 +540,16 @@ def aks_overlay():
 @scenario
 def aks_cilium():
     write("aks-cilium", aks(True))
+
+
+@scenario
+def aks_vnet():
+    write("aks-vnet", aks(False, "vnet"))
+
+
+@scenario
+def aks_kubenet():
+    write("aks-kubenet", aks(False, "kubenet"))
 
 
 # ----------------------------------------------------------------------------- GKE
