@@ -170,11 +170,12 @@ pub fn contradicted(c: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
     for (name, f) in c.cidrs.facts() {
         let mut seen = std::collections::HashSet::new();
-        // kube-proxy's clusterCIDR has a check of its own.
+        // kube-proxy's clusterCIDR has a check of its own; a platform's defaults are guesses
+        // among alternatives (EKS has two), so ruling one out says nothing.
         for s in f
             .sources
             .iter()
-            .filter(|s| s.id != SourceId::KubeProxyConfig)
+            .filter(|s| !matches!(s.id, SourceId::KubeProxyConfig | SourceId::PlatformDefault))
         {
             let Some(by) = &s.contradicted_by else {
                 continue;

@@ -818,6 +818,31 @@ def antrea_proxy_all():
     write("antrea-proxy-all", cluster(v, nodes, pods, services, [agent], cms))
 
 
+@scenario
+def gke_legacy_static_proxy():
+    v = "v1.27.16-gke.1287000"
+    nodes_ = [("gke-legacy-pool-1-5f2a9c1e-2bqm", "10.128.0.31"), ("gke-legacy-pool-1-5f2a9c1e-7wkd", "10.128.0.32")]
+    nodes = [node(n, ip, v, {"cloud.google.com/gke-nodepool": "pool-1", "cloud.google.com/gke-os-distribution": "cos",
+                              "cloud.google.com/gke-container-runtime": "containerd", "cloud.google.com/gke-netd-ready": "true"},
+                  podcidrs=["10.52.%d.0/24" % i], provider="gce://shop-legacy/us-east1-c/" + n,
+                  image="Container-Optimized OS from Google")
+             for i, (n, ip) in enumerate(nodes_)]
+    pods = []
+    for n, ip in nodes_:
+        pods.append(pod("kube-system", "kube-proxy-" + n, n, ip, [container("kube-proxy", "gke.gcr.io/kube-proxy-amd64:" + v,
+            command=["/bin/sh", "-c", "exec kube-proxy --master=https://34.74.12.9 --kubeconfig=/var/lib/kube-proxy/kubeconfig --cluster-cidr=10.52.0.0/14 --oom-score-adj=-998 --v=2 --iptables-sync-period=1m --iptables-min-sync-period=10s --ipvs-sync-period=1m --ipvs-min-sync-period=10s 1>>/var/log/kube-proxy.log 2>&1"])],
+            {"component": "kube-proxy", "tier": "node"}, host_network=True, mirror=True))
+    netd = ds("kube-system", "netd", {"app": "netd"}, [container("netd", "gke.gcr.io/netd-amd64:v0.2.20")], 2,
+              node_selector={"cloud.google.com/gke-netd-ready": "true"})
+    pods += ds_pods(netd, nodes_)
+    pods += workloads([("kube-system", "kube-dns-6d5f7b9c8-8x7cv", nodes_[0][0], "10.52.0.6"),
+                       ("default", "legacy-app-5b8c7d6f9-5rt6y", nodes_[1][0], "10.52.1.14")])
+    services = [svc("default", "kubernetes", "10.56.0.1"), svc("kube-system", "kube-dns", "10.56.0.10"),
+                svc("default", "legacy-app", "10.56.12.201")]
+    logs = [{"namespace": "kube-system", "pod": "kube-proxy-" + n, "container": "kube-proxy", "text": ""} for n, _ in nodes_]
+    write("gke-legacy-static-proxy", cluster(v, nodes, pods, services, [netd], logs=logs))
+
+
 if __name__ == "__main__":
     names = sys.argv[1:] or list(SCENARIOS)
     for n in names:
