@@ -82,7 +82,19 @@ fn pod_range(c: &Cluster, a: &CidrAnswer) -> Explanation {
             let (ns, pod) = agent_pod("weave-net").unwrap_or(("kube-system".into(), "weave-net-XXXXX".into()));
             steps.push(step(format!("kubectl -n {ns} logs {pod} -c weave | grep ipalloc-range"), "ipalloc-range:<CIDR> in the 'Command line options' line is weave's pod range (default 10.32.0.0/12)"));
         }
-        "flannel" => steps.push(step("kubectl -n kube-flannel get configmap kube-flannel-cfg -o jsonpath='{.data.net-conf\\.json}'", "\"Network\" is the range flannel routes; each node gets its podCIDR from it")),
+        "flannel" | "canal" => {
+            let (ns, name) = crate::discover::cni::net_conf_maps(&a.cni)
+                .into_iter()
+                .next()
+                .unwrap_or(("kube-flannel".into(), "kube-flannel-cfg".into()));
+            steps.push(step(format!("kubectl -n {ns} get configmap {name} -o jsonpath='{{.data.net-conf\\.json}}'"), "\"Network\" is the range flannel routes; each node gets its podCIDR from it"))
+        }
+        "ovn-kubernetes" => {
+            steps.push(step("kubectl get network.config.openshift.io cluster -o jsonpath='{.status.clusterNetwork}'", "clusterNetwork cidr (and hostPrefix, each node's slice) is the pod range (OpenShift)"));
+            steps.push(step("kubectl get nodes -o custom-columns=NAME:.metadata.name,SUBNETS:.metadata.annotations.k8s\\.ovn\\.org/node-subnets", "each node's subnet, allocated by OVN-Kubernetes itself"));
+        }
+        "kube-ovn" => steps.push(step("kubectl get subnets.kubeovn.io", "the subnet marked DEFAULT (ovn-default) is where pod addresses come from; join is the node-to-pod network")),
+        "azure-cni" => steps.push(step("kubectl -n kube-system get nodenetworkconfigs -o jsonpath='{range .items[*]}{.metadata.name} {.status.networkContainers[*].subnetAddressSpace}{\"\\n\"}{end}'", "the range each node's pods take addresses from (overlay: the pod CIDR)")),
         "calico" => steps.push(step("kubectl get ippools.crd.projectcalico.org -o custom-columns=NAME:.metadata.name,CIDR:.spec.cidr,DISABLED:.spec.disabled", "enabled pools are where pod IPs come from (calico ignores node podCIDRs)")),
         "cilium" => steps.push(step("kubectl -n kube-system get configmap cilium-config -o jsonpath='{.data.ipam} {.data.cluster-pool-ipv4-cidr}'", "with ipam cluster-pool, cluster-pool-ipv4-cidr is the pod range")),
         "kindnet" => steps.push(step("kubectl -n kube-system get daemonset kindnet -o jsonpath='{.spec.template.spec.containers[0].env}'", "POD_SUBNET")),
