@@ -690,6 +690,7 @@ fn discovery_follows_what_the_cluster_carries() {
     assert_eq!(
         versions,
         [
+            own("discovery.k8s.io", &["discovery.k8s.io/v1"]),
             own("apps", &["apps/v1"]),
             own("networking.k8s.io", &["networking.k8s.io/v1beta1"]),
             own("crd.projectcalico.org", &["crd.projectcalico.org/v1"]),

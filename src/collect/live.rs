@@ -33,6 +33,8 @@ impl Item for DaemonSet {}
 impl Item for ServiceCidr {}
 impl Item for IpPool {}
 impl Item for ApiObject {}
+impl Item for EndpointSlice {}
+impl Item for Endpoints {}
 impl Item for PodEntry {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::pod);
 }
@@ -112,7 +114,8 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
         async move { (ns, name, api.get_json::<ConfigMap>(&path).await) }
     };
     let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
-    let (nodes, pods, services, dss, sc, cms) = tokio::join!(
+    let mut shapes = Shapes::default();
+    let (nodes, pods, services, slices, dss, sc, cms) = tokio::join!(
         api.list::<Node>("/api/v1/nodes", |mut n| {
             n.metadata
                 .annotations
@@ -126,20 +129,32 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
                     .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
                 infra_pods.push(*p);
             }
-            Some(PodEntry::Workload(w)) => workload_pods.push(w),
+            Some(PodEntry::Workload(mut w)) => {
+                shapes.share(&mut w);
+                workload_pods.push(w);
+            }
             None => {
                 infra_pods.clear();
                 workload_pods.clear();
             }
         }),
         api.list::<Service>("/api/v1/services", Some),
+        endpoints(&api),
         api.list::<DaemonSet>("/apis/apps/v1/daemonsets", Some),
         service_cidrs(&api),
-        futures_join(vec![
-            cm("kube-system", "kube-proxy"),
-            cm("kube-system", "kube-proxy-config"),
-            cm("kube-system", "kubeadm-config")
-        ]),
+        futures_join(
+            [
+                "kube-proxy",
+                "kube-proxy-config",
+                "kubeadm-config",
+                "kubelet-config",
+                "coredns",
+                "node-local-dns"
+            ]
+            .iter()
+            .map(|n| cm("kube-system", n))
+            .collect()
+        ),
     );
     record(
         &mut c.nodes,
@@ -161,6 +176,10 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
         what::SERVICES,
         "list services (all namespaces)",
     );
+    c.endpoints_api = slices.api;
+    c.endpoint_slices = slices.slices;
+    c.endpoints = slices.endpoints;
+    c.errors.extend(slices.errors);
     record(
         &mut c.daemon_sets,
         dss,
@@ -414,4 +433,56 @@ async fn read_objects(api: &Arc<Api>, r: &plan::ObjectRead) -> Result<Vec<ApiObj
         o.kind = r.api.kind.into();
     }
     Ok(v)
+}
+
+/// What was read of the cluster's endpoints.
+#[derive(Default)]
+struct EndpointRead {
+    api: Option<String>,
+    slices: Vec<EndpointSlice>,
+    endpoints: Vec<Endpoints>,
+    errors: Vec<CollectError>,
+}
+
+/// Endpoints from EndpointSlices, or from core Endpoints where slices are forbidden or not
+/// served (servers before 1.21): the same addresses, and the answer says which API it used.
+async fn endpoints(api: &Arc<Api>) -> EndpointRead {
+    let mut r = EndpointRead::default();
+    let e = match api
+        .list::<EndpointSlice>("/apis/discovery.k8s.io/v1/endpointslices", Some)
+        .await
+    {
+        Ok(v) => {
+            r.slices = v;
+            r.api = Some("discovery.k8s.io/v1".into());
+            return r;
+        }
+        Err(e) => e,
+    };
+    let needs = "list endpointslices.discovery.k8s.io (all namespaces)";
+    if !matches!(e.code(), Some(403 | 404)) {
+        r.errors.push(err(what::ENDPOINTSLICES, &e, needs));
+        return r;
+    }
+    match api.list::<Endpoints>("/api/v1/endpoints", Some).await {
+        Ok(v) => {
+            r.endpoints = v;
+            r.api = Some("v1".into());
+            // Refused (not absent) slices are still a read that was not made.
+            if e.code() == Some(403) {
+                r.errors.push(err(what::ENDPOINTSLICES, &e, needs));
+            }
+        }
+        // One entry: the permission to ask for is the slices', the old API is a fallback.
+        Err(e2) => {
+            let mut x = err(
+                what::ENDPOINTSLICES,
+                &e,
+                &format!("{needs}, or else list endpoints (all namespaces)"),
+            );
+            x.reason = format!("{}; core Endpoints: {}", x.reason, e2.describe());
+            r.errors.push(x);
+        }
+    }
+    r
 }

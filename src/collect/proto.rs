@@ -5,9 +5,9 @@
 //! field numbers are those of k8s.io/api core/v1 and apimachinery meta/v1 `generated.proto`.
 
 use crate::model::{
-    is_infra, Container, ContainerState, ContainerStatus, EnvFromSource, EnvVar, EnvVarSource,
-    FieldSelector, KeySelector, Meta, NameRef, OwnerRef, Pod, PodEntry, PodIp, PodStatus,
-    StateDetail, WorkloadPod, MIRROR_ANNOTATION,
+    is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, EnvFromSource,
+    EnvVar, EnvVarSource, FieldSelector, KeySelector, Meta, NameRef, OwnerRef, Pod, PodEntry,
+    PodIp, PodStatus, StateDetail, WorkloadPod, MIRROR_ANNOTATION,
 };
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -410,55 +410,57 @@ fn infra(meta: &[u8]) -> Result<bool> {
     ))
 }
 
-/// An ordinary pod, read without allocating more than the [`WorkloadPod`] it becomes.
+/// An ordinary pod, reduced to what a [`WorkloadPod`] keeps: placement, addresses, labels,
+/// declared ports and readiness. The rest of it (most of its bytes) is stepped over.
 fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
-    let text = |v| std::str::from_utf8(bytes(v)?).map_err(|e| format!("protobuf: {e}"));
-    let (mut ns, mut name, mut node, mut host_network) = ("", "", "", false);
-    each(meta, |n, v| {
-        match n {
-            1 => name = text(v)?,
-            3 => ns = text(v)?,
-            _ => {}
-        }
-        Ok(())
-    })?;
+    let mut pod = Pod {
+        metadata: object_meta(meta)?,
+        ..Pod::default()
+    };
     each(spec, |n, v| {
         match n {
-            10 => node = text(v)?,
-            11 => host_network = int(v)? != 0,
+            2 => pod.spec.containers.push(Container {
+                ports: container_ports(bytes(v)?)?,
+                ..Container::default()
+            }),
+            10 => pod.spec.node_name = opt_string(v)?,
+            11 => pod.spec.host_network = int(v)? != 0,
             _ => {}
         }
         Ok(())
     })?;
-    let (mut phase, mut pod_ip, mut pod_ips) = (None, None, Vec::new());
-    each(status, |n, v| {
-        match n {
-            1 => phase = Some(text(v)?),
-            6 => pod_ip = Some(text(v)?).filter(|s| !s.is_empty()),
-            12 => {
-                for f in fields(bytes(v)?) {
-                    if let (1, v) = f? {
-                        pod_ips.push(text(v)?);
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    })?;
-    if pod_ips.is_empty() {
-        pod_ips.extend(pod_ip);
-    }
-    Ok(PodEntry::Workload(WorkloadPod::new(
-        [ns, name, node],
-        host_network,
-        phase,
-        pod_ips,
-    )))
+    pod_status(status, &mut pod.status)?;
+    Ok(PodEntry::Workload(WorkloadPod::from(&pod)))
 }
 
-/// ObjectMeta: name 1, namespace 3, generation 7, creationTimestamp 8, labels 11,
-/// annotations 12, ownerReferences 13.
+/// A container's ports (Container field 6: ContainerPort name 1, containerPort 3, protocol 4).
+fn container_ports(buf: &[u8]) -> Result<Vec<ContainerPort>> {
+    let mut out = Vec::new();
+    each(buf, |n, v| {
+        if n == 6 {
+            out.push(container_port(bytes(v)?)?);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn container_port(buf: &[u8]) -> Result<ContainerPort> {
+    let mut p = ContainerPort::default();
+    each(buf, |n, v| {
+        match n {
+            1 => p.name = opt_string(v)?,
+            3 => p.container_port = int(v)? as i32,
+            4 => p.protocol = opt_string(v)?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(p)
+}
+
+/// ObjectMeta: name 1, namespace 3, generation 7, creationTimestamp 8, deletionTimestamp 9,
+/// labels 11, annotations 12, ownerReferences 13.
 fn object_meta(buf: &[u8]) -> Result<Meta> {
     let mut m = Meta::default();
     each(buf, |n, v| {
@@ -467,6 +469,7 @@ fn object_meta(buf: &[u8]) -> Result<Meta> {
             3 => m.namespace = opt_string(v)?,
             7 => m.generation = Some(int(v)? as i64).filter(|g| *g != 0),
             8 => m.creation_timestamp = time(bytes(v)?)?,
+            9 => m.deletion_timestamp = time(bytes(v)?)?,
             11 | 12 => {
                 let (k, val) = map_entry(bytes(v)?)?;
                 if n == 11 {
@@ -574,6 +577,7 @@ fn container(buf: &[u8]) -> Result<Container> {
             2 => c.image = string(v)?,
             3 => c.command.push(string(v)?),
             4 => c.args.push(string(v)?),
+            6 => c.ports.push(container_port(bytes(v)?)?),
             7 => {
                 let mut e = EnvVar::default();
                 each(bytes(v)?, |n, v| {
@@ -670,11 +674,13 @@ fn local_name(buf: &[u8]) -> Result<String> {
     Ok(name)
 }
 
-/// PodStatus: phase 1, hostIP 5, podIP 6, startTime 7, containerStatuses 8, podIPs 12.
+/// PodStatus: phase 1, conditions 2, hostIP 5, podIP 6, startTime 7, containerStatuses 8,
+/// podIPs 12.
 fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
     each(buf, |n, v| {
         match n {
             1 => s.phase = opt_string(v)?,
+            2 => s.conditions.push(pod_condition(bytes(v)?)?),
             6 => s.pod_ip = opt_string(v)?,
             12 => {
                 let mut ip = PodIp::default();
@@ -693,6 +699,22 @@ fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// PodCondition: type 1, status 2, reason 5, message 6.
+fn pod_condition(buf: &[u8]) -> Result<Condition> {
+    let mut c = Condition::default();
+    each(buf, |n, v| {
+        match n {
+            1 => c.kind = string(v)?,
+            2 => c.status = string(v)?,
+            5 => c.reason = opt_string(v)?,
+            6 => c.message = opt_string(v)?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(c)
 }
 
 /// ContainerStatus: name 1, state 2, lastState 3, ready 4, restartCount 5.

@@ -4,6 +4,7 @@
 
 mod config;
 mod daemonset;
+mod endpoints;
 mod host;
 mod node;
 mod object;
@@ -12,6 +13,7 @@ mod service;
 
 pub use config::*;
 pub use daemonset::*;
+pub use endpoints::*;
 pub use host::*;
 pub use node::*;
 pub use object::*;
@@ -44,6 +46,15 @@ pub struct Cluster {
     pub workload_pods: Vec<WorkloadPod>,
     #[serde(default)]
     pub services: Vec<Service>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoint_slices: Vec<EndpointSlice>,
+    /// Core Endpoints, read only when EndpointSlices could not be.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<Endpoints>,
+    /// Which API the endpoints came from (discovery.k8s.io/v1 or v1); absent in snapshots
+    /// taken before netcheck read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints_api: Option<String>,
     #[serde(default)]
     pub daemon_sets: Vec<DaemonSet>,
     #[serde(default)]
@@ -110,6 +121,9 @@ pub struct Meta {
     pub generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<String>,
+    /// Set when the object is being deleted (a terminating pod).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<String>,
 }
 
 impl Meta {
@@ -169,16 +183,20 @@ impl Cluster {
         self.pods.len() + self.workload_pods.len()
     }
     /// Moves pruned ordinary pods out of `pods` into their reduced form.
+    /// and shares equal label sets and port lists between them.
     pub fn compact(&mut self) {
-        if self.pods.iter().all(Pod::is_infra) {
-            return;
+        if !self.pods.iter().all(Pod::is_infra) {
+            let (infra, work): (Vec<Pod>, Vec<Pod>) = std::mem::take(&mut self.pods)
+                .into_iter()
+                .partition(Pod::is_infra);
+            self.pods = infra;
+            self.workload_pods
+                .extend(work.iter().map(WorkloadPod::from));
         }
-        let (infra, work): (Vec<Pod>, Vec<Pod>) = std::mem::take(&mut self.pods)
-            .into_iter()
-            .partition(Pod::is_infra);
-        self.pods = infra;
-        self.workload_pods
-            .extend(work.iter().map(WorkloadPod::from));
+        let mut shapes = Shapes::default();
+        for w in &mut self.workload_pods {
+            shapes.share(w);
+        }
     }
     pub fn new_snapshot() -> Self {
         Cluster {
@@ -248,6 +266,8 @@ pub mod what {
     pub const NODES: &str = "nodes";
     pub const PODS: &str = "pods";
     pub const SERVICES: &str = "services";
+    pub const ENDPOINTSLICES: &str = "endpointslices";
+    pub const ENDPOINTS: &str = "endpoints";
     pub const DAEMONSETS: &str = "daemonsets";
     pub const SERVICECIDRS: &str = "servicecidrs";
     pub const IPPOOLS: &str = "ippools";

@@ -2,7 +2,8 @@
 
 use super::{Meta, OwnerRef};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
@@ -47,6 +48,26 @@ pub struct Container {
     pub env: Vec<EnvVar>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env_from: Vec<EnvFromSource>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+}
+
+/// A port a container declares; Services name it in targetPort.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub container_port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+impl ContainerPort {
+    pub fn protocol(&self) -> &str {
+        self.protocol.as_deref().unwrap_or("TCP")
+    }
 }
 
 impl Container {
@@ -184,6 +205,8 @@ pub struct PodStatus {
     pub container_statuses: Vec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<super::Condition>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -308,13 +331,17 @@ impl Pod {
         if self.is_infra() {
             return;
         }
-        self.metadata.labels.clear();
+        // What a WorkloadPod keeps stays: labels, declared ports, readiness.
         self.metadata.annotations.clear();
         self.metadata.owner_references.clear();
         self.status.host_ip = None;
         self.metadata.creation_timestamp = None;
-        self.spec.containers.clear();
-        self.status.container_statuses.clear();
+        for c in &mut self.spec.containers {
+            *c = Container {
+                ports: std::mem::take(&mut c.ports),
+                ..Container::default()
+            };
+        }
         self.status.start_time = None;
     }
     /// Decodes one Pod as the API serves it (see [`PodEntry`]).
@@ -371,37 +398,212 @@ pub struct WorkloadPod {
     /// Addresses that do not parse are dropped, as the checks would ignore them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ips: Vec<std::net::IpAddr>,
+    /// What Service selectors match. Shared between the pods of one template (see [`Shapes`]).
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
+    /// The ports its containers declare, for targetPort names. Shared like the labels.
+    #[serde(default, skip_serializing_if = "Ports::is_empty")]
+    pub ports: Ports,
+    /// The pod's Ready condition.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub ready: bool,
+    /// Why it is not Ready (see [`readiness`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_ready: Option<Box<str>>,
+    /// Being deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub terminating: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl From<&Pod> for WorkloadPod {
     fn from(p: &Pod) -> WorkloadPod {
-        WorkloadPod::new(
-            [p.metadata.ns(), p.name(), p.node().unwrap_or("")],
-            p.spec.host_network,
-            p.status.phase.as_deref(),
-            p.ips(),
+        let (ready, not_ready) = readiness(&p.status);
+        WorkloadPod {
+            namespace: p.metadata.ns().into(),
+            name: p.name().into(),
+            node: p.node().unwrap_or("").into(),
+            host_network: p.spec.host_network,
+            finished: p.finished(),
+            ips: p
+                .ips()
+                .into_iter()
+                .filter_map(crate::cidr::parse_ip)
+                .collect(),
+            labels: Labels::from_map(&p.metadata.labels),
+            ports: Ports::of(&p.spec.containers),
+            ready,
+            not_ready: not_ready.map(Into::into),
+            terminating: p.metadata.deletion_timestamp.is_some(),
+        }
+    }
+}
+
+/// Label sets, sorted by key, shared between the pods that carry the same: the pods of one
+/// ReplicaSet differ in nothing a selector reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Labels(Arc<[(Box<str>, Box<str>)]>);
+
+impl Labels {
+    pub fn from_map(m: &BTreeMap<String, String>) -> Labels {
+        Labels(
+            m.iter()
+                .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+                .collect(),
         )
+    }
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let i = self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Labels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+        Ok(Labels::from_map(&BTreeMap::deserialize(d)?))
+    }
+}
+
+/// The ports of all of a pod's containers, shared like [`Labels`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Ports(Arc<[ContainerPort]>);
+
+impl Serialize for Ports {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Ports {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Ports, D::Error> {
+        Ok(Ports(Vec::<ContainerPort>::deserialize(d)?.into()))
+    }
+}
+
+impl Ports {
+    pub fn of(containers: &[Container]) -> Ports {
+        Ports(
+            containers
+                .iter()
+                .flat_map(|c| c.ports.iter().cloned())
+                .collect(),
+        )
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &ContainerPort> {
+        self.0.iter()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Shares equal label sets and port lists between pods as they are read, so that 150,000
+/// pods of a few thousand templates hold a few thousand of each.
+#[derive(Default)]
+pub struct Shapes {
+    labels: HashSet<Labels>,
+    ports: HashSet<Ports>,
+}
+
+impl Shapes {
+    pub fn share(&mut self, w: &mut WorkloadPod) {
+        fn one<T: Clone + Eq + std::hash::Hash>(set: &mut HashSet<T>, v: &mut T) {
+            match set.get(v) {
+                Some(x) => *v = x.clone(),
+                None => {
+                    set.insert(v.clone());
+                }
+            }
+        }
+        one(&mut self.labels, &mut w.labels);
+        one(&mut self.ports, &mut w.ports);
+    }
+}
+
+/// Whether a pod is Ready and, if not, why, as `kubectl describe pod` would lead a person
+/// there: the scheduler's message for an unscheduled pod, a container's waiting reason
+/// (CrashLoopBackOff, ImagePullBackOff) with its restarts and last exit, else the Ready
+/// condition's message (a failing readiness probe reads "containers with unready status").
+pub fn readiness(s: &PodStatus) -> (bool, Option<String>) {
+    let cond = |t: &str| s.conditions.iter().find(|c| c.kind == t);
+    let ready = match cond("Ready") {
+        Some(c) => c.status == "True",
+        None => {
+            s.phase.as_deref() == Some("Running")
+                && !s.container_statuses.is_empty()
+                && s.container_statuses.iter().all(|c| c.ready)
+        }
+    };
+    if ready {
+        return (true, None);
+    }
+    let phase = s.phase.as_deref().unwrap_or("Unknown");
+    let text = |r: &Option<String>| r.clone().unwrap_or_default();
+    if let Some(c) = cond("PodScheduled").filter(|c| c.status == "False") {
+        let why = c.message.clone().or(c.reason.clone()).unwrap_or_default();
+        return (false, Some(format!("{phase}, not scheduled: {why}")));
+    }
+    let waiting = s.container_statuses.iter().find_map(|c| {
+        let w = c.state.as_ref()?.waiting.as_ref()?;
+        Some((c, w))
+    });
+    if let Some((c, w)) = waiting {
+        let last = c
+            .last_state
+            .as_ref()
+            .and_then(|l| l.terminated.as_ref())
+            .map(|t| {
+                format!(
+                    ", last terminated: {} exit {}",
+                    text(&t.reason),
+                    t.exit_code.unwrap_or(0)
+                )
+            })
+            .unwrap_or_default();
+        let msg = w
+            .message
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        return (
+            false,
+            Some(format!(
+                "container {} {}{msg} (restarts {}{last})",
+                c.name,
+                text(&w.reason),
+                c.restart_count
+            )),
+        );
+    }
+    match cond("Ready") {
+        Some(c) if c.message.is_some() || c.reason.is_some() => (
+            false,
+            Some(format!("{}: {}", text(&c.reason), text(&c.message))),
+        ),
+        _ => (false, Some(format!("phase {phase}, not ready"))),
     }
 }
 
 impl WorkloadPod {
-    /// From a pod's namespace, name, node, hostNetwork, phase and addresses (podIPs, or podIP
-    /// where podIPs is empty).
-    pub fn new<'a>(
-        [namespace, name, node]: [&str; 3],
-        host_network: bool,
-        phase: Option<&str>,
-        ips: impl IntoIterator<Item = &'a str>,
-    ) -> WorkloadPod {
-        WorkloadPod {
-            namespace: namespace.into(),
-            name: name.into(),
-            node: node.into(),
-            host_network,
-            finished: matches!(phase, Some("Succeeded" | "Failed")),
-            ips: ips.into_iter().filter_map(crate::cidr::parse_ip).collect(),
-        }
-    }
     /// Back to the API's shape, for the test API server.
     pub fn to_pod(&self) -> Pod {
         let ips: Vec<PodIp> = self
@@ -409,15 +611,32 @@ impl WorkloadPod {
             .iter()
             .map(|ip| PodIp { ip: ip.to_string() })
             .collect();
+        let cond = |kind: &str, ok: bool, why: Option<&str>| super::Condition {
+            kind: kind.into(),
+            status: if ok { "True" } else { "False" }.into(),
+            reason: (!ok).then(|| "NotReady".into()),
+            message: why.map(Into::into),
+        };
         Pod {
             metadata: Meta {
                 name: self.name.to_string(),
                 namespace: Some(self.namespace.to_string()),
+                labels: self
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                deletion_timestamp: self.terminating.then(|| "2026-01-01T00:00:00Z".into()),
                 ..Meta::default()
             },
             spec: PodSpec {
                 node_name: (!self.node.is_empty()).then(|| self.node.to_string()),
                 host_network: self.host_network,
+                containers: vec![Container {
+                    name: "main".into(),
+                    ports: self.ports.iter().cloned().collect(),
+                    ..Container::default()
+                }],
                 ..PodSpec::default()
             },
             status: PodStatus {
@@ -431,6 +650,7 @@ impl WorkloadPod {
                 ),
                 pod_ip: ips.first().map(|p| p.ip.clone()),
                 pod_ips: ips,
+                conditions: vec![cond("Ready", self.ready, self.not_ready.as_deref())],
                 ..PodStatus::default()
             },
         }
@@ -472,12 +692,22 @@ impl<'de> Deserialize<'de> for PodEntry {
                             let h: PodSpecHead = m.next_value()?;
                             pod.spec.node_name = h.node_name;
                             pod.spec.host_network = h.host_network;
+                            pod.spec.containers = h
+                                .containers
+                                .into_iter()
+                                .map(|c| Container {
+                                    ports: c.ports,
+                                    ..Container::default()
+                                })
+                                .collect();
                         }
                         ("status", Some(false)) => {
                             let h: PodStatusHead = m.next_value()?;
                             pod.status.phase = h.phase;
                             pod.status.pod_ip = h.pod_ip;
                             pod.status.pod_ips = h.pod_ips;
+                            pod.status.conditions = h.conditions;
+                            pod.status.container_statuses = h.container_statuses;
                         }
                         ("spec", _) => pod.spec = m.next_value()?,
                         ("status", _) => pod.status = m.next_value()?,
@@ -505,9 +735,18 @@ struct PodSpecHead {
     node_name: Option<String>,
     #[serde(default)]
     host_network: bool,
+    #[serde(default)]
+    containers: Vec<PortsHead>,
 }
 
 #[derive(Deserialize, Default)]
+struct PortsHead {
+    #[serde(default)]
+    ports: Vec<ContainerPort>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct PodStatusHead {
     #[serde(default)]
     phase: Option<String>,
@@ -515,6 +754,10 @@ struct PodStatusHead {
     pod_ip: Option<String>,
     #[serde(default, rename = "podIPs")]
     pod_ips: Vec<PodIp>,
+    #[serde(default)]
+    conditions: Vec<super::Condition>,
+    #[serde(default)]
+    container_statuses: Vec<ContainerStatus>,
 }
 
 pub(super) fn pruned_pods<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Pod>, D::Error> {

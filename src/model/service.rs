@@ -2,6 +2,7 @@
 
 use super::Meta;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
@@ -10,6 +11,8 @@ pub struct Service {
     pub metadata: Meta,
     #[serde(default)]
     pub spec: ServiceSpec,
+    #[serde(default, skip_serializing_if = "ServiceStatus::is_empty")]
+    pub status: ServiceStatus,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -21,9 +24,138 @@ pub struct ServiceSpec {
     pub cluster_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "clusterIPs")]
     pub cluster_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_families: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_family_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ServicePort>,
+    /// Absent or empty: the Service selects no pods (its endpoints are made by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_affinity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_traffic_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_traffic_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_node_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "externalIPs")]
+    pub external_ips: Vec<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "loadBalancerIP"
+    )]
+    pub load_balancer_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_name: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publish_not_ready_addresses: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<IntOrString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+}
+
+/// A port by number or by the name a container gives it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Hash)]
+#[serde(untagged)]
+pub enum IntOrString {
+    Int(i32),
+    Str(String),
+}
+
+impl std::fmt::Display for IntOrString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IntOrString::Int(n) => write!(f, "{n}"),
+            IntOrString::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+impl ServicePort {
+    /// TCP unless said otherwise, as the API defaults it.
+    pub fn protocol(&self) -> &str {
+        self.protocol.as_deref().unwrap_or("TCP")
+    }
+    /// The targetPort as the API defaults it: the port itself when absent, 0 or "".
+    pub fn target(&self) -> IntOrString {
+        match &self.target_port {
+            None | Some(IntOrString::Int(0)) => IntOrString::Int(self.port),
+            Some(IntOrString::Str(s)) if s.is_empty() => IntOrString::Int(self.port),
+            Some(t) => t.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LoadBalancerStatus>,
+    /// Used by some load-balancer implementations (Cilium's LB IPAM) to say why none is given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<super::Condition>,
+}
+
+impl ServiceStatus {
+    fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+            && self
+                .load_balancer
+                .as_ref()
+                .is_none_or(|l| l.ingress.is_empty())
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerStatus {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ingress: Vec<LoadBalancerIngress>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerIngress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_mode: Option<String>,
 }
 
 impl Service {
+    pub fn kind(&self) -> &str {
+        self.spec.kind.as_deref().unwrap_or("ClusterIP")
+    }
+    /// clusterIP None: DNS gives the endpoints' addresses, kube-proxy programs nothing.
+    pub fn headless(&self) -> bool {
+        self.spec.cluster_ip.as_deref() == Some("None")
+    }
+    /// The selector, when it selects anything: absent or empty selects nothing.
+    pub fn selector(&self) -> Option<&BTreeMap<String, String>> {
+        self.spec.selector.as_ref().filter(|s| !s.is_empty())
+    }
     /// Allocated ClusterIPs; headless ("None") and ExternalName services have none.
     pub fn ips(&self) -> Vec<&str> {
         let all: Vec<&str> = if self.spec.cluster_ips.is_empty() {

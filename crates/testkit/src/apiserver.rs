@@ -9,8 +9,8 @@
 
 use netcheck::collect::proto;
 use netcheck::model::{
-    ApiObject, Cluster, ConfigMap, DaemonSet, IpPool, Meta, Node, Pod, Service, ServiceCidr,
-    WorkloadPod, API_TYPES,
+    ApiObject, Cluster, ConfigMap, DaemonSet, EndpointSlice, Endpoints, IpPool, Meta, Node, Pod,
+    Service, ServiceCidr, WorkloadPod, API_TYPES,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -409,6 +409,8 @@ macro_rules! object {
 }
 object!(
     Node,
+    EndpointSlice,
+    Endpoints,
     Service,
     ConfigMap,
     DaemonSet,
@@ -513,6 +515,23 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
         Resource::new(
             ("", "v1", "configmaps", "ConfigMap", true, Some("cm")),
             &c.config_maps,
+            d,
+        ),
+        Resource::new(
+            ("", "v1", "endpoints", "Endpoints", true, Some("ep")),
+            &c.endpoints,
+            d,
+        ),
+        Resource::new(
+            (
+                "discovery.k8s.io",
+                "v1",
+                "endpointslices",
+                "EndpointSlice",
+                true,
+                None,
+            ),
+            &c.endpoint_slices,
             d,
         ),
         Resource::new(

@@ -1,0 +1,163 @@
+//! Where Services send traffic: EndpointSlices (discovery.k8s.io/v1), and the core Endpoints
+//! that older or RBAC-limited readers fall back to. Strings are boxed: a big cluster has a
+//! hundred thousand endpoints.
+
+use super::Meta;
+use serde::{Deserialize, Serialize};
+
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSlice {
+    #[serde(default)]
+    pub metadata: Meta,
+    /// IPv4, IPv6 or FQDN.
+    #[serde(default)]
+    pub address_type: Box<str>,
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+    #[serde(default)]
+    pub ports: Vec<EndpointPort>,
+}
+
+impl EndpointSlice {
+    /// The Service it belongs to, by its label.
+    pub fn service(&self) -> Option<&str> {
+        self.metadata.label(SERVICE_NAME_LABEL)
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    #[serde(default)]
+    pub addresses: Vec<Box<str>>,
+    #[serde(default)]
+    pub conditions: EndpointConditions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<Box<str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<TargetRef>,
+}
+
+/// As the API defines them: ready and serving absent mean true, terminating absent false.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointConditions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serving: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminating: Option<bool>,
+}
+
+impl EndpointConditions {
+    pub fn ready(&self) -> bool {
+        self.ready != Some(false)
+    }
+    pub fn serving(&self) -> bool {
+        self.serving != Some(false)
+    }
+    pub fn terminating(&self) -> bool {
+        self.terminating == Some(true)
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetRef {
+    #[serde(default)]
+    pub kind: Box<str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<Box<str>>,
+    #[serde(default)]
+    pub name: Box<str>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointPort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+/// Core Endpoints (v1), deprecated since 1.33: read only when EndpointSlices cannot be.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default)]
+    pub subsets: Vec<EndpointSubset>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSubset {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<EndpointAddress>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_ready_addresses: Vec<EndpointAddress>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<EndpointPort>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointAddress {
+    #[serde(default)]
+    pub ip: Box<str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<Box<str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<TargetRef>,
+}
+
+impl Endpoints {
+    /// The same endpoints as slices: one per subset (ready and not-ready addresses), so that
+    /// one analysis serves both APIs.
+    pub fn to_slices(&self) -> Vec<EndpointSlice> {
+        self.subsets
+            .iter()
+            .map(|s| {
+                let endpoint = |a: &EndpointAddress, ready: bool| Endpoint {
+                    addresses: vec![a.ip.clone()],
+                    conditions: EndpointConditions {
+                        ready: Some(ready),
+                        serving: Some(ready),
+                        terminating: None,
+                    },
+                    node_name: a.node_name.clone(),
+                    target_ref: a.target_ref.clone(),
+                };
+                let v6 = s
+                    .addresses
+                    .iter()
+                    .chain(&s.not_ready_addresses)
+                    .any(|a| a.ip.contains(':'));
+                let mut metadata = self.metadata.clone();
+                metadata
+                    .labels
+                    .insert(SERVICE_NAME_LABEL.into(), self.metadata.name.clone());
+                EndpointSlice {
+                    metadata,
+                    address_type: if v6 { "IPv6" } else { "IPv4" }.into(),
+                    endpoints: s
+                        .addresses
+                        .iter()
+                        .map(|a| endpoint(a, true))
+                        .chain(s.not_ready_addresses.iter().map(|a| endpoint(a, false)))
+                        .collect(),
+                    ports: s.ports.clone(),
+                }
+            })
+            .collect()
+    }
+}
