@@ -6,16 +6,28 @@ use crate::explain;
 use crate::model::Cluster;
 use crate::report::*;
 
-pub fn analyze(c: &Cluster, hints: &Hints, command: Command, with_explain: bool) -> Report {
+pub fn analyze(
+    c: &Cluster,
+    hints: &Hints,
+    command: Command,
+    with_explain: bool,
+    scope: &Scope,
+) -> Report {
+    let wants = |t: Topic| command.topics().contains(&t);
     let cidrs = discover::cidrs::discover(c, hints);
     let proxy = discover::proxy::discover(c);
     let deployments = discover::deploy::discover(c, &proxy, &cidrs.cni);
+    // In the full report, only the Services that have a problem are listed.
+    let services = wants(Topic::Services)
+        .then(|| discover::services::discover(c, &cidrs, scope, command == Command::Report));
     let ctx = Ctx {
         cluster: c,
         cidrs: &cidrs,
         proxy: Some(&proxy),
         deployments: Some(&deployments),
+        services: services.as_ref(),
         hints,
+        topics: command.topics(),
     };
     let findings = checks::run(&ctx, command.topics());
     let summary = Summary {
@@ -33,11 +45,10 @@ pub fn analyze(c: &Cluster, hints: &Hints, command: Command, with_explain: bool)
             .count(),
     };
     let explain = if with_explain {
-        explain::explain(c, &cidrs, &proxy, &deployments, command)
+        explain::explain(c, &cidrs, &proxy, &deployments, services.as_ref(), command)
     } else {
         vec![]
     };
-    let wants = |t: Topic| command.topics().contains(&t);
     Report {
         api_version: REPORT_API_VERSION.into(),
         kind: "Report".into(),
@@ -47,6 +58,7 @@ pub fn analyze(c: &Cluster, hints: &Hints, command: Command, with_explain: bool)
         cidrs: wants(Topic::Cidrs).then_some(cidrs),
         proxy: wants(Topic::Proxy).then_some(proxy),
         deployments: wants(Topic::Deploy).then_some(deployments),
+        services,
         findings,
         skipped: c.errors.clone(),
         summary,

@@ -78,7 +78,7 @@ pub fn main() -> i32 {
             Err(e) => fail(&format!("cannot write snapshot {}: {e}", path.display())),
         };
     };
-    let report = analyze::analyze(&cluster, &s.hints, command, s.explain);
+    let report = analyze::analyze(&cluster, &s.hints, command, s.explain, &s.scope);
     if let Err(e) = crate::render::render(&report, s.format, &mut out).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return cli::EXIT_OK;

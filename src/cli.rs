@@ -2,7 +2,7 @@
 
 use crate::discover::{proxy::LogPolicy, Hints};
 use crate::render::Format;
-use crate::report::{Command, Severity};
+use crate::report::{Command, Scope, Severity};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,12 +43,30 @@ pub enum Cmd {
     ProxyMode(View),
     /// How kube-proxy and the CNI agent are deployed, and which nodes lack a ready one, and why
     Daemonsets(View),
+    /// Every Service from its ClusterIP to the pods behind it: selector, readiness, endpoints,
+    /// targetPort, NodePort range, LoadBalancer status, external IPs, traffic policy, DNS
+    Services(ServicesArgs),
     /// Save everything netcheck reads to one JSON file, for offline use with --snapshot
     Snapshot {
         /// File to write ("-" for standard output)
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServicesArgs {
+    /// One Service, as NAMESPACE/NAME or NAME (with -n): a detail view like `kubectl describe`
+    #[arg(value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// Only this namespace
+    #[arg(short, long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// All namespaces (the default)
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub view: View,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -158,10 +176,32 @@ fn parse_cidrs(s: &str) -> Result<Vec<ipnet::IpNet>, String> {
     }
 }
 
+impl ServicesArgs {
+    /// `NS/NAME`, or `NAME` in `-n NS` (default namespace "default", as kubectl's).
+    fn scope(&self) -> Scope {
+        match self.service.as_deref().map(|s| s.split_once('/')) {
+            Some(Some((ns, name))) => Scope {
+                namespace: Some(ns.into()),
+                service: Some(name.into()),
+            },
+            Some(None) => Scope {
+                namespace: Some(self.namespace.clone().unwrap_or_else(|| "default".into())),
+                service: self.service.clone(),
+            },
+            None => Scope {
+                namespace: self.namespace.clone(),
+                service: None,
+            },
+        }
+    }
+}
+
 /// What to do, decided once from the flags.
 #[derive(Debug)]
 pub struct Settings {
     pub command: Option<Command>,
+    /// For `services`: which Services.
+    pub scope: Scope,
     pub snapshot_out: Option<PathBuf>,
     pub format: Format,
     pub explain: bool,
@@ -177,12 +217,17 @@ impl Cli {
     pub fn settings(self) -> Settings {
         use std::io::IsTerminal;
         let g = self.global;
+        let mut scope = Scope::default();
         let (command, view, snapshot_out) = match self.command {
             None => (Some(Command::Report), self.view, None),
             Some(Cmd::Report(v)) => (Some(Command::Report), v, None),
             Some(Cmd::Cidrs(v)) => (Some(Command::Cidrs), v, None),
             Some(Cmd::ProxyMode(v)) => (Some(Command::ProxyMode), v, None),
             Some(Cmd::Daemonsets(v)) => (Some(Command::Daemonsets), v, None),
+            Some(Cmd::Services(a)) => {
+                scope = a.scope();
+                (Some(Command::Services), a.view, None)
+            }
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
         let color = match g.color {
@@ -195,6 +240,7 @@ impl Cli {
         };
         Settings {
             command,
+            scope,
             snapshot_out,
             format: view.output.unwrap_or(Format::Table),
             explain: view.explain,

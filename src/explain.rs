@@ -2,7 +2,9 @@
 //! cluster's names filled in, and what in their output gives the answer.
 
 use crate::model::Cluster;
-use crate::report::{CidrAnswer, Command, Deployment, ExplainStep, Explanation, ProxyAnswer};
+use crate::report::{
+    CidrAnswer, Command, Deployment, ExplainStep, Explanation, ProxyAnswer, ServicesAnswer,
+};
 
 fn step(command: impl Into<String>, look_for: impl Into<String>) -> ExplainStep {
     ExplainStep {
@@ -212,11 +214,54 @@ fn deployment(d: &[Deployment], p: &ProxyAnswer) -> Explanation {
     }
 }
 
+/// For each Service with a problem (and for the one Service asked for), the commands that show
+/// it by hand, with its own names.
+fn services(s: &ServicesAnswer) -> Vec<Explanation> {
+    let one = s.services.len() == 1;
+    s.services
+        .iter()
+        .filter(|r| one || !r.problems.is_empty())
+        .take(10)
+        .map(|r| {
+            let (ns, name) = (&r.namespace, &r.name);
+            let mut steps = vec![
+                step(format!("kubectl -n {ns} describe service {name}"), "Selector, Port/TargetPort/NodePort and the Endpoints line (ready addresses only)"),
+                step(format!("kubectl -n {ns} get endpointslices -l kubernetes.io/service-name={name} -o wide"), "the ENDPOINTS column; `-o yaml` shows each endpoint's conditions (ready, serving, terminating), nodeName and targetRef"),
+            ];
+            if let Some(sel) = &r.selector {
+                let sel: Vec<String> = sel.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let sel = sel.join(",");
+                steps.push(step(format!("kubectl -n {ns} get pods -l {sel} -o wide --show-labels"), "the pods the selector matches, their READY column, IPs and nodes; none listed: compare the labels with `kubectl -n NS get pods --show-labels`"));
+                if r.problems.iter().any(|p| p.id.starts_with("service-target-port")) {
+                    steps.push(step(format!("kubectl -n {ns} get pods -l {sel} -o jsonpath='{{range .items[*]}}{{.metadata.name}}: {{.spec.containers[*].ports}}{{\"\\n\"}}{{end}}'"), "the ports each container declares, by name and number, against the Service's targetPort"));
+                }
+                if r.problems.iter().any(|p| p.id == "service-no-ready-endpoints") {
+                    steps.push(step(format!("kubectl -n {ns} describe pods -l {sel}"), "Conditions (Ready, PodScheduled), each container's State/Last State, and the Events (readiness probe failures, back-off)"));
+                }
+            }
+            if r.problems.iter().any(|p| p.id == "loadbalancer-pending") {
+                steps.push(step(format!("kubectl -n {ns} get events --field-selector involvedObject.name={name}"), "EnsuringLoadBalancer / SyncLoadBalancerFailed (cloud), AllocationFailed (MetalLB); nothing at all: no implementation watches it"));
+            }
+            if r.problems.iter().any(|p| p.id == "nodeport-outside-range") {
+                steps.push(step("kubectl -n kube-system get pods -l component=kube-apiserver -o yaml | grep service-node-port-range", "the range NodePorts must lie in (30000-32767 when absent)"));
+            }
+            if r.local_nodes.is_some() {
+                steps.push(step(format!("kubectl -n {ns} get endpointslices -l kubernetes.io/service-name={name} -o jsonpath='{{.items[*].endpoints[*].nodeName}}'"), "with a Local traffic policy only these nodes answer"));
+            }
+            Explanation {
+                topic: format!("service {ns}/{name}"),
+                steps,
+            }
+        })
+        .collect()
+}
+
 pub fn explain(
     c: &Cluster,
     a: &CidrAnswer,
     p: &ProxyAnswer,
     d: &[Deployment],
+    s: Option<&ServicesAnswer>,
     cmd: Command,
 ) -> Vec<Explanation> {
     let mut out = Vec::new();
@@ -229,5 +274,6 @@ pub fn explain(
     if matches!(cmd, Command::Report | Command::Daemonsets) {
         out.push(deployment(d, p));
     }
+    out.extend(s.into_iter().flat_map(services));
     out
 }

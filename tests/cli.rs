@@ -46,7 +46,13 @@ fn readme_command_answers_the_three_lab_questions_with_evidence() {
 #[test]
 fn report_on_the_example_names_iptables_and_the_daemonset() {
     let r = netcheck(&["report", "--explain", "--snapshot", &cka()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The lab's my-service-lb stays pending (no load balancer): an error, so exit 1.
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("ERROR [loadbalancer-pending]"),
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stdout.contains("Running mode(s): iptables"),
         "{}",
@@ -216,7 +222,15 @@ fn live(opts: Options, args: &[&str]) -> (Run, ApiServer) {
 fn default_run_only_reads_pages_and_bounds_logs() {
     let (r, server) = live(
         Options::default(),
-        &["report", "-o", "json", "--page-size", "3"],
+        &[
+            "report",
+            "-o",
+            "json",
+            "--page-size",
+            "3",
+            "--fail-on",
+            "never",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let reqs = server.requests();

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use netcheck::analyze::analyze;
 use netcheck::discover::Hints;
-use netcheck::report::Command;
+use netcheck::report::{Command, Scope};
 use netcheck::report::{FactStatus, Report};
 use netcheck_testkit::generate::{self, Cni, Inject, Layout, ProxyMode, Spec};
 use netcheck_testkit::{ApiServer, Options};
@@ -29,6 +29,7 @@ fn report_of(s: &Spec) -> Report {
         &Hints::default(),
         Command::Report,
         false,
+        &Scope::default(),
     )
 }
 
@@ -239,8 +240,20 @@ fn lean_pod_decoding_keeps_exactly_what_pruning_keeps() {
         .find(|p| p.name().starts_with("kube-proxy"))
         .unwrap();
     assert!(!proxy.spec.containers.is_empty());
-    let again = analyze(&loaded, &Hints::default(), Command::Report, false);
-    let direct = analyze(&c, &Hints::default(), Command::Report, false);
+    let again = analyze(
+        &loaded,
+        &Hints::default(),
+        Command::Report,
+        false,
+        &Scope::default(),
+    );
+    let direct = analyze(
+        &c,
+        &Hints::default(),
+        Command::Report,
+        false,
+        &Scope::default(),
+    );
     assert_eq!(
         serde_json::to_value(&again.cidrs).unwrap(),
         serde_json::to_value(&direct.cidrs).unwrap()

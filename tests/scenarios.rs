@@ -47,6 +47,20 @@ struct Expected {
     /// What both paths report as skipped (by `what`); nothing else may be.
     #[serde(default)]
     skipped: Vec<String>,
+    /// Checked against `netcheck services` on both paths.
+    #[serde(default)]
+    services: BTreeMap<String, ServiceExp>,
+}
+
+/// A Service as `netcheck services` shows it, by `namespace/name`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceExp {
+    status: String,
+    /// Ready endpoints / all endpoints.
+    endpoints: String,
+    #[serde(default)]
+    problems: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +217,35 @@ fn check(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report, has_hos
     errs.extend(e.into_iter().map(|m| format!("[{path}] {m}")));
 }
 
+fn check_services(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report) {
+    let rows = &r.services.as_ref().expect("services answer").services;
+    for (key, want) in &exp.services {
+        let Some(row) = rows
+            .iter()
+            .find(|x| format!("{}/{}", x.namespace, x.name) == *key)
+        else {
+            errs.push(format!("[{path}] service {key} missing"));
+            continue;
+        };
+        let ready = row.endpoints.iter().filter(|e| e.ready).count();
+        let endpoints = format!("{ready}/{}", row.endpoints.len());
+        let mut problems: Vec<&str> = row.problems.iter().map(|p| p.id.as_str()).collect();
+        problems.dedup();
+        let mut want_problems: Vec<&str> = want.problems.iter().map(String::as_str).collect();
+        problems.sort();
+        want_problems.sort();
+        if row.status != want.status || endpoints != want.endpoints || problems != want_problems {
+            errs.push(format!(
+                "[{path}] service {key}: got {} {endpoints} {problems:?} ({:?}), want {} {} {want_problems:?}",
+                row.status,
+                row.problems.iter().map(|p| &p.detail).collect::<Vec<_>>(),
+                want.status,
+                want.endpoints
+            ));
+        }
+    }
+}
+
 fn scenario(dir: &Path) -> Vec<String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let exp: Expected =
@@ -225,6 +268,21 @@ fn scenario(dir: &Path) -> Vec<String> {
     ]);
     assert_eq!(snap.code, 0, "{name}: {}", snap.stderr);
     check(&mut errs, "snapshot", &exp, &report(&snap), has_host);
+    let services = |args: &[&str]| -> Report {
+        let mut a = vec!["services", "-o", "json", "--fail-on", "never"];
+        a.extend_from_slice(args);
+        let r = netcheck(&a);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        report(&r)
+    };
+    if !exp.services.is_empty() {
+        check_services(
+            &mut errs,
+            "snapshot",
+            &exp,
+            &services(&["--snapshot", cluster_path.to_str().unwrap()]),
+        );
+    }
 
     let deny = exp.live_deny.iter().map(|p| Rule::path(p)).collect();
     let server = ApiServer::start(
@@ -248,6 +306,14 @@ fn scenario(dir: &Path) -> Vec<String> {
     ]);
     assert_eq!(live.code, 0, "{name}: {}", live.stderr);
     check(&mut errs, "live", &exp, &report(&live), has_host);
+    if !exp.services.is_empty() {
+        check_services(
+            &mut errs,
+            "live",
+            &exp,
+            &services(&["--kubeconfig", kc.to_str().unwrap()]),
+        );
+    }
     errs.into_iter().map(|e| format!("{name}: {e}")).collect()
 }
 

@@ -5,18 +5,24 @@ mod addresses;
 mod overlap;
 mod podcidr;
 mod proxy;
+mod services;
 mod sources;
 
 use crate::discover::Hints;
 use crate::model::Cluster;
-use crate::report::{CidrAnswer, Deployment, Finding, ProxyAnswer, Severity, Topic};
+use crate::report::{
+    CidrAnswer, Deployment, Finding, ProxyAnswer, ServicesAnswer, Severity, Topic,
+};
 
 pub struct Ctx<'a> {
     pub cluster: &'a Cluster,
     pub cidrs: &'a CidrAnswer,
     pub proxy: Option<&'a ProxyAnswer>,
     pub deployments: Option<&'a [Deployment]>,
+    pub services: Option<&'a ServicesAnswer>,
     pub hints: &'a Hints,
+    /// The topics this run covers.
+    pub topics: &'a [Topic],
 }
 
 type Check = fn(&Ctx) -> Vec<Finding>;
@@ -40,6 +46,9 @@ pub const REGISTRY: &[(Topic, Check)] = &[
     (Topic::Cidrs, addresses::pod_ips),
     (Topic::Proxy, proxy::modes),
     (Topic::Deploy, proxy::deployments),
+    (Topic::Services, services::problems),
+    (Topic::Services, services::orphan_slices),
+    (Topic::Services, services::dns),
 ];
 
 /// Runs the checks of the given topics, most severe first; ties keep registry order.

@@ -9,6 +9,7 @@ pub mod env;
 pub mod plan;
 pub mod platform;
 pub mod proxy;
+pub mod services;
 
 use ipnet::IpNet;
 

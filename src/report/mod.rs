@@ -4,10 +4,12 @@
 mod cidrs;
 mod deploy;
 mod proxy;
+mod services;
 
 pub use cidrs::*;
 pub use deploy::*;
 pub use proxy::*;
+pub use services::*;
 
 use crate::model::{CollectError, SourceInfo};
 use serde::{Deserialize, Serialize};
@@ -21,6 +23,7 @@ pub enum Command {
     Cidrs,
     ProxyMode,
     Daemonsets,
+    Services,
 }
 
 impl Command {
@@ -30,14 +33,16 @@ impl Command {
             Command::Cidrs => "cidrs",
             Command::ProxyMode => "proxy-mode",
             Command::Daemonsets => "daemonsets",
+            Command::Services => "services",
         }
     }
     pub fn topics(self) -> &'static [Topic] {
         match self {
-            Command::Report => &[Topic::Cidrs, Topic::Proxy, Topic::Deploy],
+            Command::Report => &[Topic::Cidrs, Topic::Proxy, Topic::Deploy, Topic::Services],
             Command::Cidrs => &[Topic::Cidrs],
             Command::ProxyMode => &[Topic::Proxy],
             Command::Daemonsets => &[Topic::Deploy],
+            Command::Services => &[Topic::Services],
         }
     }
 }
@@ -48,6 +53,14 @@ pub enum Topic {
     Cidrs,
     Proxy,
     Deploy,
+    Services,
+}
+
+/// Which Services a `services` view covers: all, one namespace, or one Service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub namespace: Option<String>,
+    pub service: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -55,7 +68,7 @@ pub enum Topic {
 pub struct Report {
     pub api_version: String,
     pub kind: String,
-    /// The command that produced it: report, cidrs, proxy-mode, daemonsets.
+    /// The command that produced it: report, cidrs, proxy-mode, daemonsets, services.
     pub command: String,
     pub source: SourceInfo,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +79,8 @@ pub struct Report {
     pub proxy: Option<ProxyAnswer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployments: Option<Vec<Deployment>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<ServicesAnswer>,
     pub findings: Vec<Finding>,
     /// Reads that failed; the answers that needed them say "skipped" too.
     pub skipped: Vec<CollectError>,

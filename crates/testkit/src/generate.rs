@@ -295,7 +295,9 @@ pub fn cluster(spec: &Spec) -> Cluster {
         .pods_per_node
         .saturating_sub(1 + usize::from(kube_proxy));
     let mut seq = 0usize;
-    let mut svc_targets = Vec::new();
+    // (namespace, app) -> the pods of that Deployment: (pod, ip, node).
+    let mut apps: std::collections::BTreeMap<(String, String), Vec<[String; 3]>> =
+        Default::default();
     for i in 0..spec.nodes {
         let node = &c.nodes[i];
         let name = node.name().to_string();
@@ -358,43 +360,81 @@ pub fn cluster(spec: &Spec) -> Cluster {
             let app = format!("app-{}", seq % 997);
             let rs = format!("{app}-{}", suffix(seq % 997));
             let ns = format!("team-{}", seq % 40);
-            if k == 0 {
-                svc_targets.push(ns.clone());
-            }
             let pod_ip = offset(pod_net.network(), 2 + k as u32).to_string();
+            let pod = format!("{rs}-{}", suffix(seq));
+            apps.entry((ns.clone(), app.clone())).or_default().push([
+                pod.clone(),
+                pod_ip.clone(),
+                name.clone(),
+            ]);
             c.pods.push(from(json!({
-                "metadata": {"name": format!("{rs}-{}", suffix(seq)), "namespace": ns,
+                "metadata": {"name": pod, "namespace": ns,
                     "labels": {"app": app, "pod-template-hash": suffix(seq % 997)},
                     "ownerReferences": [{"kind": "ReplicaSet", "name": rs, "controller": true}]},
-                "spec": {"nodeName": name, "containers": [{"name": "app", "image": format!("registry.example.com/{app}:1.4.2")}]},
+                "spec": {"nodeName": name, "containers": [{"name": "app", "image": format!("registry.example.com/{app}:1.4.2"),
+                    "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}]}]},
                 "status": {"phase": "Running", "podIP": pod_ip, "podIPs": [{"ip": pod_ip}], "hostIP": ip,
+                    "conditions": [{"type": "Ready", "status": "True"}],
                     "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "state": {"running": {"startedAt": "2024-11-02T08:00:00Z"}}}]}
             })));
         }
     }
 
-    // ---- Services ----
+    // ---- Services, each selecting one Deployment, and their EndpointSlices ----
+    let deployments: Vec<_> = apps.iter().collect();
+    let cp_ip = Layout::node_ip(0).to_string();
     for s in 0..spec.services {
         let ip = if has(Inject::ServiceIpOutsideRange) && s == spec.services - 1 {
             Layout::STRAY_SERVICE_IP.to_string()
         } else {
             Layout::service_ip(s).to_string()
         };
-        let (ns, name) = match s {
-            0 => ("default".to_string(), "kubernetes".to_string()),
-            _ => (
-                svc_targets
-                    .get(s % svc_targets.len().max(1))
-                    .cloned()
-                    .unwrap_or_else(|| "default".into()),
-                format!("svc-{s}"),
-            ),
-        };
+        if s == 0 || deployments.is_empty() {
+            // The API server's own Service: selector-less, its endpoint made by the API server.
+            let name = if s == 0 {
+                "kubernetes".to_string()
+            } else {
+                format!("svc-{s}")
+            };
+            c.services.push(from(json!({
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip],
+                    "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}
+            })));
+            c.endpoint_slices.push(from(json!({
+                "metadata": {"name": name, "namespace": "default",
+                    "labels": {"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io"}},
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": [cp_ip], "conditions": {"ready": true}}],
+                "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]
+            })));
+            continue;
+        }
+        let ((ns, app), pods) = deployments[(s * 7919) % deployments.len()];
+        let name = format!("svc-{s}");
         c.services.push(from(json!({
             "metadata": {"name": name, "namespace": ns},
-            "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip]}
+            "spec": {"type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip], "selector": {"app": app},
+                "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}]}
+        })));
+        let endpoints: Vec<Value> = pods
+            .iter()
+            .map(|[pod, ip, node]| {
+                json!({"addresses": [ip],
+ "conditions": {"ready": true, "serving": true, "terminating": false},
+                "nodeName": node, "targetRef": {"kind": "Pod", "namespace": ns, "name": pod}})
+            })
+            .collect();
+        c.endpoint_slices.push(from(json!({
+            "metadata": {"name": format!("{name}-{}", suffix(s)), "namespace": ns,
+                "labels": {"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                "ownerReferences": [{"kind": "Service", "name": name, "controller": true}]},
+            "addressType": "IPv4",
+            "endpoints": endpoints,
+            "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]
         })));
     }
+    c.endpoints_api = Some("discovery.k8s.io/v1".into());
 
     // ---- DaemonSet status, as the controller would report it ----
     for d in &mut c.daemon_sets {
@@ -604,8 +644,6 @@ pub fn realistic(kind: &str, v: &mut Value) {
             if let Some(cs) = spec["containers"].as_array_mut() {
                 for c in cs {
                     c["imagePullPolicy"] = json!("IfNotPresent");
-                    c["ports"] =
-                        json!([{"containerPort": 8080, "name": "http", "protocol": "TCP"}]);
                     c["resources"] = json!({"limits": {"memory": "512Mi"}, "requests": {"cpu": "100m", "memory": "256Mi"}});
                     c["readinessProbe"] = json!({"httpGet": {"path": "/ready", "port": 8080, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3});
                     c["livenessProbe"] = json!({"httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"}, "initialDelaySeconds": 15, "periodSeconds": 20, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3});
@@ -617,7 +655,7 @@ pub fn realistic(kind: &str, v: &mut Value) {
             let st = &mut v["status"];
             st["qosClass"] = json!("Burstable");
             st["startTime"] = json!("2024-11-02T08:00:00Z");
-            st["conditions"] = json!(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+            st["conditions"] = json!(["PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready", "PodScheduled"]
                 .iter().map(|t| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": "2024-11-02T08:00:05Z"})).collect::<Vec<_>>());
             if let Some(cs) = st["containerStatuses"].as_array_mut() {
                 for c in cs {
@@ -646,13 +684,20 @@ pub fn realistic(kind: &str, v: &mut Value) {
         }
         "Service" => {
             let spec = &mut v["spec"];
-            spec["ports"] =
-                json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]);
-            spec["selector"] = json!({"app": name});
             spec["sessionAffinity"] = json!("None");
             spec["ipFamilies"] = json!(["IPv4"]);
             spec["ipFamilyPolicy"] = json!("SingleStack");
             spec["internalTrafficPolicy"] = json!("Cluster");
+        }
+        "EndpointSlice" => {
+            if let Some(eps) = v["endpoints"].as_array_mut() {
+                for (i, e) in eps.iter_mut().enumerate() {
+                    e["zone"] = json!(format!("zone-{}", i % 3));
+                    if let Some(t) = e.get_mut("targetRef") {
+                        t["uid"] = json!(format!("7c0e2b4d-3f1a-4b5c-9d8e-{:0>12}", i));
+                    }
+                }
+            }
         }
         _ => {}
     }

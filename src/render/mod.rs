@@ -1,5 +1,7 @@
 //! Output: a kubectl-like text report, JSON or YAML. Renderers write to any `Write`.
 
+mod services;
+
 use crate::report::*;
 use colored::Colorize;
 use comfy_table::{presets::NOTHING, Table};
@@ -325,6 +327,17 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     if let Some(d) = &r.deployments {
         deployments(d, w)?;
         explain("deployment", w)?;
+        writeln!(w)?;
+    }
+    if let Some(s) = &r.services {
+        if r.command == "services" {
+            services::services(s, w)?;
+        } else {
+            services::summary(s, w)?;
+        }
+        for e in r.explain.iter().filter(|e| e.topic.starts_with("service ")) {
+            explain(&e.topic, w)?;
+        }
         writeln!(w)?;
     }
     if r.findings.is_empty() {

@@ -1,0 +1,1106 @@
+//! Every Service, walked as the Kubernetes "Debug Services" recipe walks one: its ClusterIPs
+//! against the service range, the pods its selector matches and whether they are Ready, its
+//! endpoints (EndpointSlices, or core Endpoints) with the pod and node behind each, targetPort
+//! against the ports the pods declare, NodePorts against the node-port range, LoadBalancer
+//! status against the implementations present, external IPs and traffic policies.
+//!
+//! Selectors are matched against label sets, not pods: the pods of one template share one, so
+//! a namespace's Services are compared with its few distinct label sets.
+
+use super::components;
+use crate::cidr;
+use crate::model::*;
+use crate::parse::{config, flags};
+use crate::report::*;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+
+pub const NODE_PORT_DEFAULT: (i32, i32) = (30000, 32767);
+
+/// A pod as Services see it, full or reduced alike.
+struct PodView<'a> {
+    ns: &'a str,
+    name: &'a str,
+    ips: Vec<IpAddr>,
+    ports: Vec<&'a ContainerPort>,
+    ready: bool,
+    why: Option<Cow<'a, str>>,
+}
+
+/// A label set, as (key, value) pairs.
+type LabelPairs<'a> = Vec<(&'a str, &'a str)>;
+
+/// Pods grouped by namespace and label set.
+struct Index<'a> {
+    groups: HashMap<&'a str, Vec<(LabelPairs<'a>, Vec<PodView<'a>>)>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(c: &'a Cluster) -> Index<'a> {
+        let mut at: HashMap<(&str, LabelPairs), usize> = HashMap::new();
+        let mut groups: HashMap<&str, Vec<(LabelPairs, Vec<PodView>)>> = HashMap::new();
+        let mut add = |labels: LabelPairs<'a>, p: PodView<'a>| {
+            let ns = p.ns;
+            let list = groups.entry(ns).or_default();
+            match at.get(&(ns, labels.clone())) {
+                Some(&i) => list[i].1.push(p),
+                None => {
+                    at.insert((ns, labels.clone()), list.len());
+                    list.push((labels, vec![p]));
+                }
+            }
+        };
+
+        for p in c.pods.iter().filter(|p| !p.finished()) {
+            let (ready, why) = readiness(&p.status);
+            let labels = p
+                .metadata
+                .labels
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            add(
+                labels,
+                PodView {
+                    ns: p.metadata.ns(),
+                    name: p.name(),
+                    ips: p.ips().into_iter().filter_map(cidr::parse_ip).collect(),
+                    ports: p.spec.containers.iter().flat_map(|c| &c.ports).collect(),
+                    ready,
+                    why: why.map(Cow::Owned),
+                },
+            );
+        }
+        for w in c.workload_pods.iter().filter(|w| !w.finished) {
+            add(
+                w.labels.iter().collect(),
+                PodView {
+                    ns: &w.namespace,
+                    name: &w.name,
+                    ips: w.ips.clone(),
+                    ports: w.ports.iter().collect(),
+                    ready: w.ready,
+                    why: w.not_ready.as_deref().map(Cow::Borrowed),
+                },
+            );
+        }
+        Index { groups }
+    }
+
+    /// The pods a selector matches in a namespace.
+    fn select(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<&PodView<'a>> {
+        let matches = |labels: &[(&str, &str)]| {
+            sel.iter()
+                .all(|(k, v)| labels.iter().any(|(lk, lv)| lk == k && lv == v))
+        };
+        self.groups
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .filter(|(labels, _)| matches(labels))
+            .flat_map(|(_, pods)| pods)
+            .collect()
+    }
+
+    /// For a selector that matches nothing: the label sets that come closest, with a pod of
+    /// each and the selector pairs it misses.
+    fn closest(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<String> {
+        let Some(groups) = self.groups.get(ns) else {
+            return vec![];
+        };
+        let mut scored: Vec<(usize, usize, String)> = groups
+            .iter()
+            .filter_map(|(labels, pods)| {
+                let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
+                let same = sel.iter().filter(|(k, v)| get(k) == Some(v)).count();
+                let keys = sel.iter().filter(|(k, _)| get(k).is_some()).count();
+                if keys == 0 {
+                    return None;
+                }
+                let diff: Vec<String> = sel
+                    .iter()
+                    .filter(|(k, v)| get(k) != Some(v.as_str()))
+                    .map(|(k, v)| match get(k) {
+                        Some(have) => format!("{k}={have} (selector wants {v})"),
+                        None => format!("no {k} label (selector wants {k}={v})"),
+                    })
+                    .collect();
+                Some((
+                    same,
+                    keys,
+                    format!("pod {ns}/{} has {}", pods[0].name, diff.join(", ")),
+                ))
+            })
+            .collect();
+        scored.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
+        scored.into_iter().take(3).map(|s| s.2).collect()
+    }
+
+    fn any_pod_in(&self, ns: &str) -> bool {
+        self.groups.get(ns).is_some_and(|g| !g.is_empty())
+    }
+}
+
+/// Endpoints of one Service, from all its slices: (slice ports, endpoint).
+type Ends<'a> = Vec<(&'a [EndpointPort], &'a Endpoint)>;
+
+fn port_name_eq(a: Option<&str>, b: Option<&str>) -> bool {
+    a.unwrap_or("") == b.unwrap_or("")
+}
+
+pub fn discover(
+    c: &Cluster,
+    cidrs: &CidrAnswer,
+    scope: &Scope,
+    problems_only: bool,
+) -> ServicesAnswer {
+    let converted: Vec<EndpointSlice>;
+    let slices: &[EndpointSlice] = if c.endpoint_slices.is_empty() && !c.endpoints.is_empty() {
+        converted = c.endpoints.iter().flat_map(Endpoints::to_slices).collect();
+        &converted
+    } else {
+        &c.endpoint_slices
+    };
+    let (endpoints_from, endpoints_evidence) = endpoints_source(c, slices.len());
+    let have_endpoints = c.endpoints_api.is_some();
+    let mut by_service: HashMap<(&str, &str), Ends> = HashMap::new();
+    for s in slices {
+        if let Some(svc) = s.service() {
+            let list = by_service.entry((s.metadata.ns(), svc)).or_default();
+            list.extend(s.endpoints.iter().map(|e| (s.ports.as_slice(), e)));
+        }
+    }
+    let known: HashSet<(&str, &str)> = c
+        .services
+        .iter()
+        .map(|s| (s.metadata.ns(), s.metadata.name.as_str()))
+        .collect();
+    let mut orphan_slices: Vec<String> = slices
+        .iter()
+        .filter_map(|s| {
+            let svc = s.service()?;
+            (!known.contains(&(s.metadata.ns(), svc))).then(|| {
+                format!(
+                    "endpointslice {}/{} names service {svc}, which does not exist",
+                    s.metadata.ns(),
+                    s.metadata.name
+                )
+            })
+        })
+        .collect();
+    orphan_slices.sort();
+
+    let index = Index::new(c);
+    // Every pod that holds an address (two may, where podCIDRs overlap).
+    let mut holders: HashMap<IpAddr, Vec<(&str, &str)>> = HashMap::new();
+    for p in index.groups.values().flatten().flat_map(|(_, pods)| pods) {
+        for ip in &p.ips {
+            holders.entry(*ip).or_default().push((p.ns, p.name));
+        }
+    }
+    let pods_read = c.error_for(what::PODS).is_none();
+    let ctx = RowCtx {
+        c,
+        cidrs,
+        index: &index,
+        holders: &holders,
+        node_ports: node_port_range(c, &cidrs.platform),
+        load_balancers: load_balancers(c, &cidrs.platform),
+        external_ips_denied: external_ips_denied(c),
+        have_endpoints,
+        pod_detail: have_endpoints || c.error_for(what::ENDPOINTSLICES).is_some(),
+        pods_read,
+    };
+    let mut counts = ServiceCounts::default();
+    let mut services = Vec::new();
+    for s in &c.services {
+        counts.total += 1;
+        *counts.by_type.entry(s.kind().to_string()).or_default() += 1;
+        counts.headless += usize::from(s.headless());
+        counts.without_selector += usize::from(s.selector().is_none());
+        let in_scope = scope
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| ns == s.metadata.ns())
+            && scope
+                .service
+                .as_deref()
+                .is_none_or(|n| n == s.metadata.name);
+        let eps = by_service
+            .get(&(s.metadata.ns(), s.metadata.name.as_str()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let row = ctx.row(s, eps);
+        counts.with_problems += usize::from(!row.problems.is_empty());
+        if in_scope && (!problems_only || !row.problems.is_empty()) {
+            services.push(row);
+        }
+    }
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    ServicesAnswer {
+        endpoints_from,
+        endpoints_evidence,
+        counts,
+        node_port_range: ctx.node_ports.0,
+        load_balancers: ctx.load_balancers,
+        dns: dns(c),
+        orphan_slices,
+        shown: match (&scope.service, problems_only) {
+            (Some(_), _) => "one",
+            (None, true) => "problems",
+            (None, false) => "all",
+        }
+        .into(),
+        services,
+    }
+}
+
+fn endpoints_source(c: &Cluster, n: usize) -> (String, String) {
+    let refused = c
+        .error_for(what::ENDPOINTSLICES)
+        .map(|e| format!("EndpointSlices could not be read ({})", e.reason));
+    match c.endpoints_api.as_deref() {
+        Some("discovery.k8s.io/v1") => ("discovery.k8s.io/v1".into(), format!("{n} EndpointSlice(s)")),
+        Some(api) => (
+            api.into(),
+            format!(
+                "{}; core Endpoints read instead ({} object(s))",
+                refused.unwrap_or_else(|| "EndpointSlices are not served".into()),
+                c.endpoints.len()
+            ),
+        ),
+        None => (
+            "none".into(),
+            refused.unwrap_or_else(|| {
+                "this snapshot was taken before netcheck read endpoints and pod labels: endpoint, selector and readiness checks are skipped".into()
+            }),
+        ),
+    }
+}
+
+struct RowCtx<'a> {
+    c: &'a Cluster,
+    cidrs: &'a CidrAnswer,
+    index: &'a Index<'a>,
+    holders: &'a HashMap<IpAddr, Vec<(&'a str, &'a str)>>,
+    node_ports: (NodePortRange, Option<(i32, i32)>),
+    load_balancers: Vec<Implementation>,
+    external_ips_denied: Option<bool>,
+    have_endpoints: bool,
+    /// Pods were read with their labels and readiness (not an older snapshot).
+    pod_detail: bool,
+    pods_read: bool,
+}
+
+impl RowCtx<'_> {
+    fn row(&self, s: &Service, eps: &[(&[EndpointPort], &Endpoint)]) -> ServiceRow {
+        let ns = s.metadata.ns();
+        let range = &self.cidrs.service_cidr;
+        let believe = range.status == FactStatus::Known
+            || (range.status == FactStatus::Inferred && range.chosen != Some(SourceId::ServiceIps));
+        let mut problems = Vec::new();
+        let mut problem = |id: &str, severity: Severity, detail: String| {
+            problems.push(Problem {
+                id: id.into(),
+                severity,
+                detail,
+            })
+        };
+        let cluster_ips: Vec<ClusterIp> = s
+            .ips()
+            .into_iter()
+            .map(|ip| {
+                let in_range = cidr::parse_ip(ip).and_then(|a| {
+                    let family = range
+                        .cidrs
+                        .iter()
+                        .any(|n| cidr::same_family(n, &ipnet::IpNet::from(a)));
+                    (believe && family).then(|| cidr::contains_ip(&range.cidrs, &a))
+                });
+                ClusterIp {
+                    ip: ip.into(),
+                    in_range,
+                }
+            })
+            .collect();
+        for ip in cluster_ips.iter().filter(|i| i.in_range == Some(false)) {
+            problem(
+                "service-ip-outside-range",
+                Severity::Error,
+                format!(
+                    "ClusterIP {} lies outside the service range {}",
+                    ip.ip,
+                    cidr::join(&range.cidrs)
+                ),
+            );
+        }
+        for ip in s
+            .ips()
+            .into_iter()
+            .filter(|ip| cidr::parse_ip(ip).is_none())
+        {
+            problem(
+                "service-invalid-ip",
+                Severity::Error,
+                format!("ClusterIP {ip:?} is not an IP address"),
+            );
+        }
+
+        let kind = s.kind();
+        let external_name = kind == "ExternalName";
+        let selected: Vec<&PodView> = match s.selector() {
+            Some(sel) if !external_name => self.index.select(ns, sel),
+            _ => vec![],
+        };
+        let ready_pods = selected.iter().filter(|p| p.ready).count();
+
+        // Endpoints, each once, with the pod and node behind it.
+        let mut endpoints: Vec<EndpointRow> = Vec::new();
+        let mut seen = HashSet::new();
+        for (_, e) in eps {
+            for a in &e.addresses {
+                let pod = e
+                    .target_ref
+                    .as_ref()
+                    .filter(|t| &*t.kind == "Pod")
+                    .map(|t| format!("{}/{}", t.namespace.as_deref().unwrap_or(ns), t.name));
+                if !seen.insert((a.clone(), pod.clone())) {
+                    continue;
+                }
+                endpoints.push(EndpointRow {
+                    ip: a.to_string(),
+                    pod,
+                    node: e.node_name.as_deref().map(str::to_string),
+                    ready: e.conditions.ready(),
+                    serving: e.conditions.serving(),
+                    terminating: e.conditions.terminating(),
+                });
+            }
+        }
+
+        let ports: Vec<PortRow> = s
+            .spec
+            .ports
+            .iter()
+            .map(|sp| {
+                let of_port = eps.iter().filter_map(|(ports, e)| {
+                    let p = ports
+                        .iter()
+                        .find(|p| port_name_eq(p.name.as_deref(), sp.name.as_deref()))?;
+                    Some((p.port, e))
+                });
+                let (mut ready, mut serving, mut terminating, mut not_ready) = (0, 0, 0, 0);
+                let mut resolved = Vec::new();
+                for (num, e) in of_port {
+                    let n = e.addresses.len().max(1);
+                    let c = e.conditions;
+                    match (c.ready(), c.serving(), c.terminating()) {
+                        (true, _, _) => ready += n,
+                        (false, true, true) => serving += n,
+                        _ => not_ready += n,
+                    }
+                    terminating += n * usize::from(c.terminating());
+                    if let Some(num) = num.filter(|n| !resolved.contains(n)) {
+                        resolved.push(num);
+                    }
+                }
+                resolved.sort();
+                PortRow {
+                    name: sp.name.clone(),
+                    protocol: sp.protocol().into(),
+                    port: sp.port,
+                    target_port: sp.target().to_string(),
+                    resolved,
+                    node_port: sp.node_port.filter(|n| *n != 0),
+                    ready,
+                    serving,
+                    terminating,
+                    not_ready,
+                }
+            })
+            .collect();
+
+        if let (Some(sel), false) = (s.selector(), external_name) {
+            let sel_text = sel
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            if self.pods_read && selected.is_empty() && self.pod_detail {
+                let near = self.index.closest(ns, sel);
+                let detail = if near.is_empty() {
+                    if self.index.any_pod_in(ns) {
+                        format!("selector {sel_text} matches no pod in namespace {ns}, and no pod there carries any of its labels")
+                    } else {
+                        format!("selector {sel_text} matches no pod: namespace {ns} has no running pod at all")
+                    }
+                } else {
+                    format!(
+                        "selector {sel_text} matches no pod in namespace {ns}; closest: {}",
+                        near.join("; ")
+                    )
+                };
+                problem("service-selector-matches-nothing", Severity::Error, detail);
+            } else if self.pods_read
+                && self.pod_detail
+                && ready_pods == 0
+                && !selected.is_empty()
+                && !s.spec.publish_not_ready_addresses
+            {
+                let why: Vec<String> = selected
+                    .iter()
+                    .take(3)
+                    .map(|p| {
+                        format!(
+                            "pod {}/{}: {}",
+                            p.ns,
+                            p.name,
+                            p.why.as_deref().unwrap_or("not ready")
+                        )
+                    })
+                    .collect();
+                problem(
+                    "service-no-ready-endpoints",
+                    Severity::Error,
+                    format!(
+                        "{} pod(s) match {sel_text} but none is Ready: {}",
+                        selected.len(),
+                        why.join("; ")
+                    ),
+                );
+            }
+            for sp in &s.spec.ports {
+                let shown = port_label(sp);
+                match sp.target() {
+                    IntOrString::Str(name) if !selected.is_empty() => {
+                        let declares = |p: &PodView| {
+                            p.ports.iter().any(|cp| {
+                                cp.name.as_deref() == Some(name.as_str())
+                                    && cp.protocol() == sp.protocol()
+                            })
+                        };
+                        let lacking: Vec<&&PodView> =
+                            selected.iter().filter(|p| !declares(p)).collect();
+                        if !lacking.is_empty() {
+                            let declared: Vec<String> = lacking[0]
+                                .ports
+                                .iter()
+                                .map(|cp| {
+                                    format!(
+                                        "{} {}/{}",
+                                        cp.name.as_deref().unwrap_or("(unnamed)"),
+                                        cp.container_port,
+                                        cp.protocol()
+                                    )
+                                })
+                                .collect();
+                            problem(
+                                "service-target-port-missing",
+                                Severity::Error,
+                                format!(
+                                    "port {shown} targets port name {name:?}, which {} of {} selected pod(s) do not declare (e.g. pod {}/{} declares {}): they get no endpoint for it",
+                                    lacking.len(),
+                                    selected.len(),
+                                    lacking[0].ns,
+                                    lacking[0].name,
+                                    if declared.is_empty() { "no ports".into() } else { declared.join(", ") }
+                                ),
+                            );
+                        }
+                    }
+                    IntOrString::Int(n) => {
+                        let declaring: Vec<&&PodView> =
+                            selected.iter().filter(|p| !p.ports.is_empty()).collect();
+                        let any = declaring
+                            .iter()
+                            .any(|p| p.ports.iter().any(|cp| cp.container_port == n));
+                        if !declaring.is_empty() && !any {
+                            let p = declaring[0];
+                            let declared: Vec<String> = p
+                                .ports
+                                .iter()
+                                .map(|cp| format!("{}/{}", cp.container_port, cp.protocol()))
+                                .collect();
+                            problem(
+                                "service-target-port-undeclared",
+                                Severity::Info,
+                                format!("port {shown} targets {n}, which no selected pod declares (pod {}/{} declares {}): check that the container listens on {n}", p.ns, p.name, declared.join(", ")),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        } else if !external_name
+            && self.have_endpoints
+            && endpoints.is_empty()
+            && s.selector().is_none()
+        {
+            problem(
+                "service-no-endpoints",
+                Severity::Warning,
+                "selects no pods and has no endpoints made by hand (no EndpointSlice or Endpoints): traffic to it goes nowhere".into(),
+            );
+        }
+
+        // Endpoints whose address no pod holds any more.
+        if self.pods_read {
+            let stale: Vec<String> = endpoints
+                .iter()
+                .filter(|e| e.pod.is_some())
+                .filter_map(|e| {
+                    let ip = cidr::parse_ip(&e.ip)?;
+                    let pod = e.pod.as_deref()?;
+                    let held = self.holders.get(&ip).map(Vec::as_slice).unwrap_or_default();
+                    match held {
+                        _ if held
+                            .iter()
+                            .any(|(hns, hname)| format!("{hns}/{hname}") == pod) =>
+                        {
+                            None
+                        }
+                        [(hns, hname), ..] => Some(format!(
+                            "{} points at pod {pod}, but {hns}/{hname} holds that address now",
+                            e.ip
+                        )),
+                        [] => Some(format!(
+                            "{} points at pod {pod}, and no pod holds that address",
+                            e.ip
+                        )),
+                    }
+                })
+                .collect();
+            if !stale.is_empty() {
+                problem(
+                    "endpoint-stale",
+                    Severity::Warning,
+                    format!(
+                        "{} stale endpoint(s): {}",
+                        stale.len(),
+                        stale.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+                    ),
+                );
+            }
+        }
+        for e in endpoints.iter().filter(|e| cidr::parse_ip(&e.ip).is_none()) {
+            problem(
+                "endpoint-invalid-address",
+                Severity::Warning,
+                format!("endpoint address {:?} is not an IP address", e.ip),
+            );
+        }
+
+        // NodePorts against the node-port range.
+        if let Some((lo, hi)) = self.node_ports.1 {
+            for sp in &s.spec.ports {
+                if let Some(np) = sp.node_port.filter(|n| *n != 0 && (*n < lo || *n > hi)) {
+                    problem(
+                        "nodeport-outside-range",
+                        Severity::Error,
+                        format!(
+                            "port {} has nodePort {np}, outside the node-port range {lo}-{hi}",
+                            port_label(sp)
+                        ),
+                    );
+                }
+            }
+        }
+
+        // LoadBalancer status.
+        let load_balancer = (kind == "LoadBalancer").then(|| {
+            let ingress: Vec<String> = s
+                .status
+                .load_balancer
+                .iter()
+                .flat_map(|l| &l.ingress)
+                .filter_map(|i| {
+                    let v = i.ip.clone().or(i.hostname.clone())?;
+                    Some(match &i.ip_mode {
+                        Some(m) => format!("{v} ({m})"),
+                        None => v,
+                    })
+                })
+                .collect();
+            LoadBalancerState {
+                pending: ingress.is_empty(),
+                ingress,
+                class: s.spec.load_balancer_class.clone(),
+            }
+        });
+        if let Some(lb) = load_balancer.as_ref().filter(|l| l.pending) {
+            let waiting = s
+                .status
+                .conditions
+                .iter()
+                .find(|c| c.status == "False")
+                .map(|c| {
+                    format!(
+                        "; condition {} {}: {}",
+                        c.kind,
+                        c.reason.as_deref().unwrap_or(""),
+                        c.message.as_deref().unwrap_or("")
+                    )
+                })
+                .unwrap_or_default();
+            let class = lb
+                .class
+                .as_ref()
+                .map(|c| {
+                    format!(
+                        " (loadBalancerClass {c}: only the implementation of that class serves it)"
+                    )
+                })
+                .unwrap_or_default();
+            let (severity, present) = if self.load_balancers.is_empty() {
+                (
+                    Severity::Error,
+                    "no load-balancer implementation found (no cloud provider on the nodes, no MetalLB, kube-vip, Cilium, k3s ServiceLB or other): it will stay pending; it still answers on its NodePorts".to_string(),
+                )
+            } else {
+                let names: Vec<&str> = self
+                    .load_balancers
+                    .iter()
+                    .map(|i| i.name.as_str())
+                    .collect();
+                (
+                    Severity::Warning,
+                    format!("implementations present: {}; see their events or logs for why none was assigned", names.join(", ")),
+                )
+            };
+            problem(
+                "loadbalancer-pending",
+                severity,
+                format!("EXTERNAL-IP <pending>{class}{waiting}: {present}"),
+            );
+        }
+
+        if !s.spec.external_ips.is_empty() {
+            let admission = match self.external_ips_denied {
+                Some(true) => "the DenyServiceExternalIPs admission plugin is on, so these predate it",
+                Some(false) => "the DenyServiceExternalIPs admission plugin is not enabled on the API server",
+                None => "whether the DenyServiceExternalIPs admission plugin is on is unknown (the API server's flags are not visible)",
+            };
+            problem(
+                "service-external-ips",
+                Severity::Warning,
+                format!("externalIPs {}: every node takes traffic for them, and anyone who may create Services can claim any address this way (CVE-2020-8554); {admission}", s.spec.external_ips.join(",")),
+            );
+        }
+
+        // Local traffic policies: only nodes with a ready endpoint answer.
+        let ready_nodes: Vec<String> = {
+            let mut v: Vec<String> = endpoints
+                .iter()
+                .filter(|e| e.ready)
+                .filter_map(|e| e.node.clone())
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let etp_local = s.spec.external_traffic_policy.as_deref() == Some("Local")
+            && matches!(kind, "NodePort" | "LoadBalancer");
+        let itp_local = s.spec.internal_traffic_policy.as_deref() == Some("Local");
+        if etp_local && self.have_endpoints {
+            let total = self.c.nodes.len();
+            let dropping = total.saturating_sub(ready_nodes.len());
+            if dropping > 0 && total > 0 {
+                problem(
+                    "local-traffic-policy-nodes",
+                    Severity::Info,
+                    format!(
+                        "externalTrafficPolicy Local: {} of {total} node(s) hold a ready endpoint{}; NodePort or load-balancer traffic reaching the other {dropping} is dropped by design",
+                        ready_nodes.len(),
+                        if ready_nodes.is_empty() { String::new() } else { format!(" ({})", ready_nodes.join(", ")) }
+                    ),
+                );
+            }
+        }
+        let worst = problems.iter().map(|p| p.severity).max();
+        ServiceRow {
+            namespace: ns.into(),
+            name: s.metadata.name.clone(),
+            kind: kind.into(),
+            cluster_ips,
+            headless: s.headless(),
+            external_name: s.spec.external_name.clone(),
+            external_ips: s.spec.external_ips.clone(),
+            load_balancer,
+            selector: s.selector().cloned(),
+            selected_pods: selected.len(),
+            ready_pods,
+            ports,
+            endpoints,
+            session_affinity: s.spec.session_affinity.clone().filter(|a| a != "None"),
+            external_traffic_policy: s.spec.external_traffic_policy.clone(),
+            internal_traffic_policy: s.spec.internal_traffic_policy.clone(),
+            local_nodes: (etp_local || itp_local).then_some(ready_nodes),
+            status: match worst {
+                None => "ok",
+                Some(Severity::Info) => "info",
+                Some(Severity::Warning) => "warning",
+                Some(Severity::Error) => "error",
+            }
+            .into(),
+            problems,
+        }
+    }
+}
+
+/// `http 80/TCP` or `80/TCP`.
+fn port_label(sp: &ServicePort) -> String {
+    match &sp.name {
+        Some(n) if !n.is_empty() => format!("{n} {}/{}", sp.port, sp.protocol()),
+        _ => format!("{}/{}", sp.port, sp.protocol()),
+    }
+}
+
+/// `30000-32767`, `30000+2767` or a single port, as kube-apiserver reads it.
+pub fn parse_port_range(s: &str) -> Option<(i32, i32)> {
+    let s = s.trim();
+    if let Some((a, b)) = s.split_once('-') {
+        let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        return (a <= b).then_some((a, b));
+    }
+    if let Some((a, b)) = s.split_once('+') {
+        let (a, b): (i32, i32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+        return Some((a, a.checked_add(b)?));
+    }
+    let n = s.parse().ok()?;
+    Some((n, n))
+}
+
+/// The API server's --service-node-port-range, from where its flags are visible.
+fn node_port_range(c: &Cluster, p: &Platform) -> (NodePortRange, Option<(i32, i32)>) {
+    let found = |raw: &str, ev: String| match parse_port_range(raw) {
+        Some(r) => (
+            NodePortRange {
+                range: Some(format!("{}-{}", r.0, r.1)),
+                status: "known".into(),
+                evidence: ev,
+            },
+            Some(r),
+        ),
+        None => (
+            NodePortRange {
+                range: None,
+                status: "unknown".into(),
+                evidence: format!("{ev} (does not parse as a port range)"),
+            },
+            None,
+        ),
+    };
+    let default = |ev: String| {
+        (
+            NodePortRange {
+                range: Some("30000-32767".into()),
+                status: "default".into(),
+                evidence: ev,
+            },
+            Some(NODE_PORT_DEFAULT),
+        )
+    };
+    for inv in components::invocations(c, "kube-apiserver") {
+        if let Some(h) = inv.flag("service-node-port-range") {
+            return found(&h.value, format!("{}: {}", inv.origin, h.text));
+        }
+        if inv.hidden().is_none() {
+            return default(format!(
+                "{}: no --service-node-port-range, the default 30000-32767",
+                inv.origin
+            ));
+        }
+    }
+    if let Some((flavour, _)) = super::cni::k3s_flavour(c) {
+        let key = format!("{flavour}.io/node-args");
+        for n in &c.nodes {
+            let Some(args) = n
+                .metadata
+                .annotations
+                .get(&key)
+                .and_then(|a| config::node_args(a).ok())
+            else {
+                continue;
+            };
+            if args.first().map(String::as_str) != Some("server") {
+                continue;
+            }
+            let ev = format!("node {} annotation {key}", n.name());
+            if let Some(h) = flags::last(&args, "service-node-port-range").or_else(|| {
+                flags::passthrough(&args, "kube-apiserver-arg", "service-node-port-range")
+            }) {
+                return found(&h.value, format!("{ev}: {}", h.text));
+            }
+            return default(format!(
+                "{ev} has no --service-node-port-range: the default 30000-32767"
+            ));
+        }
+    }
+    if let Some(o) = c
+        .objects_of(&OPENSHIFT_NETWORK)
+        .find(|o| o.metadata.name == "cluster")
+    {
+        if let Some(r) = o.spec.get("serviceNodePortRange").and_then(|v| v.as_str()) {
+            return found(
+                r,
+                format!("network.config.openshift.io/cluster spec.serviceNodePortRange: {r}"),
+            );
+        }
+    }
+    (
+        NodePortRange {
+            range: None,
+            status: "unknown".into(),
+            evidence: format!(
+                "the API server's flags are not visible ({}): NodePorts are not checked against a range",
+                if p.name == "unknown" { "no kube-apiserver pod".into() } else { format!("platform {}", p.name) }
+            ),
+        },
+        None,
+    )
+}
+
+/// Whether the API server refuses new externalIPs, when its flags are visible.
+fn external_ips_denied(c: &Cluster) -> Option<bool> {
+    let inv = components::invocations(c, "kube-apiserver");
+    let first = inv.first()?;
+    let on = first.flag("enable-admission-plugins").is_some_and(|h| {
+        h.value
+            .split(',')
+            .any(|p| p.trim() == "DenyServiceExternalIPs")
+    });
+    (on || first.hidden().is_none()).then_some(on)
+}
+
+/// What can give LoadBalancer Services an address.
+fn load_balancers(c: &Cluster, p: &Platform) -> Vec<Implementation> {
+    let mut out = Vec::new();
+    let mut add = |name: &str, evidence: String| {
+        if !out.iter().any(|i: &Implementation| i.name == name) {
+            out.push(Implementation {
+                name: name.into(),
+                evidence,
+            });
+        }
+    };
+    const CLOUDS: &[(&str, &str)] = &[
+        ("aws://", "cloud-aws"),
+        ("gce://", "cloud-gce"),
+        ("azure://", "cloud-azure"),
+        ("openstack://", "cloud-openstack"),
+        ("digitalocean://", "cloud-digitalocean"),
+        ("vsphere://", "cloud-vsphere"),
+        ("hcloud://", "cloud-hetzner"),
+        ("linode://", "cloud-linode"),
+        ("oci://", "cloud-oracle"),
+        ("ibm://", "cloud-ibm"),
+        ("exoscale://", "cloud-exoscale"),
+        ("scaleway://", "cloud-scaleway"),
+    ];
+    for n in &c.nodes {
+        let Some(id) = n.spec.provider_id.as_deref() else {
+            continue;
+        };
+        if let Some((_, name)) = CLOUDS.iter().find(|(prefix, _)| id.starts_with(prefix)) {
+            add(name, format!("node {} providerID {id}: the cloud provider's controller serves LoadBalancer Services without a loadBalancerClass", n.name()));
+        }
+    }
+    // Pods of the known implementations, full or reduced.
+    let pods = c
+        .pods
+        .iter()
+        .map(|p| {
+            (
+                p.metadata.ns(),
+                p.name(),
+                p.metadata
+                    .label("app.kubernetes.io/name")
+                    .map(str::to_string),
+            )
+        })
+        .chain(c.workload_pods.iter().map(|w| {
+            (
+                &*w.namespace,
+                &*w.name,
+                w.labels.get("app.kubernetes.io/name").map(str::to_string),
+            )
+        }));
+    for (ns, name, app) in pods {
+        let ev = || format!("pod {ns}/{name}");
+        if ns == "metallb-system" || app.as_deref() == Some("metallb") {
+            add(
+                "metallb",
+                format!("{} (MetalLB assigns from its IPAddressPools)", ev()),
+            );
+        } else if name.starts_with("kube-vip") {
+            add(
+                "kube-vip",
+                format!(
+                    "{} (kube-vip; addresses from its cloud provider's kubevip ConfigMap)",
+                    ev()
+                ),
+            );
+        } else if name.starts_with("svclb-") {
+            add(
+                "k3s-servicelb",
+                format!("{} (k3s ServiceLB: node addresses)", ev()),
+            );
+        } else if name.starts_with("aws-load-balancer-controller") {
+            add(
+                "aws-load-balancer-controller",
+                format!("{} (serves loadBalancerClass service.k8s.aws/nlb)", ev()),
+            );
+        } else if ns == "openelb-system" {
+            add("openelb", ev());
+        } else if ns == "purelb" {
+            add("purelb", ev());
+        }
+    }
+    if let Some(ds) = c
+        .daemon_sets
+        .iter()
+        .find(|d| d.metadata.name.starts_with("svclb-"))
+    {
+        add(
+            "k3s-servicelb",
+            format!(
+                "daemonset {}/{} (k3s ServiceLB: node addresses)",
+                ds.metadata.ns(),
+                ds.metadata.name
+            ),
+        );
+    }
+    let cilium = c
+        .config_map("kube-system", "cilium-config")
+        .or_else(|| c.config_map("cilium", "cilium-config"));
+    if let Some(cm) = cilium.filter(|m| m.data.get("enable-lb-ipam").is_none_or(|v| v != "false")) {
+        add("cilium-lb-ipam", format!("configmap {}/cilium-config: Cilium's LB IPAM assigns from CiliumLoadBalancerIPPools (none at all: it stays dormant)", cm.metadata.ns()));
+    }
+    if p.name == "minikube" {
+        add("minikube-tunnel", format!("{}: `minikube tunnel`, while it runs, gives LoadBalancer Services their ClusterIP as ingress", p.evidence));
+    }
+    if let Some((flavour, node)) = super::cni::k3s_flavour(c) {
+        let key = format!("{flavour}.io/node-args");
+        let disabled = c.nodes.iter().any(|n| {
+            n.metadata
+                .annotations
+                .get(&key)
+                .is_some_and(|a| a.contains("servicelb"))
+        });
+        if flavour == "k3s" && !disabled {
+            add(
+                "k3s-servicelb",
+                format!("node {node}: k3s runs ServiceLB unless started with --disable servicelb"),
+            );
+        }
+    }
+    out
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct KubeletConfig {
+    #[serde(default, rename = "clusterDNS")]
+    cluster_dns: Vec<String>,
+    #[serde(default)]
+    cluster_domain: Option<String>,
+}
+
+/// The cluster DNS: the Service every pod's resolv.conf points at, what the kubelets are told,
+/// and CoreDNS's configuration.
+fn dns(c: &Cluster) -> Option<DnsAnswer> {
+    let svc = c
+        .services
+        .iter()
+        .find(|s| s.metadata.ns() == "kube-system" && s.metadata.name == "kube-dns")
+        .or_else(|| {
+            c.services.iter().find(|s| {
+                s.metadata.ns() == "kube-system" && s.metadata.label("k8s-app") == Some("kube-dns")
+            })
+        })
+        .or_else(|| {
+            c.services
+                .iter()
+                .find(|s| s.metadata.ns() == "openshift-dns" && s.metadata.name == "dns-default")
+        });
+    let mut a = DnsAnswer {
+        service: svc.map(|s| format!("{}/{}", s.metadata.ns(), s.metadata.name)),
+        cluster_ip: svc.and_then(|s| s.ips().first().map(|s| s.to_string())),
+        kubelet_evidence:
+            "not visible in the API (no kubelet-config ConfigMap or distribution arguments)".into(),
+        ..DnsAnswer::default()
+    };
+    if let Some(text) = c
+        .config_map("kube-system", "kubelet-config")
+        .and_then(|m| m.data.get("kubelet"))
+    {
+        match serde_saphyr::from_str::<KubeletConfig>(text) {
+            Ok(k) => {
+                a.kubelet_evidence = format!(
+                    "configmap kube-system/kubelet-config: kubelet clusterDNS {}",
+                    k.cluster_dns.join(",")
+                );
+                a.kubelet_cluster_dns = k.cluster_dns;
+                a.cluster_domain = k.cluster_domain;
+            }
+            Err(e) => {
+                a.kubelet_evidence =
+                    format!("configmap kube-system/kubelet-config: kubelet does not parse: {e}")
+            }
+        }
+    } else if let Some((flavour, _)) = super::cni::k3s_flavour(c) {
+        let key = format!("{flavour}.io/node-args");
+        let args = c.nodes.iter().find_map(|n| {
+            Some((
+                n.name(),
+                config::node_args(n.metadata.annotations.get(&key)?).ok()?,
+            ))
+        });
+        if let Some((node, args)) = args {
+            match flags::last(&args, "cluster-dns") {
+                Some(h) => {
+                    a.kubelet_cluster_dns = vec![h.value.clone()];
+                    a.kubelet_evidence = format!("node {node} annotation {key}: {}", h.text);
+                }
+                None => {
+                    a.kubelet_cluster_dns = vec!["10.43.0.10".into()];
+                    a.kubelet_evidence = format!("node {node} annotation {key} has no --cluster-dns: {flavour}'s default 10.43.0.10");
+                }
+            }
+        }
+    }
+    if let Some(text) = c
+        .config_map("kube-system", "coredns")
+        .and_then(|m| m.data.get("Corefile"))
+    {
+        for line in text.lines().map(str::trim) {
+            let mut w = line.split_whitespace();
+            match w.next() {
+                Some("kubernetes") => {
+                    a.corefile_zones = w.take_while(|x| *x != "{").map(str::to_string).collect()
+                }
+                Some("forward") if a.corefile_forward.is_none() => {
+                    let rest: Vec<&str> = w.take_while(|x| *x != "{").collect();
+                    a.corefile_forward = Some(rest.join(" "));
+                }
+                _ => {}
+            }
+        }
+    }
+    if c.daemon_set("kube-system", "node-local-dns").is_some() {
+        let bind = c
+            .config_map("kube-system", "node-local-dns")
+            .and_then(|m| m.data.get("Corefile"))
+            .and_then(|t| {
+                t.lines().find_map(|l| {
+                    l.trim()
+                        .strip_prefix("bind ")
+                        .map(|b| b.split_whitespace().next().unwrap_or("").to_string())
+                })
+            })
+            .filter(|b| cidr::parse_ip(b).is_some());
+        a.node_local = Some(bind.unwrap_or_else(|| "169.254.20.10".into()));
+    }
+    (a.service.is_some() || !a.kubelet_cluster_dns.is_empty()).then_some(a)
+}

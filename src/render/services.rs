@@ -1,0 +1,373 @@
+//! The Services view: a `kubectl get services`-shaped table with endpoints and status, the
+//! cluster-wide context (endpoints API, NodePort range, load balancers, DNS), and for one
+//! Service a `kubectl describe`-like detail with the pods and nodes behind each endpoint.
+
+use super::{print_table, table};
+use crate::report::*;
+use colored::Colorize;
+use std::io::{self, Write};
+
+/// `80:30007/TCP,443/TCP`, as kubectl prints PORT(S).
+fn ports(r: &ServiceRow) -> String {
+    if r.ports.is_empty() {
+        return "<none>".into();
+    }
+    r.ports
+        .iter()
+        .map(|p| match p.node_port {
+            Some(np) => format!("{}:{np}/{}", p.port, p.protocol),
+            None => format!("{}/{}", p.port, p.protocol),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// EXTERNAL-IP as kubectl prints it.
+fn external(r: &ServiceRow) -> String {
+    let mut v: Vec<String> = match (&r.load_balancer, &r.external_name) {
+        (Some(lb), _) if lb.pending && r.external_ips.is_empty() => return "<pending>".into(),
+        (Some(lb), _) => lb.ingress.clone(),
+        (None, Some(n)) => return n.clone(),
+        _ => vec![],
+    };
+    v.extend(r.external_ips.iter().cloned());
+    if v.is_empty() {
+        "<none>".into()
+    } else {
+        v.join(",")
+    }
+}
+
+fn cluster_ip(r: &ServiceRow) -> String {
+    if r.headless {
+        return "None".into();
+    }
+    r.cluster_ips
+        .first()
+        .map(|c| c.ip.clone())
+        .unwrap_or_else(|| "<none>".into())
+}
+
+/// Ready endpoints out of all, or `-` where a Service has none to have (ExternalName).
+fn endpoints(r: &ServiceRow) -> String {
+    if r.kind == "ExternalName" {
+        return "-".into();
+    }
+    let ready = r.endpoints.iter().filter(|e| e.ready).count();
+    format!("{ready}/{}", r.endpoints.len())
+}
+
+fn status(r: &ServiceRow) -> String {
+    let mut ids: Vec<&str> = r.problems.iter().map(|p| p.id.as_str()).collect();
+    ids.dedup();
+    match r.status.as_str() {
+        "ok" => "ok".green().to_string(),
+        "error" => ids.join(",").red().to_string(),
+        "warning" => ids.join(",").yellow().to_string(),
+        _ => ids.join(",").blue().to_string(),
+    }
+}
+
+fn context(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        w,
+        "{} {} ({})",
+        "Endpoints from:".bold(),
+        s.endpoints_from,
+        s.endpoints_evidence
+    )?;
+    let np = &s.node_port_range;
+    writeln!(
+        w,
+        "{} {} ({}: {})",
+        "NodePort range:".bold(),
+        np.range.as_deref().unwrap_or("unknown"),
+        np.status,
+        np.evidence
+    )?;
+    if s.load_balancers.is_empty() {
+        writeln!(w, "{} none found", "Load balancers:".bold())?;
+    } else {
+        for (i, lb) in s.load_balancers.iter().enumerate() {
+            let head = if i == 0 {
+                "Load balancers:"
+            } else {
+                "               "
+            };
+            writeln!(w, "{} {} ({})", head.bold(), lb.name, lb.evidence)?;
+        }
+    }
+    if let Some(d) = &s.dns {
+        let mut parts = vec![format!(
+            "{} {}",
+            d.service.as_deref().unwrap_or("no DNS Service"),
+            d.cluster_ip.as_deref().unwrap_or("")
+        )];
+        if !d.kubelet_cluster_dns.is_empty() {
+            parts.push(format!(
+                "kubelets use {} ({})",
+                d.kubelet_cluster_dns.join(","),
+                d.kubelet_evidence
+            ));
+        }
+        if !d.corefile_zones.is_empty() {
+            parts.push(format!("CoreDNS serves {}", d.corefile_zones.join(" ")));
+        }
+        if let Some(f) = &d.corefile_forward {
+            parts.push(format!("forwards {f}"));
+        }
+        if let Some(l) = &d.node_local {
+            parts.push(format!("NodeLocal DNSCache on {l}"));
+        }
+        writeln!(w, "{} {}", "DNS:".bold(), parts.join("; "))?;
+    }
+    Ok(())
+}
+
+fn list(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
+    let mut t = table(&[
+        "NAMESPACE",
+        "NAME",
+        "TYPE",
+        "CLUSTER-IP",
+        "EXTERNAL-IP",
+        "PORT(S)",
+        "ENDPOINTS",
+        "STATUS",
+    ]);
+    const MAX_ROWS: usize = 200;
+    for r in s.services.iter().take(MAX_ROWS) {
+        t.add_row(vec![
+            r.namespace.clone(),
+            r.name.clone(),
+            r.kind.clone(),
+            cluster_ip(r),
+            external(r),
+            ports(r),
+            endpoints(r),
+            status(r),
+        ]);
+    }
+    print_table(&t, w)?;
+    if s.services.len() > MAX_ROWS {
+        writeln!(
+            w,
+            "... and {} more Services (all of them in -o json)",
+            s.services.len() - MAX_ROWS
+        )?;
+    }
+    Ok(())
+}
+
+/// One Service in the shape of `kubectl describe service`, with each endpoint's pod and node.
+fn detail(r: &ServiceRow, w: &mut dyn Write) -> io::Result<()> {
+    let line = |w: &mut dyn Write, k: &str, v: String| writeln!(w, "{:<24}{v}", format!("{k}:"));
+    line(w, "Name", r.name.clone())?;
+    line(w, "Namespace", r.namespace.clone())?;
+    line(
+        w,
+        "Selector",
+        r.selector
+            .as_ref()
+            .map(|s| {
+                s.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_else(|| "<none>".into()),
+    )?;
+    line(w, "Type", r.kind.clone())?;
+    let ips: Vec<String> = r
+        .cluster_ips
+        .iter()
+        .map(|c| match c.in_range {
+            Some(true) => format!("{} (in the service range)", c.ip),
+            Some(false) => format!("{} (OUTSIDE the service range)", c.ip),
+            None => c.ip.clone(),
+        })
+        .collect();
+    line(
+        w,
+        "IPs",
+        if r.headless {
+            "None (headless)".into()
+        } else if ips.is_empty() {
+            "<none>".into()
+        } else {
+            ips.join(", ")
+        },
+    )?;
+    if let Some(n) = &r.external_name {
+        line(w, "External Name", n.clone())?;
+    }
+    if !r.external_ips.is_empty() {
+        line(w, "External IPs", r.external_ips.join(","))?;
+    }
+    if let Some(lb) = &r.load_balancer {
+        let v = if lb.pending {
+            "<pending>".to_string()
+        } else {
+            lb.ingress.join(", ")
+        };
+        let class = lb
+            .class
+            .as_ref()
+            .map(|c| format!(" (class {c})"))
+            .unwrap_or_default();
+        line(w, "LoadBalancer Ingress", format!("{v}{class}"))?;
+    }
+    for p in &r.ports {
+        line(
+            w,
+            "Port",
+            format!(
+                "{}  {}/{}",
+                p.name.as_deref().unwrap_or("<unset>"),
+                p.port,
+                p.protocol
+            ),
+        )?;
+        let resolved = match p.resolved.as_slice() {
+            [] => String::new(),
+            [one] if one.to_string() == p.target_port => String::new(),
+            v => format!(
+                " (resolves to {})",
+                v.iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        };
+        line(
+            w,
+            "TargetPort",
+            format!("{}/{}{resolved}", p.target_port, p.protocol),
+        )?;
+        if let Some(np) = p.node_port {
+            line(
+                w,
+                "NodePort",
+                format!(
+                    "{}  {np}/{}",
+                    p.name.as_deref().unwrap_or("<unset>"),
+                    p.protocol
+                ),
+            )?;
+        }
+        // As kubectl: the ready addresses with the port they resolve to, three at most.
+        let ready: Vec<String> = r
+            .endpoints
+            .iter()
+            .filter(|e| e.ready)
+            .map(|e| match p.resolved.as_slice() {
+                [n] if e.ip.contains(':') => format!("[{}]:{n}", e.ip),
+                [n] => format!("{}:{n}", e.ip),
+                _ => e.ip.clone(),
+            })
+            .collect();
+        let more = ready.len().saturating_sub(3);
+        let mut shown = ready.into_iter().take(3).collect::<Vec<_>>().join(",");
+        if more > 0 {
+            shown.push_str(&format!(" + {more} more..."));
+        }
+        line(
+            w,
+            "Endpoints",
+            format!(
+                "{}{}({} ready, {} serving while terminating, {} not ready)",
+                shown,
+                if shown.is_empty() { "" } else { " " },
+                p.ready,
+                p.serving,
+                p.not_ready
+            ),
+        )?;
+    }
+    line(
+        w,
+        "Session Affinity",
+        r.session_affinity.clone().unwrap_or_else(|| "None".into()),
+    )?;
+    if let Some(p) = &r.external_traffic_policy {
+        line(w, "External Traffic Policy", p.clone())?;
+    }
+    if let Some(p) = &r.internal_traffic_policy {
+        line(w, "Internal Traffic Policy", p.clone())?;
+    }
+    if let Some(n) = &r.local_nodes {
+        line(
+            w,
+            "Answering nodes",
+            if n.is_empty() {
+                "none (no ready endpoint on any node)".into()
+            } else {
+                n.join(", ")
+            },
+        )?;
+    }
+    if r.selector.is_some() {
+        line(
+            w,
+            "Pods",
+            format!("{} selected, {} ready", r.selected_pods, r.ready_pods),
+        )?;
+    }
+    if !r.endpoints.is_empty() {
+        writeln!(w)?;
+        let mut t = table(&["ENDPOINT", "POD", "NODE", "READY", "SERVING", "TERMINATING"]);
+        for e in &r.endpoints {
+            let yes = |b: bool| if b { "true" } else { "false" }.to_string();
+            t.add_row(vec![
+                e.ip.clone(),
+                e.pod.clone().unwrap_or_else(|| "-".into()),
+                e.node.clone().unwrap_or_else(|| "-".into()),
+                yes(e.ready),
+                yes(e.serving),
+                yes(e.terminating),
+            ]);
+        }
+        print_table(&t, w)?;
+    }
+    for p in &r.problems {
+        writeln!(w, "{} [{}] {}", super::severity(p.severity), p.id, p.detail)?;
+    }
+    Ok(())
+}
+
+/// The `services` command: context, then one Service in detail or the table.
+pub fn services(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
+    context(s, w)?;
+    writeln!(w)?;
+    match s.services.as_slice() {
+        [] => writeln!(w, "No Service matches."),
+        [one] if s.shown == "one" => detail(one, w),
+        _ => list(s, w),
+    }
+}
+
+/// In `report`: the counts by type, and only the Services with a problem.
+pub fn summary(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
+    let c = &s.counts;
+    let types: Vec<String> = c.by_type.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    writeln!(
+        w,
+        "{} {} ({}; {} headless, {} without selector), {} with problems",
+        "Services:".bold(),
+        c.total,
+        if types.is_empty() {
+            "none".to_string()
+        } else {
+            types.join(", ")
+        },
+        c.headless,
+        c.without_selector,
+        c.with_problems
+    )?;
+    context(s, w)?;
+    if !s.services.is_empty() {
+        writeln!(w)?;
+        list(s, w)?;
+    }
+    Ok(())
+}
