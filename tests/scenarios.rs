@@ -44,6 +44,9 @@ struct Expected {
     /// live path denies these path prefixes, so both paths see the same RBAC gaps.
     #[serde(default)]
     live_deny: Vec<String>,
+    /// Group-versions the live path's server does not serve (an older API server).
+    #[serde(default)]
+    live_without: Vec<String>,
     /// What both paths report as skipped (by `what`); nothing else may be.
     #[serde(default)]
     skipped: Vec<String>,
@@ -227,8 +230,11 @@ fn check_services(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report
             errs.push(format!("[{path}] service {key} missing"));
             continue;
         };
-        let ready = row.endpoints.iter().filter(|e| e.ready).count();
-        let endpoints = format!("{ready}/{}", row.endpoints.len());
+        let endpoints = match row.endpoint_counts() {
+            Some((ready, all)) => format!("{ready}/{all}"),
+            None => "-".into(),
+        };
+
         let mut problems: Vec<&str> = row.problems.iter().map(|p| p.id.as_str()).collect();
         problems.dedup();
         let mut want_problems: Vec<&str> = want.problems.iter().map(String::as_str).collect();
@@ -289,6 +295,7 @@ fn scenario(dir: &Path) -> Vec<String> {
         cluster,
         Options {
             deny,
+            without: exp.live_without.clone(),
             ..Options::default()
         },
     )

@@ -109,7 +109,13 @@ impl<'a> Index<'a> {
         let Some(groups) = self.groups.get(ns) else {
             return vec![];
         };
-        let mut scored: Vec<(usize, usize, String)> = groups
+        // Closeness: selector pairs matched, then keys present, then how alike the values
+        // are (a typo, a suffix: app=web against app=webapp).
+        let alike = |a: &str, b: &str| {
+            let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+            prefix + usize::from(a.contains(b) || b.contains(a)) * 8
+        };
+        let mut scored: Vec<(usize, usize, usize, String)> = groups
             .iter()
             .filter_map(|(labels, pods)| {
                 let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
@@ -118,6 +124,10 @@ impl<'a> Index<'a> {
                 if keys == 0 {
                     return None;
                 }
+                let near: usize = sel
+                    .iter()
+                    .filter_map(|(k, v)| Some(alike(get(k)?, v)))
+                    .sum();
                 let diff: Vec<String> = sel
                     .iter()
                     .filter(|(k, v)| get(k) != Some(v.as_str()))
@@ -129,12 +139,13 @@ impl<'a> Index<'a> {
                 Some((
                     same,
                     keys,
+                    near,
                     format!("pod {ns}/{} has {}", pods[0].name, diff.join(", ")),
                 ))
             })
             .collect();
-        scored.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
-        scored.into_iter().take(3).map(|s| s.2).collect()
+        scored.sort_by(|a, b| (b.0, b.1, b.2).cmp(&(a.0, a.1, a.2)).then(a.3.cmp(&b.3)));
+        scored.into_iter().take(3).map(|s| s.3).collect()
     }
 
     fn any_pod_in(&self, ns: &str) -> bool {

@@ -48,13 +48,11 @@ fn cluster_ip(r: &ServiceRow) -> String {
         .unwrap_or_else(|| "<none>".into())
 }
 
-/// Ready endpoints out of all, or `-` where a Service has none to have (ExternalName).
 fn endpoints(r: &ServiceRow) -> String {
-    if r.kind == "ExternalName" {
-        return "-".into();
+    match r.endpoint_counts() {
+        Some((ready, all)) => format!("{ready}/{all}"),
+        None => "-".into(),
     }
-    let ready = r.endpoints.iter().filter(|e| e.ready).count();
-    format!("{ready}/{}", r.endpoints.len())
 }
 
 fn status(r: &ServiceRow) -> String {

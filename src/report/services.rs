@@ -187,3 +187,25 @@ pub struct Problem {
     pub severity: Severity,
     pub detail: String,
 }
+
+impl ServiceRow {
+    /// Ready endpoints out of all, for the port that has most (an endpoint without the port,
+    /// as for a pod lacking a named targetPort, does not count); None for ExternalName.
+    pub fn endpoint_counts(&self) -> Option<(usize, usize)> {
+        if self.kind == "ExternalName" {
+            return None;
+        }
+        if self.ports.is_empty() {
+            let ready = self.endpoints.iter().filter(|e| e.ready).count();
+            return Some((ready, self.endpoints.len()));
+        }
+        let ready = self.ports.iter().map(|p| p.ready).max().unwrap_or(0);
+        let all = self
+            .ports
+            .iter()
+            .map(|p| p.ready + p.serving + p.not_ready)
+            .max()
+            .unwrap_or(0);
+        Some((ready, all))
+    }
+}

@@ -843,6 +843,394 @@ def gke_legacy_static_proxy():
     write("gke-legacy-static-proxy", cluster(v, nodes, pods, services, [netd], logs=logs))
 
 
+# ----------------------------------------------------------------------------- Services (#12)
+
+def app_pod(ns, name, node_, ip, labels, ports=(), ready=True, phase="Running", waiting=None, restarts=0,
+            ready_message=None, scheduled_message=None, owner=None):
+    """A workload pod with declared container ports and the Ready condition the kubelet writes."""
+    c = container("app", "registry.example.com/app:2.1", )
+    if ports:
+        c["ports"] = [dict(zip(("name", "containerPort", "protocol"), p)) for p in ports]
+    p = pod(ns, name, node_, ip, [c], labels=labels, owner=owner or ("ReplicaSet", name.rsplit("-", 1)[0]),
+            phase=phase, ready=ready, restarts=restarts, waiting=waiting)
+    conds = []
+    if scheduled_message:
+        conds.append({"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": scheduled_message})
+        p["spec"].pop("nodeName", None)
+        p["status"].pop("containerStatuses", None)
+    else:
+        conds.append({"type": "PodScheduled", "status": "True"})
+    if ready:
+        conds.append({"type": "Ready", "status": "True"})
+    else:
+        conds.append({"type": "Ready", "status": "False", "reason": "ContainersNotReady",
+                      "message": ready_message or "containers with unready status: [app]"})
+    p["status"]["conditions"] = conds
+    if waiting == "CrashLoopBackOff":
+        st = p["status"]["containerStatuses"][0]
+        st["state"] = {"waiting": {"reason": "CrashLoopBackOff",
+                                   "message": "back-off 5m0s restarting failed container=app pod=%s_%s" % (name, ns)}}
+        st["lastState"] = {"terminated": {"reason": "Error", "exitCode": 1}}
+    return p
+
+
+def service(ns, name, ip, ports, selector=None, kind="ClusterIP", lb_ingress=None, **spec):
+    """ports: [(name, port, targetPort, protocol, nodePort)]"""
+    sp = {"type": kind}
+    if ip == "None":
+        sp["clusterIP"] = "None"
+    elif ip:
+        ips = ip if isinstance(ip, list) else [ip]
+        sp["clusterIP"], sp["clusterIPs"] = ips[0], ips
+    if ports:
+        out = []
+        for n, port, target, proto, node_port in ports:
+            x = {"port": port, "protocol": proto}
+            if n:
+                x["name"] = n
+            if target is not None:
+                x["targetPort"] = target
+            if node_port:
+                x["nodePort"] = node_port
+            out.append(x)
+        sp["ports"] = out
+    if selector:
+        sp["selector"] = selector
+    sp.update(spec)
+    o = {"metadata": meta(name, ns), "spec": sp}
+    if lb_ingress is not None:
+        o["status"] = {"loadBalancer": {"ingress": lb_ingress}}
+    return o
+
+
+def eslice(ns, svc_name, suffix, endpoints, ports, family="IPv4", managed="endpointslice-controller.k8s.io"):
+    """endpoints: [(ip, pod or None, node or None, ready, serving, terminating)]; ports: [(name, port, proto)]"""
+    eps = []
+    for ip, pod_, node_, ready, serving, term in endpoints:
+        e = {"addresses": [ip], "conditions": {"ready": ready, "serving": serving, "terminating": term}}
+        if node_:
+            e["nodeName"] = node_
+        if pod_:
+            e["targetRef"] = {"kind": "Pod", "namespace": ns, "name": pod_}
+        eps.append(e)
+    return {"metadata": meta("%s-%s" % (svc_name, suffix), ns,
+                             labels={"kubernetes.io/service-name": svc_name,
+                                     "endpointslice.kubernetes.io/managed-by": managed}),
+            "addressType": family, "endpoints": eps,
+            "ports": [dict(zip(("name", "port", "protocol"), p)) for p in ports]}
+
+
+def kubelet_config(dns_ip, domain="cluster.local"):
+    return cm("kube-system", "kubelet-config", {
+        "kubelet": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\n"
+                   "clusterDNS:\n- %s\nclusterDomain: %s\n" % (dns_ip, domain)})
+
+
+COREFILE = (".:53 {\n    errors\n    health {\n       lameduck 5s\n    }\n    ready\n"
+            "    kubernetes %s in-addr.arpa ip6.arpa {\n       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n"
+            "       ttl 30\n    }\n    prometheus :9153\n    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n"
+            "    cache 30\n    loop\n    reload\n    loadbalance\n}\n")
+
+
+def coredns(nodes_, dns_ip, ips, domain="cluster.local"):
+    """CoreDNS pods, the kube-dns Service and its slice, as kubeadm deploys them."""
+    pods = [app_pod("kube-system", "coredns-7c65d6cfc9-%s" % sfx, n, ip, {"k8s-app": "kube-dns", "pod-template-hash": "7c65d6cfc9"},
+                    [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")])
+            for (n, _), ip, sfx in zip(nodes_, ips, ["x8k2p", "m4q9z"])]
+    svc = service("kube-system", "kube-dns", dns_ip,
+                  [("dns", 53, 53, "UDP", None), ("dns-tcp", 53, 53, "TCP", None), ("metrics", 9153, 9153, "TCP", None)],
+                  {"k8s-app": "kube-dns"})
+    svc["metadata"]["labels"] = {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"}
+    sl = eslice("kube-system", "kube-dns", "6v7xk", [(p["status"]["podIP"], p["metadata"]["name"], p["spec"]["nodeName"], True, True, False) for p in pods],
+                [("dns-tcp", 53, "TCP"), ("dns", 53, "UDP"), ("metrics", 9153, "TCP")])
+    return pods, svc, sl, cm("kube-system", "coredns", {"Corefile": COREFILE % domain})
+
+
+def kubernetes_svc(ip, endpoint):
+    return (service("default", "kubernetes", ip, [("https", 443, 6443, "TCP", None)]),
+            eslice("default", "kubernetes", "abcde", [(endpoint, None, None, True, True, False)], [("https", 6443, "TCP")],
+                   managed="endpointslicemirroring-controller.k8s.io"))
+
+
+@scenario
+def services_broken():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "10.70.0.10"), ("worker1", "10.70.0.11"), ("worker2", "10.70.0.12"), ("worker3", "10.70.0.13")]
+    nodes, pods, cms = kubeadm_base(v, nodes_)
+    fl, flp = flannel_ds(nodes_)
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    pods += flp + kpp
+    dns_pods, dns_svc, dns_slice, corefile = coredns(nodes_[1:], "10.96.0.10", ["10.244.1.2", "10.244.2.2"])
+    pods += dns_pods
+    k_svc, k_slice = kubernetes_svc("10.96.0.1", "10.70.0.10")
+    http = [("http", 8080, "TCP")]
+    shop = "shop"
+    P = lambda *a, **k: pods.append(app_pod(*a, **k))
+    # web: the selector says app=web, the Deployment labels its pods app=webapp.
+    P(shop, "webapp-5d8f9c7b6-h2k4m", "worker1", "10.244.1.10", {"app": "webapp", "tier": "frontend"}, http)
+    P(shop, "webapp-5d8f9c7b6-p9q8r", "worker2", "10.244.2.10", {"app": "webapp", "tier": "frontend"}, http)
+    # api: both pods crash-loop.
+    P(shop, "api-7f6d5c4b3-a1b2c", "worker1", "10.244.1.11", {"app": "api"}, http, ready=False, waiting="CrashLoopBackOff", restarts=7)
+    P(shop, "api-7f6d5c4b3-d3e4f", "worker2", "10.244.2.11", {"app": "api"}, http, ready=False, waiting="CrashLoopBackOff", restarts=6)
+    # search: running, but its readiness probe fails.
+    P(shop, "search-6c5b4a3f2-g5h6j", "worker3", "10.244.3.12", {"app": "search"}, [("http", 9200, "TCP")], ready=False)
+    # reports: cannot be scheduled, no IP yet.
+    P(shop, "reports-8e7d6c5b4-k7l8m", None, None, {"app": "reports"}, http, ready=False, phase="Pending",
+      scheduled_message="0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient memory. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.")
+    # cart: the Service targets the port name "web", the pods name theirs "http".
+    P(shop, "cart-4b3a2f1e0-n9p0q", "worker3", "10.244.3.13", {"app": "cart"}, http)
+    # ledger: targetPort 9090, the container declares 8080.
+    P(shop, "ledger-3a2f1e0d9-r1s2t", "worker1", "10.244.1.14", {"app": "ledger"}, http)
+    # checkout: its slice still lists a pod that was replaced.
+    P(shop, "checkout-2f1e0d9c8-u3v4w", "worker2", "10.244.2.15", {"app": "checkout"}, http)
+    # edge: a NodePort with externalTrafficPolicy Local, its one pod on worker3.
+    P(shop, "edge-1e0d9c8b7-x5y6z", "worker3", "10.244.3.16", {"app": "edge"}, http)
+    services = [k_svc, dns_svc,
+        service(shop, "web", "10.96.10.10", [("http", 80, "http", "TCP", None)], {"app": "web"}),
+        service(shop, "api", "10.96.10.11", [("http", 80, "http", "TCP", None)], {"app": "api"}),
+        service(shop, "search", "10.96.10.12", [("http", 9200, "http", "TCP", None)], {"app": "search"}),
+        service(shop, "reports", "10.96.10.13", [("http", 80, "http", "TCP", None)], {"app": "reports"}),
+        service(shop, "cart", "10.96.10.14", [("http", 80, "web", "TCP", None)], {"app": "cart"}),
+        service(shop, "ledger", "10.96.10.15", [(None, 80, 9090, "TCP", None)], {"app": "ledger"}),
+        service(shop, "checkout", "10.96.10.16", [("http", 80, "http", "TCP", None)], {"app": "checkout"}),
+        service(shop, "legacy-np", "10.96.10.17", [("http", 80, "http", "TCP", 32900)], {"app": "checkout"}, kind="NodePort"),
+        service(shop, "partner", "10.96.10.18", [("http", 80, "http", "TCP", None)], {"app": "checkout"}, externalIPs=["203.0.113.10"]),
+        service(shop, "edge", "10.96.10.19", [("http", 80, "http", "TCP", 30480)], {"app": "edge"}, kind="NodePort", externalTrafficPolicy="Local"),
+        service(shop, "payments-gw", "10.96.10.20", [("https", 443, 443, "TCP", None)]),
+        service(shop, "db", "10.96.10.21", [("pg", 5432, 5432, "TCP", None)]),
+        service(shop, "payments", None, [], kind="ExternalName", externalName="payments.example.com"),
+        service(shop, "cart-peers", "None", [("http", 8080, 8080, "TCP", None)], {"app": "cart"}),
+    ]
+    ep = lambda p, ready=True: (p["status"]["podIP"], p["metadata"]["name"], p["spec"].get("nodeName"), ready, ready, False)
+    byname = {p["metadata"]["name"]: p for p in pods}
+    slices = [k_slice, dns_slice,
+        eslice(shop, "web", "q1w2e", [], []),
+        eslice(shop, "api", "r3t4y", [ep(byname["api-7f6d5c4b3-a1b2c"], False), ep(byname["api-7f6d5c4b3-d3e4f"], False)], [("http", 8080, "TCP")]),
+        eslice(shop, "search", "u5i6o", [ep(byname["search-6c5b4a3f2-g5h6j"], False)], [("http", 9200, "TCP")]),
+        eslice(shop, "reports", "p7a8s", [], []),
+        # the controller groups pods lacking the named port into a slice without that port
+        eslice(shop, "cart", "d9f0g", [ep(byname["cart-4b3a2f1e0-n9p0q"])], []),
+        eslice(shop, "ledger", "h1j2k", [ep(byname["ledger-3a2f1e0d9-r1s2t"])], [("", 9090, "TCP")]),
+        eslice(shop, "checkout", "l3z4x", [ep(byname["checkout-2f1e0d9c8-u3v4w"]),
+                                           ("10.244.1.99", "checkout-2f1e0d9c8-old99", "worker1", True, True, False)], [("http", 8080, "TCP")]),
+        eslice(shop, "legacy-np", "c5v6b", [ep(byname["checkout-2f1e0d9c8-u3v4w"])], [("http", 8080, "TCP")]),
+        eslice(shop, "partner", "n7m8q", [ep(byname["checkout-2f1e0d9c8-u3v4w"])], [("http", 8080, "TCP")]),
+        eslice(shop, "edge", "w9e0r", [ep(byname["edge-1e0d9c8b7-x5y6z"])], [("http", 8080, "TCP")]),
+        # db: selector-less, with an EndpointSlice made by hand for a database outside the cluster
+        eslice(shop, "db", "manual", [("192.0.2.40", None, None, True, True, False)], [("pg", 5432, "TCP")], managed="staff"),
+        eslice(shop, "cart-peers", "t1y2u", [ep(byname["cart-4b3a2f1e0-n9p0q"])], [("http", 8080, "TCP")]),
+        # left behind after its Service was deleted
+        eslice(shop, "old-frontend", "i3o4p", [("10.244.2.77", None, "worker2", True, True, False)], [("http", 8080, "TCP")], managed="staff"),
+    ]
+    cms += [kubeadm_proxy_cm("iptables", "10.244.0.0/16"), FLANNEL_CM, kubelet_config("10.96.0.10"), corefile]
+    logs = [proxy_log("kube-system", p["metadata"]["name"]) for p in kpp]
+    c = cluster(v, nodes, pods, services, [fl, kp], cms, logs=logs)
+    c["endpointSlices"] = slices
+    c["endpointsApi"] = "discovery.k8s.io/v1"
+    write("services-broken", c)
+
+
+def with_endpoints(c, slices, api="discovery.k8s.io/v1"):
+    c["endpointSlices"] = slices
+    c["endpointsApi"] = api
+    return c
+
+
+def ready_ep(p):
+    return (p["status"]["podIP"], p["metadata"]["name"], p["spec"].get("nodeName"), True, True, False)
+
+
+@scenario
+def services_k3s_servicelb():
+    v = "v1.31.4+k3s1"
+    nodes_ = [("k3s-server", "192.168.122.10"), ("k3s-agent", "192.168.122.11")]
+    args = {"k3s-server": '["server","--write-kubeconfig-mode","644"]',
+            "k3s-agent": '["agent","--server","https://192.168.122.10:6443","--token","********"]'}
+    nodes = [node(n, ip, v, {"node.kubernetes.io/instance-type": "k3s"} if i else
+                  {"node-role.kubernetes.io/control-plane": "true", "node-role.kubernetes.io/master": "true"},
+                  {"k3s.io/node-args": args[n], "k3s.io/internal-ip": ip, "flannel.alpha.coreos.com/backend-type": "vxlan",
+                   "flannel.alpha.coreos.com/public-ip": ip}, ["10.42.%d.0/24" % i], provider="k3s://" + n)
+             for i, (n, ip) in enumerate(nodes_)]
+    traefik = [app_pod("kube-system", "traefik-5fb479b4f7-8xk2p", "k3s-agent", "10.42.1.4",
+                       {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system"},
+                       [("web", 8000, "TCP"), ("websecure", 8443, "TCP")])]
+    svclb = ds("kube-system", "svclb-traefik-3a9f2c1d", {"app": "svclb-traefik-3a9f2c1d", "svccontroller.k3s.cattle.io/svcname": "traefik",
+                                                        "svccontroller.k3s.cattle.io/svcnamespace": "kube-system"},
+               [container("lb-tcp-80", "rancher/klipper-lb:v0.4.9"), container("lb-tcp-443", "rancher/klipper-lb:v0.4.9")], 2,
+               host_network=False)
+    svclb_pods = ds_pods(svclb, nodes_, ips=["10.42.0.5", "10.42.1.5"])
+    dns_pods, dns_svc, dns_slice, corefile = coredns(nodes_[:1], "10.43.0.10", ["10.42.0.3"])
+    k_svc, k_slice = kubernetes_svc("10.43.0.1", "192.168.122.10")
+    lb = service("kube-system", "traefik", "10.43.51.120", [("web", 80, "web", "TCP", 31880), ("websecure", 443, "websecure", "TCP", 30443)],
+                 {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system"}, kind="LoadBalancer",
+                 lb_ingress=[{"ip": "192.168.122.10", "ipMode": "VIP"}, {"ip": "192.168.122.11", "ipMode": "VIP"}],
+                 externalTrafficPolicy="Cluster")
+    slices = [k_slice, dns_slice, eslice("kube-system", "traefik", "9d2xq", [ready_ep(traefik[0])], [("web", 8000, "TCP"), ("websecure", 8443, "TCP")])]
+    c = cluster(v, nodes, dns_pods + traefik + svclb_pods, [k_svc, dns_svc, lb], [svclb], [corefile])
+    write("services-k3s-servicelb", with_endpoints(c, slices))
+
+
+@scenario
+def services_metallb():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "192.168.60.10"), ("worker1", "192.168.60.11"), ("worker2", "192.168.60.12")]
+    nodes, pods, cms = kubeadm_base(v, nodes_)
+    fl, flp = flannel_ds(nodes_)
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    speaker = ds("metallb-system", "speaker", {"app": "metallb", "component": "speaker"},
+                 [container("speaker", "quay.io/metallb/speaker:v0.14.9", args=["--port=7472", "--log-level=info"])], 3)
+    pods += flp + kpp + ds_pods(speaker, nodes_)
+    pods.append(app_pod("metallb-system", "controller-5f98465b6b-tk2wz", "worker1", "10.244.1.3",
+                        {"app": "metallb", "component": "controller"}, [("monitoring", 7472, "TCP")]))
+    dns_pods, dns_svc, dns_slice, corefile = coredns(nodes_[1:], "10.96.0.10", ["10.244.1.2", "10.244.2.2"])
+    k_svc, k_slice = kubernetes_svc("10.96.0.1", "192.168.60.10")
+    ing = [app_pod("ingress-nginx", "ingress-nginx-controller-7d9f8b6c5-v8b7n", n, ip, {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+                   [("http", 80, "TCP"), ("https", 443, "TCP")]) for n, ip in [("worker1", "10.244.1.9"), ("worker2", "10.244.2.9")]]
+    ing[1]["metadata"]["name"] = "ingress-nginx-controller-7d9f8b6c5-q2w3e"
+    api = [app_pod("apps", "partner-api-6b5c4d3e2-k1l2m", "worker2", "10.244.2.20", {"app": "partner-api"}, [("http", 8080, "TCP")])]
+    pods += dns_pods + ing + api
+    lb_ok = service("ingress-nginx", "ingress-nginx-controller", "10.104.88.10",
+                    [("http", 80, "http", "TCP", 31080), ("https", 443, "https", "TCP", 31443)],
+                    {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, kind="LoadBalancer",
+                    lb_ingress=[{"ip": "192.168.60.240", "ipMode": "VIP"}], externalTrafficPolicy="Local", healthCheckNodePort=32102)
+    # A class MetalLB does not serve: nothing will assign it an address.
+    lb_class = service("apps", "partner-api", "10.104.88.11", [("http", 80, "http", "TCP", 30781)], {"app": "partner-api"},
+                       kind="LoadBalancer", loadBalancerClass="service.k8s.aws/nlb")
+    slices = [k_slice, dns_slice,
+              eslice("ingress-nginx", "ingress-nginx-controller", "h7k2m", [ready_ep(p) for p in ing], [("http", 80, "TCP"), ("https", 443, "TCP")]),
+              eslice("apps", "partner-api", "z9x8c", [ready_ep(api[0])], [("http", 8080, "TCP")])]
+    cms += [kubeadm_proxy_cm("iptables", "10.244.0.0/16"), FLANNEL_CM, kubelet_config("10.96.0.10"), corefile]
+    c = cluster(v, nodes, pods, [k_svc, dns_svc, lb_ok, lb_class], [fl, kp, speaker], cms)
+    write("services-metallb", with_endpoints(c, slices))
+
+
+@scenario
+def services_cloud_lb():
+    v = "v1.31.2-eks-7f9249a"
+    nodes_ = [("ip-192-168-12-34.eu-west-1.compute.internal", "192.168.12.34"), ("ip-192-168-45-67.eu-west-1.compute.internal", "192.168.45.67")]
+    nodes = [node(n, ip, v, {"eks.amazonaws.com/nodegroup": "ng-1", "topology.kubernetes.io/zone": "eu-west-1" + z},
+                  provider="aws:///eu-west-1%s/i-0%015x" % (z, i + 77)) for i, ((n, ip), z) in enumerate(zip(nodes_, "ab"))]
+    aws = ds("kube-system", "aws-node", {"k8s-app": "aws-node"}, [container("aws-node", "602401143452.dkr.ecr.eu-west-1.amazonaws.com/amazon-k8s-cni:v1.19.0")], 2)
+    kp = ds("kube-system", "kube-proxy", {"k8s-app": "kube-proxy", "eks.amazonaws.com/component": "kube-proxy"},
+            [container("kube-proxy", "602401143452.dkr.ecr.eu-west-1.amazonaws.com/eks/kube-proxy:v1.31.2-eksbuild.3",
+                       command=["kube-proxy", "--v=2", "--config=/var/lib/kube-proxy-config/config", "--hostname-override=$(NODE_NAME)"])], 2)
+    pods = ds_pods(aws, nodes_) + ds_pods(kp, nodes_)
+    dns_pods, dns_svc, dns_slice, corefile = coredns(nodes_, "10.100.0.10", ["192.168.3.117", "192.168.50.8"])
+    web = [app_pod("shop", "storefront-7c9d8b6f5-%s" % s_, n, ip, {"app": "storefront"}, [("http", 8080, "TCP")])
+           for (n, _), ip, s_ in zip(nodes_, ["192.168.20.11", "192.168.60.12"], ["a1b2c", "d3e4f"])]
+    k_svc, k_slice = kubernetes_svc("10.100.0.1", "192.168.5.5")
+    lb = service("shop", "storefront", "10.100.123.45", [("http", 80, "http", "TCP", 30912)], {"app": "storefront"}, kind="LoadBalancer",
+                 lb_ingress=[{"hostname": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6-1234567890.eu-west-1.elb.amazonaws.com"}])
+    slices = [k_slice, dns_slice, eslice("shop", "storefront", "q5w6e", [ready_ep(p) for p in web], [("http", 8080, "TCP")])]
+    cms = [cm("kube-system", "kube-proxy-config", {"config": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: \"iptables\"\nclusterCIDR: \"\"\n"}), corefile]
+    c = cluster(v, nodes, pods + dns_pods + web, [k_svc, dns_svc, lb], [aws, kp], cms)
+    write("services-cloud-lb", with_endpoints(c, slices))
+
+
+@scenario
+def services_dualstack():
+    v = "v1.33.1"
+    nodes_ = [("kind-control-plane", "172.18.0.2"), ("kind-worker", "172.18.0.3")]
+    nodes = []
+    for i, (n, ip) in enumerate(nodes_):
+        nd = node(n, ip, v, {"node-role.kubernetes.io/control-plane": ""} if i == 0 else None,
+                  podcidrs=["10.244.%d.0/24" % i, "fd00:10:244:%d::/64" % (i + 1)], provider="kind://docker/kind/" + n,
+                  taints=[("node-role.kubernetes.io/control-plane", "NoSchedule")] if i == 0 else None)
+        nd["status"]["addresses"].insert(1, {"type": "InternalIP", "address": "fc00:f853:ccd:e793::%d" % (i + 2)})
+        nodes.append(nd)
+    pods = control_plane("kind-control-plane", "172.18.0.2", v, "10.96.0.0/16,fd00:10:96::/112", "10.244.0.0/16,fd00:10:244::/56")
+    kn = ds("kube-system", "kindnet", {"app": "kindnet"}, [container("kindnet-cni", "docker.io/kindest/kindnetd:v20250214-acbabc1a",
+            env=[("POD_SUBNET", "10.244.0.0/16"), ("POD_SUBNETV6", "fd00:10:244::/56")])], 2)
+    pods += ds_pods(kn, nodes_)
+    web = []
+    for (n, _), v4, v6, sfx in [(nodes_[1], "10.244.1.5", "fd00:10:244:2::5", "p1q2r")]:
+        p = app_pod("default", "web-6b7c8d9f5-" + sfx, n, v4, {"app": "web"}, [("http", 8080, "TCP")])
+        p["status"]["podIPs"] = [{"ip": v4}, {"ip": v6}]
+        web.append(p)
+    k_svc, k_slice = kubernetes_svc("10.96.0.1", "172.18.0.2")
+    svc = service("default", "web", ["10.96.201.4", "fd00:10:96::c9"], [("http", 80, "http", "TCP", None)], {"app": "web"},
+                  ipFamilies=["IPv4", "IPv6"], ipFamilyPolicy="PreferDualStack")
+    slices = [k_slice,
+              eslice("default", "web", "v4abc", [("10.244.1.5", web[0]["metadata"]["name"], "kind-worker", True, True, False)], [("http", 8080, "TCP")]),
+              eslice("default", "web", "v6def", [("fd00:10:244:2::5", web[0]["metadata"]["name"], "kind-worker", True, True, False)], [("http", 8080, "TCP")], family="IPv6")]
+    cms = [kubeadm_config("10.244.0.0/16,fd00:10:244::/56", "10.96.0.0/16,fd00:10:96::/112", v), kubeadm_proxy_cm("iptables", "10.244.0.0/16,fd00:10:244::/56")]
+    c = cluster(v, nodes, pods + web, [k_svc, svc], [kn], cms)
+    write("services-dualstack", with_endpoints(c, slices))
+
+
+@scenario
+def dns_mismatch():
+    v = "v1.30.6"
+    nodes_ = [("cp1", "10.80.0.10"), ("worker1", "10.80.0.11")]
+    # The service range moved to 10.100.0.0/16 and kube-dns with it, but the kubelets still say
+    # 10.96.0.10, and their clusterDomain is corp.local while CoreDNS serves cluster.local.
+    nodes, pods, cms = kubeadm_base(v, nodes_, service="10.100.0.0/16")
+    fl, flp = flannel_ds(nodes_)
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    dns_pods, dns_svc, dns_slice, corefile = coredns(nodes_[1:], "10.100.0.10", ["10.244.1.2"])
+    k_svc, k_slice = kubernetes_svc("10.100.0.1", "10.80.0.10")
+    pods += flp + kpp + dns_pods
+    cms += [kubeadm_proxy_cm("iptables", "10.244.0.0/16"), FLANNEL_CM, kubelet_config("10.96.0.10", "corp.local"), corefile]
+    logs = [proxy_log("kube-system", p["metadata"]["name"]) for p in kpp]
+    c = cluster(v, nodes, pods, [k_svc, dns_svc], [fl, kp], cms, logs=logs)
+    write("dns-mismatch", with_endpoints(c, [k_slice, dns_slice]))
+
+
+@scenario
+def services_many():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "10.90.0.10"), ("worker1", "10.90.0.11"), ("worker2", "10.90.0.12")]
+    # /23 per node: 300 pods on each worker.
+    nodes, pods, cms = kubeadm_base(v, nodes_, node_extra={n: {"podcidrs": ["10.244.%d.0/23" % (2 * i)]}
+                                                            for i, (n, _) in enumerate(nodes_)})
+    fl, flp = flannel_ds(nodes_)
+    pods += flp
+    services, slices = [], []
+    k_svc, k_slice = kubernetes_svc("10.96.0.1", "10.90.0.10")
+    services.append(k_svc)
+    slices.append(k_slice)
+    # 300 microservices in one namespace, two pods each, and one whose pods all crash.
+    for i in range(300):
+        app = "svc-%03d" % i
+        ps = []
+        for j, (n, _) in enumerate(nodes_[1:]):
+            ip = "10.244.%d.%d" % (2 * (j + 1) + (10 + i) // 256, (10 + i) % 256)
+
+            ps.append(app_pod("mesh", "%s-6d8f9c7b5-%d%03d" % (app, j, i), n, ip, {"app": app, "pod-template-hash": "6d8f9c7b5"},
+                              [("http", 8080, "TCP")], ready=(i != 137), waiting=None if i != 137 else "CrashLoopBackOff", restarts=0 if i != 137 else 4))
+        pods += ps
+        services.append(service("mesh", app, "10.96.%d.%d" % (20 + i // 250, i % 250 + 1), [("http", 80, "http", "TCP", None)], {"app": app}))
+        slices.append(eslice("mesh", app, "s%03d" % i, [(p["status"]["podIP"], p["metadata"]["name"], p["spec"]["nodeName"], i != 137, i != 137, False) for p in ps],
+                             [("http", 8080, "TCP")]))
+    cms.append(FLANNEL_CM)
+    c = cluster(v, nodes, pods, services, [fl], cms)
+    write("services-many", with_endpoints(c, slices))
+
+
+@scenario
+def services_core_endpoints():
+    """A 1.20 cluster: no discovery.k8s.io/v1, so core Endpoints are read."""
+    v = "v1.20.15"
+    nodes_ = [("master", "10.95.0.10"), ("node1", "10.95.0.11")]
+    nodes, pods, cms = kubeadm_base(v, nodes_)
+    fl, flp = flannel_ds(nodes_)
+    pods += flp
+    web = [app_pod("default", "web-5b6c7d8e9-%s" % s_, "node1", ip, {"app": "web"}, [("http", 80, "TCP")], ready=r)
+           for s_, ip, r in [("a1a1a", "10.244.1.4", True), ("b2b2b", "10.244.1.5", False)]]
+    services = [service("default", "kubernetes", "10.96.0.1", [("https", 443, 6443, "TCP", None)]),
+                service("default", "web", "10.111.2.3", [("http", 80, "http", "TCP", None)], {"app": "web"})]
+    c = cluster(v, nodes, pods + web, services, [fl], cms + [FLANNEL_CM])
+    c["endpoints"] = [
+        {"metadata": meta("kubernetes", "default"), "subsets": [{"addresses": [{"ip": "10.95.0.10"}], "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]},
+        {"metadata": meta("web", "default"), "subsets": [{
+            "addresses": [{"ip": "10.244.1.4", "nodeName": "node1", "targetRef": {"kind": "Pod", "namespace": "default", "name": web[0]["metadata"]["name"]}}],
+            "notReadyAddresses": [{"ip": "10.244.1.5", "nodeName": "node1", "targetRef": {"kind": "Pod", "namespace": "default", "name": web[1]["metadata"]["name"]}}],
+            "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}]},
+    ]
+    c["endpointsApi"] = "v1"
+    write("services-core-endpoints", c)
+
+
 if __name__ == "__main__":
     names = sys.argv[1:] or list(SCENARIOS)
     for n in names:
