@@ -79,6 +79,17 @@ pub fn main() -> i32 {
         };
     };
     let report = analyze::analyze(&cluster, &s.hints, command, s.explain, &s.scope);
+    if let (Some(name), Some(svc)) = (&s.scope.service, &report.services) {
+        if svc.services.is_empty() {
+            let ns = s.scope.namespace.as_deref().unwrap_or("default");
+            let read = cluster
+                .error_for(crate::model::what::SERVICES)
+                .map(|e| format!(" (Services could not be read: {})", e.reason))
+                .unwrap_or_default();
+            return fail(&format!("service {ns}/{name} not found{read}; expected NAMESPACE/NAME or NAME with -n NAMESPACE"));
+        }
+    }
+
     if let Err(e) = crate::render::render(&report, s.format, &mut out).and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return cli::EXIT_OK;

@@ -1,9 +1,11 @@
 //! Snapshot loading (`--snapshot FILE`) on arbitrary bytes; whatever loads is analysed in full
-//! (every topic, with --explain) and must save and load again.
+//! (every topic, with --explain; and the Services view of every Service) and must save and
+//! load again.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netcheck::analyze::{analyze, Command};
+use netcheck::analyze::analyze;
+use netcheck::report::{Command, Scope};
 use netcheck::collect::snapshot;
 use netcheck::discover::Hints;
 
@@ -11,11 +13,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(c) = snapshot::from_reader(data, "fuzz") else {
         return;
     };
-    let report = analyze(&c, &Hints::default(), Command::Report, true);
-    assert_eq!(
-        report.summary.errors + report.summary.warnings + report.summary.infos,
-        report.findings.len()
-    );
+    for command in [Command::Report, Command::Services] {
+        let report = analyze(&c, &Hints::default(), command, true, &Scope::default());
+        assert_eq!(
+            report.summary.errors + report.summary.warnings + report.summary.infos,
+            report.findings.len()
+        );
+    }
+
 
     let mut saved = Vec::new();
     snapshot::save(&c, &mut saved).expect("saving to memory cannot fail");

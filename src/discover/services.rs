@@ -176,7 +176,12 @@ pub fn discover(
     let (endpoints_from, endpoints_evidence) = endpoints_source(c, slices.len());
     let have_endpoints = c.endpoints_api.is_some();
     let mut by_service: HashMap<(&str, &str), Ends> = HashMap::new();
-    for s in slices {
+    // A snapshot may hold a slice twice; the API never does.
+    let mut seen_slices = HashSet::new();
+    for s in slices.iter().filter(|s| {
+        s.metadata.name.is_empty()
+            || seen_slices.insert((s.metadata.ns(), s.metadata.name.as_str()))
+    }) {
         if let Some(svc) = s.service() {
             let list = by_service.entry((s.metadata.ns(), svc)).or_default();
             list.extend(s.endpoints.iter().map(|e| (s.ports.as_slice(), e)));

@@ -1,0 +1,297 @@
+//! `netcheck services` as a person uses it: the list, one Service in detail, namespaces, a
+//! missing Service, Services and slices of odd shapes, and RBAC-limited reads of endpoints.
+
+mod common;
+
+use common::*;
+use netcheck::model::Cluster;
+use netcheck::report::Report;
+use netcheck_testkit::{ApiServer, Options, Rule};
+use serde_json::json;
+
+const CKA: &str = "examples/cka-lab.json";
+
+fn cka() -> String {
+    root().join(CKA).to_string_lossy().into_owned()
+}
+
+fn rows(r: &Report) -> Vec<String> {
+    r.services
+        .as_ref()
+        .expect("services answer")
+        .services
+        .iter()
+        .map(|s| format!("{}/{}", s.namespace, s.name))
+        .collect()
+}
+
+#[test]
+fn the_example_answers_the_seed_lab() {
+    let r = netcheck(&["services", "--snapshot", &cka()]);
+    assert_eq!(
+        r.code, 1,
+        "the pending LoadBalancer is an error: {}",
+        r.stderr
+    );
+    let line = |name: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no row {name}: {}", r.stdout))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        line("my-service"),
+        "default my-service ClusterIP 10.109.214.77 <none> 80/TCP 2/2 ok"
+    );
+    assert_eq!(
+        line("my-service-nodeport"),
+        "default my-service-nodeport NodePort 10.108.37.176 <none> 80:30007/TCP 2/2 ok"
+    );
+    assert_eq!(
+        line("my-service-lb"),
+        "default my-service-lb LoadBalancer 10.104.175.68 <pending> 80:31006/TCP 2/2 loadbalancer-pending"
+    );
+    // As `kubectl describe service/my-service` shows its endpoints.
+    let d = netcheck(&["services", "default/my-service", "--snapshot", &cka()]);
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    assert!(
+        d.stdout
+            .contains("Endpoints:              10.244.192.1:80,10.244.192.2:80 (2 ready"),
+        "{}",
+        d.stdout
+    );
+    assert!(d.stdout.contains("default/nginx1  node01"), "{}", d.stdout);
+    // The same Service named with -n.
+    let n = netcheck(&[
+        "services",
+        "my-service",
+        "-n",
+        "default",
+        "--snapshot",
+        &cka(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(rows(&report(&n)), ["default/my-service"]);
+}
+
+#[test]
+fn namespaces_filter_and_a_missing_service_is_an_error() {
+    let r = netcheck(&[
+        "services",
+        "-n",
+        "kube-system",
+        "-o",
+        "json",
+        "--snapshot",
+        &cka(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(rows(&report(&r)), ["kube-system/kube-dns"]);
+    let all = netcheck(&[
+        "services",
+        "-A",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--snapshot",
+        &cka(),
+    ]);
+    assert_eq!(rows(&report(&all)).len(), 5);
+    let missing = netcheck(&["services", "default/nope", "--snapshot", &cka()]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("service default/nope not found") && missing.stdout.is_empty(),
+        "{}",
+        missing.stderr
+    );
+    let both = netcheck(&["services", "-n", "a", "-A", "--snapshot", &cka()]);
+    assert_eq!(both.code, 2, "-n and -A conflict: {}", both.stderr);
+}
+
+/// Services and slices no API server would hand out, as a damaged or hand-edited snapshot
+/// can hold them: each is reported or passed over, never a panic.
+#[test]
+fn odd_shapes_are_findings_not_panics() {
+    let mut c: Cluster = load(&root().join(CKA));
+    let svc = |v: serde_json::Value| serde_json::from_value(v).unwrap();
+    c.services.extend([
+        svc(json!({"metadata": {"name": "no-ports", "namespace": "default"},
+                   "spec": {"type": "ClusterIP", "clusterIP": "10.96.7.1", "selector": {"app": "my-app"}}})),
+        svc(json!({"metadata": {"name": "weird-type", "namespace": "default"},
+                   "spec": {"type": "Weird", "clusterIP": "10.96.7.2", "ports": [{"port": 80}]}})),
+        svc(json!({"metadata": {"name": "v6-only", "namespace": "default"},
+                   "spec": {"clusterIP": "fd00:10:96::7", "clusterIPs": ["fd00:10:96::7"], "ipFamilies": ["IPv6"],
+                            "selector": {"app": "my-app"}, "ports": [{"port": 80, "targetPort": "http"}]}})),
+        svc(json!({"metadata": {"name": "bad-ip", "namespace": "default"},
+                   "spec": {"clusterIP": "10.96.0.300", "ports": [{"port": 80, "targetPort": "", "nodePort": -5}]}})),
+        svc(json!({"metadata": {"name": "empty-selector", "namespace": "default"},
+                   "spec": {"clusterIP": "10.96.7.4", "selector": {}, "ports": [{"port": 0, "protocol": "SCTP"}]}})),
+        svc(json!({"metadata": {"name": "lb-odd", "namespace": "default"},
+                   "spec": {"type": "LoadBalancer", "clusterIP": "10.96.7.5", "ports": [{"port": 80, "nodePort": 30999}]},
+                   "status": {"loadBalancer": {"ingress": [{}]}}})),
+        svc(json!({"metadata": {"name": "extname-empty", "namespace": "default"}, "spec": {"type": "ExternalName"}})),
+    ]);
+    let slice = |v: serde_json::Value| serde_json::from_value(v).unwrap();
+    let dup = json!({"metadata": {"name": "weird-type-x", "namespace": "default", "labels": {"kubernetes.io/service-name": "weird-type"}},
+                     "addressType": "IPv4",
+                     "endpoints": [{"addresses": ["not-an-ip"], "conditions": {}}, {"addresses": []}],
+                     "ports": [{"port": 80}]});
+    c.endpoint_slices.extend([
+        slice(dup.clone()),
+        slice(dup),
+        slice(json!({"metadata": {"name": "unlabelled", "namespace": "default"}, "addressType": "FQDN",
+                     "endpoints": [{"addresses": ["db.example.com"]}]})),
+    ]);
+    let dir = scratch("odd");
+    let path = dir.join("odd.json");
+    std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
+    let r = netcheck(&[
+        "services",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--snapshot",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"));
+    let rep = report(&r);
+    let s = rep.services.as_ref().unwrap();
+    let row = |n: &str| {
+        s.services
+            .iter()
+            .find(|x| x.name == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let ids = |n: &str| {
+        row(n)
+            .problems
+            .iter()
+            .map(|p| p.id.clone())
+            .collect::<Vec<_>>()
+    };
+    // A malformed ClusterIP; no selector and no endpoints; nodePort -5 is in no range.
+    assert_eq!(
+        ids("bad-ip"),
+        [
+            "service-invalid-ip",
+            "service-no-endpoints",
+            "nodeport-outside-range"
+        ]
+    );
+
+    assert_eq!(ids("weird-type"), ["endpoint-invalid-address"]);
+    // The duplicated slice counts once: one endpoint with an address, one without.
+    assert_eq!(row("weird-type").endpoints.len(), 1);
+    // IPv6-only against an IPv4 service range: not judged, not "outside".
+    assert_eq!(row("v6-only").cluster_ips[0].in_range, None);
+    assert!(
+        ids("v6-only").contains(&"service-target-port-missing".to_string()),
+        "{:?}",
+        ids("v6-only")
+    );
+    assert_eq!(row("no-ports").ports.len(), 0);
+    assert_eq!(
+        row("empty-selector").selector,
+        None,
+        "an empty selector selects nothing"
+    );
+    assert!(
+        ids("lb-odd").contains(&"loadbalancer-pending".to_string()),
+        "an empty ingress entry is no address: {:?}",
+        ids("lb-odd")
+    );
+
+    assert_eq!(row("extname-empty").endpoint_counts(), None);
+    // The table renders them too.
+    let t = netcheck(&[
+        "services",
+        "--fail-on",
+        "never",
+        "--snapshot",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    assert!(
+        t.stdout.contains("weird-type") && t.stdout.contains("Weird"),
+        "{}",
+        t.stdout
+    );
+}
+
+fn live(c: Cluster, opts: Options, args: &[&str]) -> (Run, ApiServer) {
+    let server = ApiServer::start(c, opts).unwrap();
+    let kc = scratch("svc-live").join("kubeconfig");
+    server.write_kubeconfig(&kc).unwrap();
+    let mut all = vec!["--kubeconfig", kc.to_str().unwrap()];
+    all.extend_from_slice(args);
+    (netcheck(&all), server)
+}
+
+#[test]
+fn refused_slices_fall_back_to_endpoints_and_refused_both_are_skipped() {
+    let c = load(&root().join("tests/scenarios/services-core-endpoints/cluster.json"));
+    let deny = |paths: &[&str]| Options {
+        deny: paths.iter().map(|p| Rule::path(p)).collect(),
+        ..Options::default()
+    };
+    let args = ["services", "-o", "json", "--fail-on", "never"];
+    let (r, _s) = live(
+        c.clone(),
+        deny(&["/apis/discovery.k8s.io/v1/endpointslices"]),
+        &args,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&r);
+    let s = rep.services.as_ref().unwrap();
+    assert_eq!(s.endpoints_from, "v1");
+    assert!(
+        s.endpoints_evidence.contains("403"),
+        "{}",
+        s.endpoints_evidence
+    );
+    let web = s.services.iter().find(|x| x.name == "web").unwrap();
+    assert_eq!(web.endpoint_counts(), Some((1, 2)));
+    assert_eq!(rep.skipped.len(), 1, "{:?}", rep.skipped);
+    assert_eq!(rep.skipped[0].what, "endpointslices");
+    assert_eq!(
+        rep.skipped[0].needs.as_deref(),
+        Some("list endpointslices.discovery.k8s.io (all namespaces)")
+    );
+
+    let (r, _s) = live(
+        c,
+        deny(&[
+            "/apis/discovery.k8s.io/v1/endpointslices",
+            "/api/v1/endpoints",
+        ]),
+        &args,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&r);
+    let s = rep.services.as_ref().unwrap();
+    assert_eq!(s.endpoints_from, "none");
+    assert_eq!(rep.skipped.len(), 1, "{:?}", rep.skipped);
+    let sk = &rep.skipped[0];
+    assert!(sk.reason.contains("core Endpoints: 403"), "{}", sk.reason);
+    assert!(
+        sk.needs
+            .as_deref()
+            .unwrap()
+            .starts_with("list endpointslices"),
+        "{sk:?}"
+    );
+    // The Services are still listed, with what could be read; no endpoint finding is guessed.
+    assert_eq!(s.services.len(), 2);
+    assert!(
+        rep.findings.iter().all(|f| !f.id.contains("endpoint")),
+        "{:?}",
+        rep.findings
+    );
+}
