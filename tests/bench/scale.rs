@@ -145,7 +145,11 @@ fn served(server: &ApiServer, from: usize) -> (usize, usize, Vec<Recorded>) {
 const NETCHECK: &str = env!("CARGO_BIN_EXE_netcheck");
 
 fn netcheck(kc: &Path, out: &Path, extra: &[&str]) -> Job {
-    Job::new(&[NETCHECK, "report", "-o", "json", "--kubeconfig"])
+    command(kc, out, "report", extra)
+}
+
+fn command(kc: &Path, out: &Path, cmd: &str, extra: &[&str]) -> Job {
+    Job::new(&[NETCHECK, cmd, "-o", "json", "--fail-on", "never", "--kubeconfig"])
         .arg(kc)
         .args(extra)
         .stdout(out)
@@ -246,6 +250,10 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
     let reqs = run("netcheck report", netcheck(&kc, &out, &[]));
     check_report(&out);
     run("curl floor", curl_floor(&server, &reqs));
+    let svc_out = dir.join(format!("services-{nodes}.json"));
+    let svc = || command(&kc, &svc_out, "services", &[]);
+    run("netcheck services", svc());
+    check_services(&svc_out, services);
     let all = dir.join(format!("report-all-{nodes}.json"));
     run(
         "netcheck --logs all",
@@ -279,6 +287,7 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
     for _ in 1..REPEATS {
         again.push((0, launcher.run(&netcheck(&kc, &out, &[]))));
         again.push((1, launcher.run(&curl_floor(&server, &reqs))));
+        again.push((2, launcher.run(&svc())));
     }
     for (i, m) in again {
         let r = &mut rows[i];
@@ -295,6 +304,16 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
 
 /// Runs of netcheck report and of the curl floor at each size.
 const REPEATS: usize = 5;
+
+/// Every Service answered, each healthy (the generator's Services select ready pods).
+fn check_services(path: &Path, n: usize) {
+    let r: netcheck::report::Report =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).expect("netcheck wrote a report");
+    let s = r.services.expect("services answered");
+    assert!(r.skipped.is_empty(), "skipped reads: {:?}", r.skipped);
+    assert_eq!(s.services.len(), n);
+    assert_eq!(s.counts.with_problems, 0, "{:?}", r.findings);
+}
 
 /// The figures only count if netcheck answered in full.
 fn check_report(path: &Path) {
@@ -400,12 +419,16 @@ fn main() {
     for (n, rows) in &summary {
         let get = |name: &str| rows.iter().find(|r| r.name == name);
         let (nc, floor) = (get("netcheck report").unwrap(), get("curl floor").unwrap());
+        let svc = get("netcheck services").unwrap();
         let mut line = format!(
-            "   {n:>6} nodes: netcheck/curl floor {:.2}x (target <= 2), peak RSS {:.0} MB (target < 150), snapshot RSS {:.0} MB",
+            "   {n:>6} nodes: report/curl floor {:.2}x, services/curl floor {:.2}x (target <= 2), peak RSS report {:.0} MB, services {:.0} MB (target < 150), snapshot RSS {:.0} MB",
             nc.m.wall / floor.m.wall,
+            svc.m.wall / floor.m.wall,
             nc.m.rss_mb,
+            svc.m.rss_mb,
             get("netcheck --snapshot").map_or(0.0, |r| r.m.rss_mb),
         );
+
         if let Some(k) = get("kubectl + jq") {
             line.push_str(&format!(
                 ", kubectl+jq/netcheck {:.1}x (target >= 5)",
