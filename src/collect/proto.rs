@@ -6,9 +6,10 @@
 
 use crate::model::{
     is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, EnvFromSource,
-    EnvVar, EnvVarSource, FieldSelector, KeySelector, Meta, NameRef, OwnerRef, Pod, PodEntry,
-    PodIp, PodStatus, StateDetail, WorkloadPod, MIRROR_ANNOTATION,
+    EnvVar, EnvVarSource, FieldSelector, KeySelector, Labels, Meta, NameRef, OwnerRef, Pod,
+    PodEntry, PodIp, PodStatus, Ports, StateDetail, WorkloadPod, MIRROR_ANNOTATION,
 };
+use std::collections::HashMap;
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
 /// What every protobuf answer starts with, ahead of its `runtime.Unknown` envelope.
@@ -412,39 +413,141 @@ fn infra(meta: &[u8]) -> Result<bool> {
 
 /// An ordinary pod, reduced to what a [`WorkloadPod`] keeps: placement, addresses, labels,
 /// declared ports and readiness. The rest of it (most of its bytes) is stepped over.
+/// The reduced pod, read straight from the message: 150,000 of these make up most of a big
+/// cluster's answer, and all but a few fields of each are skipped.
 fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
-    let mut pod = Pod {
-        metadata: object_meta(meta)?,
-        ..Pod::default()
-    };
-    each(spec, |n, v| {
+    let mut w = WorkloadPod::default();
+    let (mut labels, mut ports) = (Vec::new(), Vec::new());
+    each(meta, |n, v| {
         match n {
-            2 => pod.spec.containers.push(Container {
-                ports: container_ports(bytes(v)?)?,
-                ..Container::default()
-            }),
-            10 => pod.spec.node_name = opt_string(v)?,
-            11 => pod.spec.host_network = int(v)? != 0,
+            1 => w.name = text(bytes(v)?),
+            3 => w.namespace = text(bytes(v)?),
+            9 => w.terminating = !bytes(v)?.is_empty(),
+            11 => labels.push(bytes(v)?),
             _ => {}
         }
         Ok(())
     })?;
-    pod_status(status, &mut pod.status)?;
-    Ok(PodEntry::Workload(WorkloadPod::from(&pod)))
-}
-
-/// A container's ports (Container field 6: ContainerPort name 1, containerPort 3, protocol 4).
-fn container_ports(buf: &[u8]) -> Result<Vec<ContainerPort>> {
-    let mut out = Vec::new();
-    each(buf, |n, v| {
-        if n == 6 {
-            out.push(container_port(bytes(v)?)?);
+    each(spec, |n, v| {
+        match n {
+            2 => each(bytes(v)?, |n, v| {
+                if n == 6 {
+                    ports.push(bytes(v)?);
+                }
+                Ok(())
+            })?,
+            10 => w.node = text(bytes(v)?),
+            11 => w.host_network = int(v)? != 0,
+            _ => {}
         }
         Ok(())
     })?;
-    Ok(out)
+    w.labels = SHARED.with_borrow_mut(|s| s.labels.get(&labels, map_entry))?;
+    w.ports = SHARED.with_borrow_mut(|s| s.ports.get(&ports, container_port))?;
+    let (mut ips, mut ip, mut phase, mut ready) = (Vec::new(), None, &[][..], false);
+    each(status, |n, v| {
+        match n {
+            1 => phase = bytes(v)?,
+            2 => ready |= condition_true(bytes(v)?, b"Ready")?,
+            6 => ip = Some(bytes(v)?),
+            12 => each(bytes(v)?, |n, v| {
+                if n == 1 {
+                    ips.push(bytes(v)?);
+                }
+                Ok(())
+            })?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    if ips.is_empty() {
+        ips.extend(ip);
+    }
+    let addr = |b: &[u8]| std::str::from_utf8(b).ok()?.parse().ok();
+    w.ips = ips.into_iter().filter_map(addr).collect();
+    w.finished = matches!(phase, b"Succeeded" | b"Failed");
+    w.ready = ready;
+    if !ready {
+        // Rare and worth a reason: read the status in full, as for any pod.
+        let mut s = PodStatus::default();
+        pod_status(status, &mut s)?;
+        let (ok, why) = crate::model::readiness(&s);
+        w.ready = ok;
+        w.not_ready = why.map(Into::into);
+    }
+    Ok(PodEntry::Workload(w))
 }
 
+fn text(b: &[u8]) -> Box<str> {
+    String::from_utf8_lossy(b).into()
+}
+
+/// Whether a PodCondition (type 1, status 2) is the given type and True.
+fn condition_true(buf: &[u8], kind: &[u8]) -> Result<bool> {
+    let (mut t, mut s) = (&[][..], &[][..]);
+    each(buf, |n, v| {
+        match n {
+            1 => t = bytes(v)?,
+            2 => s = bytes(v)?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(t == kind && s == b"True")
+}
+
+thread_local! {
+    static SHARED: std::cell::RefCell<Shared> = Default::default();
+}
+
+/// Label sets and port lists already decoded on this thread, by their bytes: the pods of one
+/// template repeat them, and a hit costs no allocation at all.
+#[derive(Default)]
+struct Shared {
+    labels: Seen<Labels>,
+    ports: Seen<Ports>,
+}
+
+struct Seen<T> {
+    map: HashMap<Vec<u8>, T>,
+    key: Vec<u8>,
+}
+
+impl<T> Default for Seen<T> {
+    fn default() -> Self {
+        Seen {
+            map: HashMap::new(),
+            key: Vec::new(),
+        }
+    }
+}
+
+/// Beyond this many distinct sets (StatefulSet pods each carry their own name), start over.
+const SEEN_MAX: usize = 4096;
+
+impl<T: Clone> Seen<T> {
+    fn get<U>(&mut self, parts: &[&[u8]], decode: impl Fn(&[u8]) -> Result<U>) -> Result<T>
+    where
+        T: FromIterator<U>,
+    {
+        self.key.clear();
+        for p in parts {
+            self.key.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            self.key.extend_from_slice(p);
+        }
+        if let Some(v) = self.map.get(&self.key) {
+            return Ok(v.clone());
+        }
+        let v: T = parts.iter().map(|p| decode(p)).collect::<Result<T>>()?;
+        if self.map.len() >= SEEN_MAX {
+            self.map.clear();
+        }
+        self.map.insert(self.key.clone(), v.clone());
+        Ok(v)
+    }
+}
+
+/// ContainerPort: name 1, containerPort 3, protocol 4.
 fn container_port(buf: &[u8]) -> Result<ContainerPort> {
     let mut p = ContainerPort::default();
     each(buf, |n, v| {
@@ -723,8 +826,8 @@ fn container_status(buf: &[u8]) -> Result<ContainerStatus> {
     each(buf, |n, v| {
         match n {
             1 => c.name = string(v)?,
-            2 => c.state = container_state(bytes(v)?)?,
-            3 => c.last_state = container_state(bytes(v)?)?,
+            2 => c.state = container_state(bytes(v)?)?.map(Box::new),
+            3 => c.last_state = container_state(bytes(v)?)?.map(Box::new),
             4 => c.ready = int(v)? != 0,
             5 => c.restart_count = int(v)? as i32 as u32,
             _ => {}

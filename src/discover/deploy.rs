@@ -34,10 +34,7 @@ fn tolerates(ts: &[Toleration], t: &Taint) -> bool {
     })
 }
 
-fn requirement_matches(
-    r: &SelectorRequirement,
-    labels: &std::collections::BTreeMap<String, String>,
-) -> bool {
+fn requirement_matches(r: &SelectorRequirement, labels: &crate::model::StrMap) -> bool {
     let v = labels.get(&r.key);
     match r.operator.as_str() {
         "In" => v.is_some_and(|v| r.values.contains(v)),
@@ -85,7 +82,7 @@ fn excluded(spec: &PodSpec, n: &Node) -> Option<MissingNode> {
         .and_then(|na| na.required.as_ref())
     {
         let name_labels =
-            std::collections::BTreeMap::from([("metadata.name".to_string(), n.name().to_string())]);
+            crate::model::StrMap::from([("metadata.name".to_string(), n.name().to_string())]);
         let ok = req.node_selector_terms.iter().any(|t| {
             t.match_expressions
                 .iter()

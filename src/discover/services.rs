@@ -12,101 +12,90 @@ use crate::cidr;
 use crate::model::*;
 use crate::parse::{config, flags};
 use crate::report::*;
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 pub const NODE_PORT_DEFAULT: (i32, i32) = (30000, 32767);
 
-/// A pod as Services see it, full or reduced alike.
-struct PodView<'a> {
-    ns: &'a str,
-    name: &'a str,
-    ips: Vec<IpAddr>,
-    ports: Vec<&'a ContainerPort>,
-    ready: bool,
-    why: Option<Cow<'a, str>>,
-}
-
-/// A label set, as (key, value) pairs.
+/// A label set, as (key, value) pairs sorted by key.
 type LabelPairs<'a> = Vec<(&'a str, &'a str)>;
 
-/// Pods grouped by namespace and label set.
+/// One namespace's pods grouped by label set, with the sets that carry each pair.
+#[derive(Default)]
+struct Groups<'a> {
+    sets: Vec<(LabelPairs<'a>, Vec<&'a WorkloadPod>)>,
+    by_pair: FastMap<(&'a str, &'a str), Vec<u32>>,
+}
+
+/// Pods grouped by namespace and label set. Full pods are seen reduced, as all others are.
 struct Index<'a> {
-    groups: HashMap<&'a str, Vec<(LabelPairs<'a>, Vec<PodView<'a>>)>>,
+    groups: FastMap<&'a str, Groups<'a>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(c: &'a Cluster) -> Index<'a> {
-        let mut at: HashMap<(&str, LabelPairs), usize> = HashMap::new();
-        let mut groups: HashMap<&str, Vec<(LabelPairs, Vec<PodView>)>> = HashMap::new();
-        let mut add = |labels: LabelPairs<'a>, p: PodView<'a>| {
-            let ns = p.ns;
-            let list = groups.entry(ns).or_default();
-            match at.get(&(ns, labels.clone())) {
-                Some(&i) => list[i].1.push(p),
-                None => {
-                    at.insert((ns, labels.clone()), list.len());
-                    list.push((labels, vec![p]));
-                }
-            }
-        };
-
-        for p in c.pods.iter().filter(|p| !p.finished()) {
-            let (ready, why) = readiness(&p.status);
-            let labels = p
-                .metadata
-                .labels
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            add(
-                labels,
-                PodView {
-                    ns: p.metadata.ns(),
-                    name: p.name(),
-                    ips: p.ips().into_iter().filter_map(cidr::parse_ip).collect(),
-                    ports: p.spec.containers.iter().flat_map(|c| &c.ports).collect(),
-                    ready,
-                    why: why.map(Cow::Owned),
-                },
-            );
-        }
-        for w in c.workload_pods.iter().filter(|w| !w.finished) {
-            add(
-                w.labels.iter().collect(),
-                PodView {
-                    ns: &w.namespace,
-                    name: &w.name,
-                    ips: w.ips.clone(),
-                    ports: w.ports.iter().collect(),
-                    ready: w.ready,
-                    why: w.not_ready.as_deref().map(Cow::Borrowed),
-                },
-            );
+    fn new(pods: impl Iterator<Item = &'a WorkloadPod>) -> Index<'a> {
+        let mut groups: FastMap<&str, Groups> = FastMap::default();
+        let mut at: FastMap<(&str, LabelPairs), u32> = FastMap::default();
+        // Pods share label sets, so most are placed by the set's address alone.
+        let mut at_shared: FastMap<(&str, *const ()), u32> = FastMap::default();
+        for w in pods.filter(|w| !w.finished) {
+            let ns: &str = &w.namespace;
+            let g = groups.entry(ns).or_default();
+            let i = *at_shared
+                .entry((ns, w.labels.address()))
+                .or_insert_with(|| {
+                    *at.entry((ns, w.labels.iter().collect()))
+                        .or_insert_with_key(|(_, labels)| {
+                            let i = g.sets.len() as u32;
+                            for &pair in labels {
+                                g.by_pair.entry(pair).or_default().push(i);
+                            }
+                            g.sets.push((labels.clone(), vec![]));
+                            i
+                        })
+                });
+            g.sets[i as usize].1.push(w);
         }
         Index { groups }
     }
 
-    /// The pods a selector matches in a namespace.
-    fn select(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<&PodView<'a>> {
+    fn pods(&self) -> impl Iterator<Item = &'a WorkloadPod> + '_ {
+        self.groups
+            .values()
+            .flat_map(|g| &g.sets)
+            .flat_map(|(_, pods)| pods.iter().copied())
+    }
+
+    /// The pods a selector matches in a namespace: the label sets that carry its rarest pair,
+    /// then those among them that carry every pair.
+    fn select(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<&'a WorkloadPod> {
+        let Some(g) = self.groups.get(ns) else {
+            return vec![];
+        };
         let matches = |labels: &[(&str, &str)]| {
             sel.iter()
                 .all(|(k, v)| labels.iter().any(|(lk, lv)| lk == k && lv == v))
         };
-        self.groups
-            .get(ns)
-            .into_iter()
-            .flatten()
+        let candidates: Box<dyn Iterator<Item = usize>> = match sel
+            .iter()
+            .map(|(k, v)| g.by_pair.get(&(k.as_str(), v.as_str())))
+            .min_by_key(|l| l.map_or(0, Vec::len))
+        {
+            None => Box::new(0..g.sets.len()),
+            Some(None) => return vec![],
+            Some(Some(list)) => Box::new(list.iter().map(|&i| i as usize)),
+        };
+        candidates
+            .map(|i| &g.sets[i])
             .filter(|(labels, _)| matches(labels))
-            .flat_map(|(_, pods)| pods)
+            .flat_map(|(_, pods)| pods.iter().copied())
             .collect()
     }
 
     /// For a selector that matches nothing: the label sets that come closest, with a pod of
     /// each and the selector pairs it misses.
     fn closest(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<String> {
-        let Some(groups) = self.groups.get(ns) else {
+        let Some(g) = self.groups.get(ns) else {
             return vec![];
         };
         // Closeness: selector pairs matched, then keys present, then how alike the values
@@ -115,7 +104,8 @@ impl<'a> Index<'a> {
             let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
             prefix + usize::from(a.contains(b) || b.contains(a)) * 8
         };
-        let mut scored: Vec<(usize, usize, usize, String)> = groups
+        let mut scored: Vec<(usize, usize, usize, String)> = g
+            .sets
             .iter()
             .filter_map(|(labels, pods)| {
                 let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
@@ -149,7 +139,7 @@ impl<'a> Index<'a> {
     }
 
     fn any_pod_in(&self, ns: &str) -> bool {
-        self.groups.get(ns).is_some_and(|g| !g.is_empty())
+        self.groups.get(ns).is_some_and(|g| !g.sets.is_empty())
     }
 }
 
@@ -175,9 +165,9 @@ pub fn discover(
     };
     let (endpoints_from, endpoints_evidence) = endpoints_source(c, slices.len());
     let have_endpoints = c.endpoints_api.is_some();
-    let mut by_service: HashMap<(&str, &str), Ends> = HashMap::new();
+    let mut by_service: FastMap<(&str, &str), Ends> = FastMap::default();
     // A snapshot may hold a slice twice; the API never does.
-    let mut seen_slices = HashSet::new();
+    let mut seen_slices = FastSet::default();
     for s in slices.iter().filter(|s| {
         s.metadata.name.is_empty()
             || seen_slices.insert((s.metadata.ns(), s.metadata.name.as_str()))
@@ -187,7 +177,7 @@ pub fn discover(
             list.extend(s.endpoints.iter().map(|e| (s.ports.as_slice(), e)));
         }
     }
-    let known: HashSet<(&str, &str)> = c
+    let known: FastSet<(&str, &str)> = c
         .services
         .iter()
         .map(|s| (s.metadata.ns(), s.metadata.name.as_str()))
@@ -207,14 +197,14 @@ pub fn discover(
         .collect();
     orphan_slices.sort();
 
-    let index = Index::new(c);
+    let full: Vec<WorkloadPod> = c.pods.iter().map(WorkloadPod::from).collect();
+    let index = Index::new(full.iter().chain(&c.workload_pods));
     // Every pod that holds an address (two may, where podCIDRs overlap).
-    let mut holders: HashMap<IpAddr, Vec<(&str, &str)>> = HashMap::new();
-    for p in index.groups.values().flatten().flat_map(|(_, pods)| pods) {
-        for ip in &p.ips {
-            holders.entry(*ip).or_default().push((p.ns, p.name));
-        }
-    }
+    let mut holders: Vec<(IpAddr, &str, &str)> = index
+        .pods()
+        .flat_map(|p| p.ips.iter().map(|ip| (*ip, &*p.namespace, &*p.name)))
+        .collect();
+    holders.sort_unstable();
     let pods_read = c.error_for(what::PODS).is_none();
     let ctx = RowCtx {
         c,
@@ -299,7 +289,8 @@ struct RowCtx<'a> {
     c: &'a Cluster,
     cidrs: &'a CidrAnswer,
     index: &'a Index<'a>,
-    holders: &'a HashMap<IpAddr, Vec<(&'a str, &'a str)>>,
+    /// Every pod address with its pod, sorted.
+    holders: &'a [(IpAddr, &'a str, &'a str)],
     node_ports: (NodePortRange, Option<(i32, i32)>),
     load_balancers: Vec<Implementation>,
     external_ips_denied: Option<bool>,
@@ -365,7 +356,7 @@ impl RowCtx<'_> {
 
         let kind = s.kind();
         let external_name = kind == "ExternalName";
-        let selected: Vec<&PodView> = match s.selector() {
+        let selected: Vec<&WorkloadPod> = match s.selector() {
             Some(sel) if !external_name => self.index.select(ns, sel),
             _ => vec![],
         };
@@ -373,7 +364,7 @@ impl RowCtx<'_> {
 
         // Endpoints, each once, with the pod and node behind it.
         let mut endpoints: Vec<EndpointRow> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::default();
         for (_, e) in eps {
             for a in &e.addresses {
                 let pod = e
@@ -470,9 +461,9 @@ impl RowCtx<'_> {
                     .map(|p| {
                         format!(
                             "pod {}/{}: {}",
-                            p.ns,
+                            p.namespace,
                             p.name,
-                            p.why.as_deref().unwrap_or("not ready")
+                            p.not_ready.as_deref().unwrap_or("not ready")
                         )
                     })
                     .collect();
@@ -490,13 +481,13 @@ impl RowCtx<'_> {
                 let shown = port_label(sp);
                 match sp.target() {
                     IntOrString::Str(name) if !selected.is_empty() => {
-                        let declares = |p: &PodView| {
+                        let declares = |p: &WorkloadPod| {
                             p.ports.iter().any(|cp| {
                                 cp.name.as_deref() == Some(name.as_str())
                                     && cp.protocol() == sp.protocol()
                             })
                         };
-                        let lacking: Vec<&&PodView> =
+                        let lacking: Vec<&&WorkloadPod> =
                             selected.iter().filter(|p| !declares(p)).collect();
                         if !lacking.is_empty() {
                             let declared: Vec<String> = lacking[0]
@@ -518,7 +509,7 @@ impl RowCtx<'_> {
                                     "port {shown} targets port name {name:?}, which {} of {} selected pod(s) do not declare (e.g. pod {}/{} declares {}): they get no endpoint for it",
                                     lacking.len(),
                                     selected.len(),
-                                    lacking[0].ns,
+                                    lacking[0].namespace,
                                     lacking[0].name,
                                     if declared.is_empty() { "no ports".into() } else { declared.join(", ") }
                                 ),
@@ -526,7 +517,7 @@ impl RowCtx<'_> {
                         }
                     }
                     IntOrString::Int(n) => {
-                        let declaring: Vec<&&PodView> =
+                        let declaring: Vec<&&WorkloadPod> =
                             selected.iter().filter(|p| !p.ports.is_empty()).collect();
                         let any = declaring
                             .iter()
@@ -541,7 +532,7 @@ impl RowCtx<'_> {
                             problem(
                                 "service-target-port-undeclared",
                                 Severity::Info,
-                                format!("port {shown} targets {n}, which no selected pod declares (pod {}/{} declares {}): check that the container listens on {n}", p.ns, p.name, declared.join(", ")),
+                                format!("port {shown} targets {n}, which no selected pod declares (pod {}/{} declares {}): check that the container listens on {n}", p.namespace, p.name, declared.join(", ")),
                             );
                         }
                     }
@@ -568,15 +559,13 @@ impl RowCtx<'_> {
                 .filter_map(|e| {
                     let ip = cidr::parse_ip(&e.ip)?;
                     let pod = e.pod.as_deref()?;
-                    let held = self.holders.get(&ip).map(Vec::as_slice).unwrap_or_default();
+                    let from = self.holders.partition_point(|h| h.0 < ip);
+                    let to = self.holders.partition_point(|h| h.0 <= ip);
+                    let held = &self.holders[from..to];
+                    let is_pod = |ns: &str, name: &str| pod.split_once('/') == Some((ns, name));
                     match held {
-                        _ if held
-                            .iter()
-                            .any(|(hns, hname)| format!("{hns}/{hname}") == pod) =>
-                        {
-                            None
-                        }
-                        [(hns, hname), ..] => Some(format!(
+                        _ if held.iter().any(|(_, hns, hname)| is_pod(hns, hname)) => None,
+                        [(_, hns, hname), ..] => Some(format!(
                             "{} points at pod {pod}, but {hns}/{hname} holds that address now",
                             e.ip
                         )),

@@ -5,23 +5,27 @@
 mod config;
 mod daemonset;
 mod endpoints;
+mod fast;
 mod host;
 mod node;
 mod object;
 mod pod;
 mod service;
+mod strmap;
 
 pub use config::*;
 pub use daemonset::*;
 pub use endpoints::*;
+pub use fast::{FastMap, FastSet};
 pub use host::*;
 pub use node::*;
 pub use object::*;
 pub use pod::*;
 pub use service::*;
+pub use strmap::StrMap;
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 pub const SNAPSHOT_API_VERSION: &str = "netcheck/v1";
 pub const SNAPSHOT_KIND: &str = "Snapshot";
@@ -111,10 +115,10 @@ pub struct Meta {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "StrMap::is_empty")]
+    pub labels: StrMap,
+    #[serde(default, skip_serializing_if = "StrMap::is_empty")]
+    pub annotations: StrMap,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

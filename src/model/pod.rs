@@ -1,6 +1,6 @@
 //! Pods: infrastructure pods kept in full, ordinary ones reduced as they are decoded.
 
-use super::{Meta, OwnerRef};
+use super::{Meta, OwnerRef, StrMap};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -224,10 +224,11 @@ pub struct ContainerStatus {
     pub ready: bool,
     #[serde(default)]
     pub restart_count: u32,
+    // Boxed: most containers have one state and no last state, and each is 240 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<ContainerState>,
+    pub state: Option<Box<ContainerState>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<ContainerState>,
+    pub last_state: Option<Box<ContainerState>>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -328,9 +329,19 @@ impl Pod {
         self.spec.node_selector.clear();
         self.spec.tolerations.clear();
         self.spec.affinity = None;
-        if self.is_infra() {
-            return;
+        if !self.is_infra() {
+            self.reduce();
         }
+        // Lists grow by doubling as they are read; thousands of pods keep them for good.
+        self.spec.containers.shrink_to_fit();
+        for c in &mut self.spec.containers {
+            c.env.shrink_to_fit();
+            c.ports.shrink_to_fit();
+        }
+        self.status.container_statuses.shrink_to_fit();
+        self.status.conditions.shrink_to_fit();
+    }
+    fn reduce(&mut self) {
         // What a WorkloadPod keeps stays: labels, declared ports, readiness.
         self.metadata.annotations.clear();
         self.metadata.owner_references.clear();
@@ -452,12 +463,23 @@ impl From<&Pod> for WorkloadPod {
 pub struct Labels(Arc<[(Box<str>, Box<str>)]>);
 
 impl Labels {
-    pub fn from_map(m: &BTreeMap<String, String>) -> Labels {
+    pub fn from_map(m: &StrMap) -> Labels {
         Labels(
             m.iter()
                 .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
                 .collect(),
         )
+    }
+    fn sorted(mut pairs: Vec<(Box<str>, Box<str>)>) -> Labels {
+        // A map holds a key once; the last of duplicates wins, as when decoding one.
+        pairs.reverse();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        Labels(pairs.into())
+    }
+    /// Where the shared set lives: equal addresses, equal sets.
+    pub fn address(&self) -> *const () {
+        Arc::as_ptr(&self.0) as *const ()
     }
     pub fn get(&self, key: &str) -> Option<&str> {
         let i = self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
@@ -479,7 +501,7 @@ impl Serialize for Labels {
 
 impl<'de> Deserialize<'de> for Labels {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
-        Ok(Labels::from_map(&BTreeMap::deserialize(d)?))
+        Ok(Labels::from_map(&StrMap::deserialize(d)?))
     }
 }
 
@@ -489,7 +511,7 @@ pub struct Ports(Arc<[ContainerPort]>);
 
 impl Serialize for Ports {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        s.collect_seq(self.as_slice())
     }
 }
 
@@ -508,11 +530,30 @@ impl Ports {
                 .collect(),
         )
     }
-    pub fn iter(&self) -> impl Iterator<Item = &ContainerPort> {
-        self.0.iter()
+    pub fn as_slice(&self) -> &[ContainerPort] {
+        &self.0
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(it: I) -> Labels {
+        Labels::sorted(it.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    }
+}
+
+impl std::ops::Deref for Ports {
+    type Target = [ContainerPort];
+    fn deref(&self) -> &[ContainerPort] {
+        &self.0
+    }
+}
+
+impl FromIterator<ContainerPort> for Ports {
+    fn from_iter<I: IntoIterator<Item = ContainerPort>>(it: I) -> Ports {
+        Ports(it.into_iter().collect())
     }
 }
 
@@ -634,7 +675,7 @@ impl WorkloadPod {
                 host_network: self.host_network,
                 containers: vec![Container {
                     name: "main".into(),
-                    ports: self.ports.iter().cloned().collect(),
+                    ports: self.ports.as_slice().to_vec(),
                     ..Container::default()
                 }],
                 ..PodSpec::default()

@@ -149,10 +149,18 @@ fn netcheck(kc: &Path, out: &Path, extra: &[&str]) -> Job {
 }
 
 fn command(kc: &Path, out: &Path, cmd: &str, extra: &[&str]) -> Job {
-    Job::new(&[NETCHECK, cmd, "-o", "json", "--fail-on", "never", "--kubeconfig"])
-        .arg(kc)
-        .args(extra)
-        .stdout(out)
+    Job::new(&[
+        NETCHECK,
+        cmd,
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--kubeconfig",
+    ])
+    .arg(kc)
+    .args(extra)
+    .stdout(out)
 }
 
 /// The curl floor: one curl per list (its pages in order on one connection) and one per single

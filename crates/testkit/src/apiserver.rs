@@ -14,7 +14,7 @@ use netcheck::model::{
 };
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -363,7 +363,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Obj {
     ns: String,
     name: String,
-    labels: BTreeMap<String, String>,
+    labels: netcheck::model::StrMap,
     node: Option<String>,
     /// A pod's first container: the one a log request without `container` reads.
     container: Option<String>,
@@ -1667,7 +1667,7 @@ enum LabelReq {
 }
 
 impl LabelReq {
-    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    fn matches(&self, labels: &netcheck::model::StrMap) -> bool {
         match self {
             LabelReq::Eq(k, v) => labels.get(k) == Some(v),
             LabelReq::Ne(k, v) => labels.get(k) != Some(v),
