@@ -14,12 +14,24 @@ pub fn analyze(
     scope: &Scope,
 ) -> Report {
     let wants = |t: Topic| command.topics().contains(&t);
-    let cidrs = discover::cidrs::discover(c, hints);
-    let proxy = discover::proxy::discover(c);
-    let deployments = discover::deploy::discover(c, &proxy, &cidrs.cni);
-    // In the full report, only the Services that have a problem are listed.
-    let services = wants(Topic::Services)
-        .then(|| discover::services::discover(c, &cidrs, scope, command == Command::Report));
+    let infra = match wants(Topic::Services) {
+        true => discover::services::reduced_infra(c),
+        false => vec![],
+    };
+    // The Services analysis's pod index takes as long as the rest of discovery: beside it.
+    let (cidrs, proxy, deployments, services) = std::thread::scope(|s| {
+        let pods =
+            wants(Topic::Services).then(|| s.spawn(|| discover::services::Pods::new(c, &infra)));
+        let cidrs = discover::cidrs::discover(c, hints);
+        let proxy = discover::proxy::discover(c);
+        let deployments = discover::deploy::discover(c, &proxy, &cidrs.cni);
+        // In the full report, only the Services that have a problem are listed.
+        let services = pods.map(|h| {
+            let pods = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            discover::services::discover(c, &cidrs, &pods, scope, command == Command::Report)
+        });
+        (cidrs, proxy, deployments, services)
+    });
     let ctx = Ctx {
         cluster: c,
         cidrs: &cidrs,

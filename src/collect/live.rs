@@ -196,6 +196,7 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
         )),
     }
     add_config_maps(&mut c, cms);
+    c.shrink();
 
     // Second round: what the first one showed is needed (the CNI's own configuration, logs).
     let plan = plan::second_round(&c, o.logs);

@@ -10,6 +10,7 @@ use crate::model::{
     PodEntry, PodIp, PodStatus, Ports, StateDetail, WorkloadPod, MIRROR_ANNOTATION,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
 /// What every protobuf answer starts with, ahead of its `runtime.Unknown` envelope.
@@ -417,11 +418,11 @@ fn infra(meta: &[u8]) -> Result<bool> {
 /// cluster's answer, and all but a few fields of each are skipped.
 fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     let mut w = WorkloadPod::default();
-    let (mut labels, mut ports) = (Vec::new(), Vec::new());
+    let (mut labels, mut ports, mut ns, mut node) = (Vec::new(), Vec::new(), &[][..], &[][..]);
     each(meta, |n, v| {
         match n {
             1 => w.name = text(bytes(v)?),
-            3 => w.namespace = text(bytes(v)?),
+            3 => ns = bytes(v)?,
             9 => w.terminating = !bytes(v)?.is_empty(),
             11 => labels.push(bytes(v)?),
             _ => {}
@@ -436,14 +437,19 @@ fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
                 }
                 Ok(())
             })?,
-            10 => w.node = text(bytes(v)?),
+            10 => node = bytes(v)?,
             11 => w.host_network = int(v)? != 0,
             _ => {}
         }
         Ok(())
     })?;
-    w.labels = SHARED.with_borrow_mut(|s| s.labels.get(&labels, map_entry))?;
-    w.ports = SHARED.with_borrow_mut(|s| s.ports.get(&ports, container_port))?;
+    SHARED.with_borrow_mut(|s| {
+        w.namespace = s.names.name(ns);
+        w.node = s.names.name(node);
+        w.labels = s.labels.get(&labels, map_entry)?;
+        w.ports = s.ports.get(&ports, container_port)?;
+        Ok::<_, String>(())
+    })?;
     let (mut ips, mut ip, mut phase, mut ready) = (Vec::new(), None, &[][..], false);
     each(status, |n, v| {
         match n {
@@ -506,6 +512,8 @@ thread_local! {
 struct Shared {
     labels: Seen<Labels>,
     ports: Seen<Ports>,
+    /// Namespace and node names.
+    names: Seen<Arc<str>>,
 }
 
 struct Seen<T> {
@@ -535,15 +543,35 @@ impl<T: Clone> Seen<T> {
             self.key.extend_from_slice(&(p.len() as u32).to_le_bytes());
             self.key.extend_from_slice(p);
         }
+        self.lookup(|| parts.iter().map(|p| decode(p)).collect())
+    }
+
+    fn name(&mut self, b: &[u8]) -> T
+    where
+        T: From<Box<str>>,
+    {
+        if let Some(v) = self.map.get(b) {
+            return v.clone();
+        }
+        let v: T = text(b).into();
+        self.keep(b.to_vec(), v.clone());
+        v
+    }
+
+    fn lookup(&mut self, make: impl FnOnce() -> Result<T>) -> Result<T> {
         if let Some(v) = self.map.get(&self.key) {
             return Ok(v.clone());
         }
-        let v: T = parts.iter().map(|p| decode(p)).collect::<Result<T>>()?;
+        let v = make()?;
+        self.keep(self.key.clone(), v.clone());
+        Ok(v)
+    }
+
+    fn keep(&mut self, key: Vec<u8>, v: T) {
         if self.map.len() >= SEEN_MAX {
             self.map.clear();
         }
-        self.map.insert(self.key.clone(), v.clone());
-        Ok(v)
+        self.map.insert(key, v);
     }
 }
 

@@ -20,82 +20,128 @@ pub const NODE_PORT_DEFAULT: (i32, i32) = (30000, 32767);
 /// A label set, as (key, value) pairs sorted by key.
 type LabelPairs<'a> = Vec<(&'a str, &'a str)>;
 
-/// One namespace's pods grouped by label set, with the sets that carry each pair.
-#[derive(Default)]
-struct Groups<'a> {
-    sets: Vec<(LabelPairs<'a>, Vec<&'a WorkloadPod>)>,
-    by_pair: FastMap<(&'a str, &'a str), Vec<u32>>,
-}
-
-/// Pods grouped by namespace and label set. Full pods are seen reduced, as all others are.
+/// Pods grouped by namespace and label set, in one list ordered by group. Label sets are
+/// numbered once for all namespaces (pods of one template share theirs, and the same
+/// templates run in many namespaces); a group is a namespace and a label set. Full pods are
+/// seen reduced, as all others are.
 struct Index<'a> {
-    groups: FastMap<&'a str, Groups<'a>>,
+    /// Each distinct label set.
+    labels: Vec<LabelPairs<'a>>,
+    /// The label sets that carry each (key, value) pair.
+    by_pair: FastMap<(&'a str, &'a str), Vec<u32>>,
+    /// Each namespace's number and groups.
+    namespaces: FastMap<&'a str, (u32, Vec<u32>)>,
+    /// (namespace, label set) to group.
+    group_of: FastMap<(u32, u32), u32>,
+    /// Each group's label set and where its pods lie in `pods`.
+    groups: Vec<(u32, std::ops::Range<usize>)>,
+    pods: Vec<&'a WorkloadPod>,
 }
 
 impl<'a> Index<'a> {
     fn new(pods: impl Iterator<Item = &'a WorkloadPod>) -> Index<'a> {
-        let mut groups: FastMap<&str, Groups> = FastMap::default();
-        let mut at: FastMap<(&str, LabelPairs), u32> = FastMap::default();
-        // Pods share label sets, so most are placed by the set's address alone.
-        let mut at_shared: FastMap<(&str, *const ()), u32> = FastMap::default();
+        let mut ix = Index {
+            labels: vec![],
+            by_pair: FastMap::default(),
+            namespaces: FastMap::default(),
+            group_of: FastMap::default(),
+            groups: vec![],
+            pods: vec![],
+        };
+        // Names and label sets are shared between pods, so most are known by address alone.
+        let mut ns_at: FastMap<usize, u32> = FastMap::default();
+        let mut labels_at: FastMap<usize, u32> = FastMap::default();
+        let mut labels_id: FastMap<LabelPairs, u32> = FastMap::default();
+        let mut placed: Vec<(u32, &WorkloadPod)> = Vec::new();
         for w in pods.filter(|w| !w.finished) {
-            let ns: &str = &w.namespace;
-            let g = groups.entry(ns).or_default();
-            let i = *at_shared
-                .entry((ns, w.labels.address()))
-                .or_insert_with(|| {
-                    *at.entry((ns, w.labels.iter().collect()))
-                        .or_insert_with_key(|(_, labels)| {
-                            let i = g.sets.len() as u32;
-                            for &pair in labels {
-                                g.by_pair.entry(pair).or_default().push(i);
-                            }
-                            g.sets.push((labels.clone(), vec![]));
-                            i
-                        })
-                });
-            g.sets[i as usize].1.push(w);
+            let ns = *ns_at.entry(w.namespace.address()).or_insert_with(|| {
+                let n = ix.namespaces.len() as u32;
+                ix.namespaces.entry(&w.namespace).or_insert((n, vec![])).0
+            });
+            let labels = *labels_at.entry(w.labels.address()).or_insert_with(|| {
+                *labels_id
+                    .entry(w.labels.iter().collect())
+                    .or_insert_with_key(|pairs| {
+                        let id = ix.labels.len() as u32;
+                        for &pair in pairs {
+                            ix.by_pair.entry(pair).or_default().push(id);
+                        }
+                        ix.labels.push(pairs.clone());
+                        id
+                    })
+            });
+            let group = *ix.group_of.entry((ns, labels)).or_insert_with(|| {
+                let g = ix.groups.len() as u32;
+                ix.groups.push((labels, 0..0));
+                if let Some((_, groups)) = ix.namespaces.get_mut(&*w.namespace) {
+                    groups.push(g);
+                }
+                g
+            });
+            ix.groups[group as usize].1.end += 1;
+            placed.push((group, w));
         }
-        Index { groups }
+        // Counting sort by group: each group's pods side by side, in the order given.
+        let mut start = 0;
+        for (_, r) in &mut ix.groups {
+            let n = r.end;
+            *r = start..start;
+            start += n;
+        }
+        let mut ordered = vec![None; placed.len()];
+        for (g, w) in placed {
+            let r = &mut ix.groups[g as usize].1;
+            ordered[r.end] = Some(w);
+            r.end += 1;
+        }
+        ix.pods = ordered.into_iter().flatten().collect();
+        ix
     }
 
     fn pods(&self) -> impl Iterator<Item = &'a WorkloadPod> + '_ {
-        self.groups
-            .values()
-            .flat_map(|g| &g.sets)
-            .flat_map(|(_, pods)| pods.iter().copied())
+        self.pods.iter().copied()
     }
 
-    /// The pods a selector matches in a namespace: the label sets that carry its rarest pair,
-    /// then those among them that carry every pair.
+    fn group(&self, g: u32) -> (&[(&'a str, &'a str)], &[&'a WorkloadPod]) {
+        let (labels, r) = &self.groups[g as usize];
+        (&self.labels[*labels as usize], &self.pods[r.clone()])
+    }
+
+    /// The pods a selector matches in a namespace: of the label sets that carry its rarest
+    /// pair, those that carry every pair, and their pods in that namespace.
     fn select(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<&'a WorkloadPod> {
-        let Some(g) = self.groups.get(ns) else {
+        let Some((ns, _)) = self.namespaces.get(ns) else {
             return vec![];
         };
         let matches = |labels: &[(&str, &str)]| {
             sel.iter()
                 .all(|(k, v)| labels.iter().any(|(lk, lv)| lk == k && lv == v))
         };
-        let candidates: Box<dyn Iterator<Item = usize>> = match sel
+        let all: Vec<u32>;
+        let candidates = match sel
             .iter()
-            .map(|(k, v)| g.by_pair.get(&(k.as_str(), v.as_str())))
+            .map(|(k, v)| self.by_pair.get(&(k.as_str(), v.as_str())))
             .min_by_key(|l| l.map_or(0, Vec::len))
         {
-            None => Box::new(0..g.sets.len()),
+            None => {
+                all = (0..self.labels.len() as u32).collect();
+                &all
+            }
             Some(None) => return vec![],
-            Some(Some(list)) => Box::new(list.iter().map(|&i| i as usize)),
+            Some(Some(list)) => list,
         };
         candidates
-            .map(|i| &g.sets[i])
-            .filter(|(labels, _)| matches(labels))
-            .flat_map(|(_, pods)| pods.iter().copied())
+            .iter()
+            .filter(|&&l| matches(&self.labels[l as usize]))
+            .filter_map(|&l| self.group_of.get(&(*ns, l)))
+            .flat_map(|&g| self.group(g).1.iter().copied())
             .collect()
     }
 
     /// For a selector that matches nothing: the label sets that come closest, with a pod of
     /// each and the selector pairs it misses.
     fn closest(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<String> {
-        let Some(g) = self.groups.get(ns) else {
+        let Some((_, groups)) = self.namespaces.get(ns) else {
             return vec![];
         };
         // Closeness: selector pairs matched, then keys present, then how alike the values
@@ -104,9 +150,9 @@ impl<'a> Index<'a> {
             let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
             prefix + usize::from(a.contains(b) || b.contains(a)) * 8
         };
-        let mut scored: Vec<(usize, usize, usize, String)> = g
-            .sets
+        let mut scored: Vec<(usize, usize, usize, String)> = groups
             .iter()
+            .map(|&g| self.group(g))
             .filter_map(|(labels, pods)| {
                 let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
                 let same = sel.iter().filter(|(k, v)| get(k) == Some(v)).count();
@@ -139,7 +185,7 @@ impl<'a> Index<'a> {
     }
 
     fn any_pod_in(&self, ns: &str) -> bool {
-        self.groups.get(ns).is_some_and(|g| !g.sets.is_empty())
+        self.namespaces.get(ns).is_some_and(|(_, g)| !g.is_empty())
     }
 }
 
@@ -150,9 +196,39 @@ fn port_name_eq(a: Option<&str>, b: Option<&str>) -> bool {
     a.unwrap_or("") == b.unwrap_or("")
 }
 
+/// The infra pods, seen reduced as all others are.
+pub fn reduced_infra(c: &Cluster) -> Vec<WorkloadPod> {
+    c.pods.iter().map(WorkloadPod::from).collect()
+}
+
+/// The pods as Services see them: grouped by label set, and by address. Needs nothing the
+/// other discoveries find, so it is built beside them.
+pub struct Pods<'a> {
+    index: Index<'a>,
+    /// Every pod address with its pod (two may hold one, where podCIDRs overlap), sorted.
+    holders: Vec<(IpAddr, &'a WorkloadPod)>,
+}
+
+impl<'a> Pods<'a> {
+    pub fn new(c: &'a Cluster, infra: &'a [WorkloadPod]) -> Pods<'a> {
+        let index = Index::new(infra.iter().chain(&c.workload_pods));
+        let mut holders = Vec::with_capacity(index.pods().map(|p| p.ips.len()).sum());
+        holders.extend(
+            index
+                .pods()
+                .flat_map(|p| p.ips.iter().map(move |ip| (*ip, p))),
+        );
+        holders.sort_unstable_by(|a, b| {
+            (a.0, &a.1.namespace, &a.1.name).cmp(&(b.0, &b.1.namespace, &b.1.name))
+        });
+        Pods { index, holders }
+    }
+}
+
 pub fn discover(
     c: &Cluster,
     cidrs: &CidrAnswer,
+    pods: &Pods,
     scope: &Scope,
     problems_only: bool,
 ) -> ServicesAnswer {
@@ -197,20 +273,12 @@ pub fn discover(
         .collect();
     orphan_slices.sort();
 
-    let full: Vec<WorkloadPod> = c.pods.iter().map(WorkloadPod::from).collect();
-    let index = Index::new(full.iter().chain(&c.workload_pods));
-    // Every pod that holds an address (two may, where podCIDRs overlap).
-    let mut holders: Vec<(IpAddr, &str, &str)> = index
-        .pods()
-        .flat_map(|p| p.ips.iter().map(|ip| (*ip, &*p.namespace, &*p.name)))
-        .collect();
-    holders.sort_unstable();
     let pods_read = c.error_for(what::PODS).is_none();
     let ctx = RowCtx {
         c,
         cidrs,
-        index: &index,
-        holders: &holders,
+        index: &pods.index,
+        holders: &pods.holders,
         node_ports: node_port_range(c, &cidrs.platform),
         load_balancers: load_balancers(c, &cidrs.platform),
         external_ips_denied: external_ips_denied(c),
@@ -289,8 +357,7 @@ struct RowCtx<'a> {
     c: &'a Cluster,
     cidrs: &'a CidrAnswer,
     index: &'a Index<'a>,
-    /// Every pod address with its pod, sorted.
-    holders: &'a [(IpAddr, &'a str, &'a str)],
+    holders: &'a [(IpAddr, &'a WorkloadPod)],
     node_ports: (NodePortRange, Option<(i32, i32)>),
     load_balancers: Vec<Implementation>,
     external_ips_denied: Option<bool>,
@@ -559,15 +626,21 @@ impl RowCtx<'_> {
                 .filter_map(|e| {
                     let ip = cidr::parse_ip(&e.ip)?;
                     let pod = e.pod.as_deref()?;
+                    let is_pod = |p: &WorkloadPod| {
+                        pod.split_once('/') == Some((&p.namespace, &p.name)) && p.ips.contains(&ip)
+                    };
+                    // The pod behind an endpoint is nearly always one the selector matches.
+                    if selected.iter().any(|p| is_pod(p)) {
+                        return None;
+                    }
                     let from = self.holders.partition_point(|h| h.0 < ip);
                     let to = self.holders.partition_point(|h| h.0 <= ip);
                     let held = &self.holders[from..to];
-                    let is_pod = |ns: &str, name: &str| pod.split_once('/') == Some((ns, name));
                     match held {
-                        _ if held.iter().any(|(_, hns, hname)| is_pod(hns, hname)) => None,
-                        [(_, hns, hname), ..] => Some(format!(
-                            "{} points at pod {pod}, but {hns}/{hname} holds that address now",
-                            e.ip
+                        _ if held.iter().any(|(_, p)| is_pod(p)) => None,
+                        [(_, p), ..] => Some(format!(
+                            "{} points at pod {pod}, but {}/{} holds that address now",
+                            e.ip, p.namespace, p.name
                         )),
                         [] => Some(format!(
                             "{} points at pod {pod}, and no pod holds that address",

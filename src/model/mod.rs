@@ -201,6 +201,15 @@ impl Cluster {
         for w in &mut self.workload_pods {
             shapes.share(w);
         }
+        self.shrink();
+    }
+    /// Lists grow by doubling as they are read; a big cluster's keep the slack for good.
+    pub fn shrink(&mut self) {
+        self.workload_pods.shrink_to_fit();
+        self.pods.shrink_to_fit();
+        self.nodes.shrink_to_fit();
+        self.services.shrink_to_fit();
+        self.endpoint_slices.shrink_to_fit();
     }
     pub fn new_snapshot() -> Self {
         Cluster {

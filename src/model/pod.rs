@@ -1,8 +1,8 @@
 //! Pods: infrastructure pods kept in full, ordinary ones reduced as they are decoded.
 
-use super::{Meta, OwnerRef, StrMap};
+use super::{FastMap, FastSet, Meta, OwnerRef, StrMap};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -397,10 +397,10 @@ pub enum PodEntry {
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadPod {
-    pub namespace: Box<str>,
+    pub namespace: Arc<str>,
     pub name: Box<str>,
     #[serde(default, skip_serializing_if = "str::is_empty")]
-    pub node: Box<str>,
+    pub node: Arc<str>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub host_network: bool,
     /// Succeeded or Failed: its addresses may since have been reused.
@@ -476,10 +476,6 @@ impl Labels {
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         pairs.dedup_by(|a, b| a.0 == b.0);
         Labels(pairs.into())
-    }
-    /// Where the shared set lives: equal addresses, equal sets.
-    pub fn address(&self) -> *const () {
-        Arc::as_ptr(&self.0) as *const ()
     }
     pub fn get(&self, key: &str) -> Option<&str> {
         let i = self.0.binary_search_by(|(k, _)| (**k).cmp(key)).ok()?;
@@ -557,26 +553,90 @@ impl FromIterator<ContainerPort> for Ports {
     }
 }
 
-/// Shares equal label sets and port lists between pods as they are read, so that 150,000
-/// pods of a few thousand templates hold a few thousand of each.
+/// Shares equal label sets, port lists and names between pods as they are read, so that
+/// 150,000 pods of a few thousand templates in a few hundred namespaces hold a few thousand of
+/// each. Values already shared by the reader (one copy per thread) are recognised by address.
 #[derive(Default)]
 pub struct Shapes {
-    labels: HashSet<Labels>,
-    ports: HashSet<Ports>,
+    labels: Interner<Labels>,
+    ports: Interner<Ports>,
+    names: Interner<Arc<str>>,
 }
 
 impl Shapes {
     pub fn share(&mut self, w: &mut WorkloadPod) {
-        fn one<T: Clone + Eq + std::hash::Hash>(set: &mut HashSet<T>, v: &mut T) {
-            match set.get(v) {
-                Some(x) => *v = x.clone(),
-                None => {
-                    set.insert(v.clone());
-                }
-            }
+        self.labels.share(&mut w.labels);
+        self.ports.share(&mut w.ports);
+        self.names.share(&mut w.namespace);
+        self.names.share(&mut w.node);
+    }
+}
+
+/// A value behind an `Arc`: where it lives, and how many hold it.
+pub trait Shared: Clone + Eq + std::hash::Hash {
+    fn address(&self) -> usize;
+    fn holders(&self) -> usize;
+}
+
+impl Shared for Arc<str> {
+    fn address(&self) -> usize {
+        Arc::as_ptr(self) as *const u8 as usize
+    }
+    fn holders(&self) -> usize {
+        Arc::strong_count(self)
+    }
+}
+
+impl Shared for Labels {
+    fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const u8 as usize
+    }
+    fn holders(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+}
+
+impl Shared for Ports {
+    fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const u8 as usize
+    }
+    fn holders(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+}
+
+struct Interner<T> {
+    /// Each value once.
+    values: FastSet<T>,
+    /// Another copy of a value, kept alive so that its address stays its own, and the shared
+    /// value. Only copies held elsewhere too (a reader's cache) will be seen again.
+    copies: FastMap<usize, (T, T)>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            values: FastSet::default(),
+            copies: FastMap::default(),
         }
-        one(&mut self.labels, &mut w.labels);
-        one(&mut self.ports, &mut w.ports);
+    }
+}
+
+impl<T: Shared> Interner<T> {
+    fn share(&mut self, v: &mut T) {
+        let at = v.address();
+        if let Some((_, shared)) = self.copies.get(&at) {
+            *v = shared.clone();
+            return;
+        }
+        if let Some(shared) = self.values.get(v) {
+            if v.holders() > 1 {
+                self.copies.insert(at, (v.clone(), shared.clone()));
+            }
+            *v = shared.clone();
+        } else {
+            self.values.insert(v.clone());
+        }
     }
 }
 
