@@ -1,6 +1,7 @@
-//! Pod lists in the API server's protobuf encoding: netcheck asks for it first, and what it
-//! collects from protobuf is exactly what it collects from JSON, for every scenario and for a
-//! generated cluster served at realistic object sizes with every injected fault.
+//! Pod, Service and EndpointSlice lists in the API server's protobuf encoding: netcheck asks
+//! for it first, and what it collects from protobuf is exactly what it collects from JSON, for
+//! every scenario and for a generated cluster served at realistic object sizes with every
+//! injected fault.
 
 mod common;
 
@@ -59,17 +60,25 @@ fn same_through_both_encodings(name: &str, cluster: Cluster, decorate: bool) {
         pod_pages(&json_reqs).len(),
         "{name}: same pages"
     );
-    // Everything but pods is asked for in JSON only.
-    assert!(pb_reqs
-        .iter()
-        .filter(|r| r.path != "/api/v1/pods")
-        .all(|r| !r.accept.contains(CONTENT_TYPE)));
-    assert!(
-        pb == json,
-        "{name}: protobuf and JSON snapshots differ:\n{}\n---\n{}",
-        &pb["pods"],
-        &json["pods"]
-    );
+    // Only those lists are asked for in protobuf; the rest in JSON only.
+    const LISTS: &[&str] = &[
+        "/api/v1/pods",
+        "/api/v1/services",
+        "/apis/discovery.k8s.io/v1/endpointslices",
+    ];
+    for r in &pb_reqs {
+        let asked = r.accept.contains(CONTENT_TYPE);
+        assert_eq!(asked, LISTS.contains(&r.path.as_str()), "{name}: {r:?}");
+    }
+    for key in pb.as_object().unwrap().keys() {
+        assert!(
+            pb[key] == json[key],
+            "{name}: protobuf and JSON snapshots differ in {key}:\n{}\n---\n{}",
+            &pb[key],
+            &json[key]
+        );
+    }
+    assert_eq!(pb, json, "{name}");
 }
 
 #[test]

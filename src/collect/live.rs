@@ -28,12 +28,16 @@ pub struct Options {
 
 /// The resources read as lists. Adding one: a model type, a line here, a read in `collect`.
 impl Item for Node {}
-impl Item for Service {}
+impl Item for Service {
+    const PROTOBUF: Option<Decoder<Self>> = Some(proto::service);
+}
 impl Item for DaemonSet {}
 impl Item for ServiceCidr {}
 impl Item for IpPool {}
 impl Item for ApiObject {}
-impl Item for EndpointSlice {}
+impl Item for EndpointSlice {
+    const PROTOBUF: Option<Decoder<Self>> = Some(proto::endpoint_slice);
+}
 impl Item for Endpoints {}
 impl Item for PodEntry {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::pod);

@@ -5,9 +5,11 @@
 //! field numbers are those of k8s.io/api core/v1 and apimachinery meta/v1 `generated.proto`.
 
 use crate::model::{
-    is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, EnvFromSource,
-    EnvVar, EnvVarSource, FieldSelector, KeySelector, Labels, Meta, NameRef, OwnerRef, Pod,
-    PodEntry, PodIp, PodStatus, Ports, StateDetail, WorkloadPod, MIRROR_ANNOTATION,
+    is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, Endpoint,
+    EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FieldSelector, IntOrString,
+    KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta, NameRef, OwnerRef, Pod,
+    PodEntry, PodIp, PodStatus, Ports, Service, ServicePort, ServiceSpec, StateDetail, TargetRef,
+    WorkloadPod, MIRROR_ANNOTATION,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -955,4 +957,190 @@ mod tests {
             assert!(st.feed(c).and_then(|_| st.finish()).is_err(), "{c:?}");
         }
     }
+}
+
+/// Service: metadata 1, spec 2, status 3. Read in protobuf for the same reason as pods: each
+/// carries managedFields that JSON would have to scan.
+pub fn service(buf: &[u8]) -> Result<Service> {
+    let mut s = Service::default();
+    each(buf, |n, v| {
+        match n {
+            1 => s.metadata = object_meta(bytes(v)?)?,
+            2 => service_spec(bytes(v)?, &mut s.spec)?,
+            3 => each(bytes(v)?, |n, v| {
+                match n {
+                    1 => {
+                        let mut lb = LoadBalancerStatus::default();
+                        each(bytes(v)?, |n, v| {
+                            if n == 1 {
+                                lb.ingress.push(lb_ingress(bytes(v)?)?);
+                            }
+                            Ok(())
+                        })?;
+                        s.status.load_balancer = Some(lb);
+                    }
+                    // metav1.Condition numbers type, status, reason and message as PodCondition.
+                    2 => s.status.conditions.push(pod_condition(bytes(v)?)?),
+                    _ => {}
+                }
+                Ok(())
+            })?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(s)
+}
+
+/// ServiceSpec: ports 1, selector 2, clusterIP 3, type 4, externalIPs 5, sessionAffinity 7,
+/// loadBalancerIP 8, externalName 10, externalTrafficPolicy 11, healthCheckNodePort 12,
+/// publishNotReadyAddresses 13, ipFamilyPolicy 17, clusterIPs 18, ipFamilies 19,
+/// loadBalancerClass 21, internalTrafficPolicy 22.
+fn service_spec(buf: &[u8], sp: &mut ServiceSpec) -> Result<()> {
+    each(buf, |n, v| {
+        match n {
+            1 => sp.ports.push(service_port(bytes(v)?)?),
+            2 => {
+                let (k, val) = map_entry(bytes(v)?)?;
+                sp.selector
+                    .get_or_insert_with(Default::default)
+                    .insert(k, val);
+            }
+            3 => sp.cluster_ip = opt_string(v)?,
+            4 => sp.kind = opt_string(v)?,
+            5 => sp.external_ips.push(string(v)?),
+            7 => sp.session_affinity = opt_string(v)?,
+            8 => sp.load_balancer_ip = opt_string(v)?,
+            10 => sp.external_name = opt_string(v)?,
+            11 => sp.external_traffic_policy = opt_string(v)?,
+            12 => sp.health_check_node_port = Some(int(v)? as i32).filter(|p| *p != 0),
+            13 => sp.publish_not_ready_addresses = int(v)? != 0,
+            // Pointers in Go, so present means set, as in JSON.
+            17 => sp.ip_family_policy = Some(string(v)?),
+            18 => sp.cluster_ips.push(string(v)?),
+            19 => sp.ip_families.push(string(v)?),
+            21 => sp.load_balancer_class = Some(string(v)?),
+            22 => sp.internal_traffic_policy = Some(string(v)?),
+            _ => {}
+        }
+        Ok(())
+    })
+}
+
+/// ServicePort: name 1, protocol 2, port 3, targetPort 4 (IntOrString: type 1, intVal 2,
+/// strVal 3), nodePort 5, appProtocol 6. Zero numbers are what JSON leaves out.
+fn service_port(buf: &[u8]) -> Result<ServicePort> {
+    let mut p = ServicePort::default();
+    each(buf, |n, v| {
+        match n {
+            1 => p.name = opt_string(v)?,
+            2 => p.protocol = opt_string(v)?,
+            3 => p.port = int(v)? as i32,
+            4 => {
+                let (mut is_str, mut num, mut text) = (false, 0, String::new());
+                each(bytes(v)?, |n, v| {
+                    match n {
+                        1 => is_str = int(v)? == 1,
+                        2 => num = int(v)? as i32,
+                        3 => text = string(v)?,
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+                p.target_port = match is_str {
+                    true => Some(IntOrString::Str(text)),
+                    false => Some(IntOrString::Int(num)).filter(|_| num != 0),
+                };
+            }
+            5 => p.node_port = Some(int(v)? as i32).filter(|p| *p != 0),
+            6 => p.app_protocol = opt_string(v)?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(p)
+}
+
+/// LoadBalancerIngress: ip 1, hostname 2, ipMode 3 (a pointer).
+fn lb_ingress(buf: &[u8]) -> Result<LoadBalancerIngress> {
+    let mut i = LoadBalancerIngress::default();
+    each(buf, |n, v| {
+        match n {
+            1 => i.ip = opt_string(v)?,
+            2 => i.hostname = opt_string(v)?,
+            3 => i.ip_mode = Some(string(v)?),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(i)
+}
+
+/// EndpointSlice (discovery/v1): metadata 1, endpoints 2, ports 3 (EndpointPort: name 1,
+/// protocol 2, port 3, appProtocol 4), addressType 4.
+pub fn endpoint_slice(buf: &[u8]) -> Result<EndpointSlice> {
+    let mut s = EndpointSlice::default();
+    each(buf, |n, v| {
+        match n {
+            1 => s.metadata = object_meta(bytes(v)?)?,
+            2 => s.endpoints.push(endpoint(bytes(v)?)?),
+            3 => {
+                let mut p = EndpointPort::default();
+                each(bytes(v)?, |n, v| {
+                    // All pointers in Go: present, even empty, means set.
+                    match n {
+                        1 => p.name = Some(string(v)?),
+                        2 => p.protocol = Some(string(v)?),
+                        3 => p.port = Some(int(v)? as i32),
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+                s.ports.push(p);
+            }
+            4 => s.address_type = text(bytes(v)?),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    s.endpoints.shrink_to_fit();
+    Ok(s)
+}
+
+/// Endpoint: addresses 1, conditions 2 (ready 1, serving 2, terminating 3), targetRef 4
+/// (ObjectReference: kind 1, namespace 2, name 3), nodeName 6.
+fn endpoint(buf: &[u8]) -> Result<Endpoint> {
+    let mut e = Endpoint::default();
+    each(buf, |n, v| {
+        match n {
+            1 => e.addresses.push(text(bytes(v)?)),
+            2 => each(bytes(v)?, |n, v| {
+                let set = Some(int(v)? != 0);
+                match n {
+                    1 => e.conditions.ready = set,
+                    2 => e.conditions.serving = set,
+                    3 => e.conditions.terminating = set,
+                    _ => {}
+                }
+                Ok(())
+            })?,
+            4 => {
+                let mut t = TargetRef::default();
+                each(bytes(v)?, |n, v| {
+                    match n {
+                        1 => t.kind = text(bytes(v)?),
+                        2 => t.namespace = Some(text(bytes(v)?)).filter(|s| !s.is_empty()),
+                        3 => t.name = text(bytes(v)?),
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+                e.target_ref = Some(t);
+            }
+            6 => e.node_name = Some(text(bytes(v)?)),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(e)
 }

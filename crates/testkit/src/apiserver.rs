@@ -29,6 +29,9 @@ const DEFAULT_TOKEN: &str = "test-token";
 /// The identity named in 403 messages: what netcheck runs as in-cluster.
 const DENIED_USER: &str = "system:serviceaccount:netcheck:netcheck";
 const NOT_FOUND: &str = "the server could not find the requested resource";
+/// The kinds whose lists are served in protobuf to clients that ask for it (the real server
+/// serves every built-in kind so; these are the ones netcheck reads so).
+const PROTOBUF_KINDS: &[&str] = &["Pod", "Service", "EndpointSlice"];
 const MAX_LINE: u64 = 64 * 1024;
 const MAX_BODY: usize = 16 << 20;
 
@@ -73,7 +76,8 @@ pub struct Options {
     /// Serve HTTPS with this certificate instead of plain HTTP.
     pub tls: Option<Tls>,
     /// Answer JSON even to clients that ask for protobuf first, as a proxy in front of the API
-    /// server might. Otherwise pod lists (and their errors) come as protobuf when asked for.
+    /// server might. Otherwise pod, Service and EndpointSlice lists (and their errors) come as
+    /// protobuf when asked for.
     pub json_only: bool,
 }
 
@@ -368,7 +372,7 @@ struct Obj {
     /// A pod's first container: the one a log request without `container` reads.
     container: Option<String>,
     json: String,
-    /// The protobuf encoding, for the kinds served in it (pods).
+    /// The protobuf encoding, for the kinds served in it ([`PROTOBUF_KINDS`]).
     pb: Option<Vec<u8>>,
 }
 
@@ -452,12 +456,12 @@ impl Resource {
             let m = item.meta();
             let mut pb = None;
             let body = match (decorate, kind) {
-                (None, k) if k != "Pod" => serde_json::to_string(item),
+                (None, k) if !PROTOBUF_KINDS.contains(&k) => serde_json::to_string(item),
                 (d, _) => serde_json::to_value(item).and_then(|mut v| {
                     if let Some(f) = d {
                         f(kind, &mut v);
                     }
-                    if kind == "Pod" {
+                    if PROTOBUF_KINDS.contains(&kind) {
                         let encoded = super::proto::encode(kind, &v);
                         pb = Some(encoded.unwrap_or_else(|e| panic!("testkit protobuf: {e}")));
                     }

@@ -254,6 +254,93 @@ fn schema(msg: &str) -> Option<&'static [Field]> {
             ("message", 6, Str, 0),
         ],
         "PodIP" => &[("ip", 1, Str, 0)],
+        "Service" => &[
+            ("metadata", 1, Msg("ObjectMeta"), 0),
+            ("spec", 2, Msg("ServiceSpec"), 0),
+            ("status", 3, Msg("ServiceStatus"), 0),
+        ],
+        "ServiceSpec" => &[
+            ("ports", 1, Msg("ServicePort"), 0),
+            ("selector", 2, StrMap, 0),
+            ("clusterIP", 3, Str, 0),
+            ("type", 4, Str, 0),
+            ("externalIPs", 5, Str, 0),
+            ("sessionAffinity", 7, Str, 0),
+            ("loadBalancerIP", 8, Str, 0),
+            ("loadBalancerSourceRanges", 9, Str, 0),
+            ("externalName", 10, Str, 0),
+            ("externalTrafficPolicy", 11, Str, 0),
+            ("healthCheckNodePort", 12, Int, 0),
+            ("publishNotReadyAddresses", 13, Bool, 0),
+            ("ipFamilyPolicy", 17, Str, 0),
+            ("clusterIPs", 18, Str, 0),
+            ("ipFamilies", 19, Str, 0),
+            ("allocateLoadBalancerNodePorts", 20, Bool, 0),
+            ("loadBalancerClass", 21, Str, 0),
+            ("internalTrafficPolicy", 22, Str, 0),
+            ("trafficDistribution", 23, Str, 0),
+        ],
+        "ServicePort" => &[
+            ("name", 1, Str, 0),
+            ("protocol", 2, Str, 0),
+            ("port", 3, Int, 0),
+            ("targetPort", 4, IntOrStr, 0),
+            ("nodePort", 5, Int, 0),
+            ("appProtocol", 6, Str, 0),
+        ],
+        "ServiceStatus" => &[
+            ("loadBalancer", 1, Msg("LoadBalancerStatus"), 0),
+            ("conditions", 2, Msg("Condition"), 0),
+        ],
+        "LoadBalancerStatus" => &[("ingress", 1, Msg("LoadBalancerIngress"), 0)],
+        "LoadBalancerIngress" => &[
+            ("ip", 1, Str, 0),
+            ("hostname", 2, Str, 0),
+            ("ipMode", 3, Str, 0),
+        ],
+        // metav1.Condition.
+        "Condition" => &[
+            ("type", 1, Str, 0),
+            ("status", 2, Str, 0),
+            ("observedGeneration", 3, Int, 0),
+            ("lastTransitionTime", 4, Time, 0),
+            ("reason", 5, Str, 0),
+            ("message", 6, Str, 0),
+        ],
+        "EndpointSlice" => &[
+            ("metadata", 1, Msg("ObjectMeta"), 0),
+            ("endpoints", 2, Msg("Endpoint"), 0),
+            ("ports", 3, Msg("EndpointPort"), 0),
+            ("addressType", 4, Str, 0),
+        ],
+        "Endpoint" => &[
+            ("addresses", 1, Str, 0),
+            ("conditions", 2, Msg("EndpointConditions"), 0),
+            ("hostname", 3, Str, 0),
+            ("targetRef", 4, Msg("ObjectReference"), 0),
+            ("nodeName", 6, Str, 0),
+            ("zone", 7, Str, 0),
+        ],
+        "EndpointConditions" => &[
+            ("ready", 1, Bool, 0),
+            ("serving", 2, Bool, 0),
+            ("terminating", 3, Bool, 0),
+        ],
+        "EndpointPort" => &[
+            ("name", 1, Str, 0),
+            ("protocol", 2, Str, 0),
+            ("port", 3, Int, 0),
+            ("appProtocol", 4, Str, 0),
+        ],
+        "ObjectReference" => &[
+            ("kind", 1, Str, 0),
+            ("namespace", 2, Str, 0),
+            ("name", 3, Str, 0),
+            ("uid", 4, Str, 0),
+            ("apiVersion", 5, Str, 0),
+            ("resourceVersion", 6, Str, 0),
+            ("fieldPath", 7, Str, 0),
+        ],
         "ContainerStatus" => &[
             ("name", 1, Str, 0),
             ("state", 2, Msg("ContainerState"), 0),
@@ -331,7 +418,8 @@ pub fn encode(msg: &str, v: &Value) -> Result<Vec<u8>, String> {
     let mut embedded: Vec<(u64, Vec<u8>)> = Vec::new();
     for (key, val) in obj {
         // Top-level objects carry kind and apiVersion; protobuf keeps them in the envelope.
-        if matches!(msg, "Pod" | "Status") && matches!(key.as_str(), "kind" | "apiVersion")
+        if matches!(msg, "Pod" | "Service" | "EndpointSlice" | "Status")
+            && matches!(key.as_str(), "kind" | "apiVersion")
             || val.is_null()
         {
             continue;
