@@ -4,3 +4,4 @@
 pub mod config;
 pub mod flags;
 pub mod logs;
+pub mod rules;

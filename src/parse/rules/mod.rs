@@ -1,0 +1,336 @@
+//! Rule sets kube-proxy writes on a node, read from the dumps people have at hand
+//! (`iptables-save`, `iptables -t nat -L -n`, `nft list ruleset` and its JSON form,
+//! `ipvsadm -Ln`, `ipvsadm-save -n`) into one shape: the Service entry points a node
+//! answers, and where each sends the packet. The format is detected from the text.
+//!
+//! Every entry keeps the 1-based line of the dump it came from, so that a finding can quote it.
+
+pub mod iptables;
+pub mod ipvs;
+pub mod nft;
+
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    IptablesSave,
+    IptablesList,
+    Nft,
+    NftJson,
+    IpvsadmList,
+    IpvsadmSave,
+}
+
+/// kube-proxy's data-plane mode the dump is evidence of.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Iptables,
+    Ipvs,
+    Nftables,
+}
+
+impl Format {
+    pub fn mode(self) -> Mode {
+        match self {
+            Format::IptablesSave | Format::IptablesList => Mode::Iptables,
+            Format::Nft | Format::NftJson => Mode::Nftables,
+            Format::IpvsadmList | Format::IpvsadmSave => Mode::Ipvs,
+        }
+    }
+}
+
+/// How a Service is reached at an entry point.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Entry {
+    ClusterIp,
+    NodePort,
+    ExternalIp,
+    LoadBalancer,
+}
+
+/// One Service entry point on the node: an address and port, and where packets to it go.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Frontend {
+    pub entry: Entry,
+    /// kube-proxy's name for the Service port, "namespace/name:port" ("namespace/name" when
+    /// the port has no name), from the rule's comment or chain name; None when the dump does
+    /// not say (ipvs).
+    pub service: Option<String>,
+    /// Lowercase: tcp, udp, sctp.
+    pub protocol: String,
+    /// None for a NodePort (every local address).
+    pub ip: Option<IpAddr>,
+    pub port: u16,
+    /// The chain (iptables, nftables) the entry jumps to, naming the Service port.
+    pub chain: Option<String>,
+    /// The packet is rejected or dropped here: kube-proxy's rule for a Service without endpoints.
+    pub reject: bool,
+    /// Where packets are sent, in the order the rules try them.
+    pub backends: Vec<Backend>,
+    /// Backends are only this node's endpoints (traffic policy Local).
+    pub local_only: bool,
+    /// The dump's line for the entry (1-based) and its text.
+    pub line: usize,
+    pub text: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Backend {
+    pub addr: SocketAddr,
+    /// iptables: the `statistic --probability` of its rule (None: taken unconditionally).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// ipvs: the real server's weight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+    /// The chain that rewrites the destination (KUBE-SEP-…, endpoint-…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    pub line: usize,
+    pub text: String,
+}
+
+/// Pod ranges kube-proxy exempts from masquerading (`! -s 10.244.0.0/16 … -j KUBE-MARK-MASQ`):
+/// the --cluster-cidr it was started with.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Masquerade {
+    pub range: ipnet::IpNet,
+    pub line: usize,
+    pub text: String,
+}
+
+/// What one dump says the node does.
+#[derive(Serialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Programmed {
+    pub frontends: Vec<Frontend>,
+    pub masquerade: Vec<Masquerade>,
+    /// Number of lines that are kube-proxy's (chains, rules, maps, virtual servers).
+    pub kube_lines: usize,
+    /// Lines read in all.
+    pub lines: usize,
+    /// What was skipped and why (unknown match extensions, a truncated table...).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            f.write_str(&self.message)
+        }
+    }
+}
+
+pub(crate) fn err(line: usize, message: impl Into<String>) -> ParseError {
+    ParseError {
+        line,
+        message: message.into(),
+    }
+}
+
+/// The dump's format, from its first meaningful lines.
+pub fn detect(text: &str) -> Option<Format> {
+    let t = text.trim_start();
+    if t.starts_with('{') {
+        return Some(Format::NftJson);
+    }
+    for line in t.lines().map(str::trim).filter(|l| !l.is_empty()).take(20) {
+        if line.starts_with("# Generated by ip") && line.contains("tables-save")
+            || line.starts_with('*') && !line.contains(' ')
+        {
+            return Some(Format::IptablesSave);
+        }
+        if line.starts_with("Chain ") && line.contains('(') {
+            return Some(Format::IptablesList);
+        }
+        if line.starts_with("table ") {
+            return Some(Format::Nft);
+        }
+        if line.starts_with("IP Virtual Server version") || line.starts_with("Prot LocalAddress") {
+            return Some(Format::IpvsadmList);
+        }
+        if line.starts_with("-A -t ") || line.starts_with("-A -u ") || line.starts_with("-A --") {
+            return Some(Format::IpvsadmSave);
+        }
+    }
+    None
+}
+
+/// Reads a dump of any supported format.
+pub fn parse(text: &str) -> Result<(Format, Programmed), ParseError> {
+    let format = detect(text).ok_or_else(|| {
+        err(
+            0,
+            "not a rule dump netcheck knows: expected the output of iptables-save, \
+             iptables -t nat -L -n, nft list ruleset (or nft -j), ipvsadm -Ln or ipvsadm-save -n",
+        )
+    })?;
+    let p = match format {
+        Format::IptablesSave => iptables::parse_save(text)?,
+        Format::IptablesList => iptables::parse_list(text)?,
+        Format::Nft => nft::parse_text(text)?,
+        Format::NftJson => nft::parse_json(text)?,
+        Format::IpvsadmList => ipvs::parse_list(text)?,
+        Format::IpvsadmSave => ipvs::parse_save(text)?,
+    };
+    Ok((format, p))
+}
+
+/// The share of traffic each backend really gets, from the iptables probabilities in rule
+/// order (a backend is tried only if every one before it was passed over), or from ipvs
+/// weights; equal shares when neither is given (nftables `numgen random mod N`).
+pub fn shares(backends: &[Backend]) -> Vec<f64> {
+    if backends.iter().any(|b| b.weight.is_some()) {
+        let total: f64 = backends.iter().map(|b| b.weight.unwrap_or(0) as f64).sum();
+        return backends
+            .iter()
+            .map(|b| {
+                if total > 0.0 {
+                    b.weight.unwrap_or(0) as f64 / total
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+    }
+    if backends.iter().all(|b| b.probability.is_none()) {
+        let n = backends.len().max(1) as f64;
+        return backends.iter().map(|_| 1.0 / n).collect();
+    }
+    let mut left = 1.0;
+    backends
+        .iter()
+        .map(|b| {
+            let p = b.probability.unwrap_or(1.0).clamp(0.0, 1.0);
+            let share = left * p;
+            left -= share;
+            share
+        })
+        .collect()
+}
+
+/// Splits a rule line into words as the shell would (iptables-save quotes comments with
+/// double quotes and escapes quotes inside them with a backslash).
+pub(crate) fn words(line: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\\') => match chars.next() {
+                            Some(e) => cur.push(e),
+                            None => return Err("a backslash ends the line".into()),
+                        },
+                        Some('"') => break,
+                        Some(x) => cur.push(x),
+                        None => return Err("a quote is not closed".into()),
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(p: Option<f64>) -> Backend {
+        Backend {
+            addr: "10.0.0.1:80".parse().unwrap(),
+            probability: p,
+            weight: None,
+            chain: None,
+            line: 0,
+            text: String::new(),
+        }
+    }
+
+    #[test]
+    fn shares_follow_rule_order() {
+        // The seed's three endpoints: 1/3, then 1/2 of the rest, then the remainder.
+        let s = shares(&[b(Some(0.33333333349)), b(Some(0.5)), b(None)]);
+        for x in &s {
+            assert!((x - 1.0 / 3.0).abs() < 1e-6, "{s:?}");
+        }
+        // Two rules both at 0.5 and a last one: 1/2, 1/4, 1/4.
+        let s = shares(&[b(Some(0.5)), b(Some(0.5)), b(None)]);
+        assert_eq!(s, vec![0.5, 0.25, 0.25]);
+    }
+
+    #[test]
+    fn words_handle_quotes() {
+        let w = words(r#"-A X -m comment --comment "a \"b\" c" -j Y"#).unwrap();
+        assert_eq!(
+            w,
+            [
+                "-A",
+                "X",
+                "-m",
+                "comment",
+                "--comment",
+                "a \"b\" c",
+                "-j",
+                "Y"
+            ]
+        );
+        assert!(words(r#"-A "open"#).is_err());
+    }
+
+    #[test]
+    fn detects_each_format() {
+        assert_eq!(
+            detect("# Generated by iptables-save v1.8.9\n*nat\n"),
+            Some(Format::IptablesSave)
+        );
+        assert_eq!(
+            detect("Chain KUBE-SERVICES (2 references)\n"),
+            Some(Format::IptablesList)
+        );
+        assert_eq!(detect("table ip kube-proxy {\n"), Some(Format::Nft));
+        assert_eq!(detect("{\"nftables\": []}"), Some(Format::NftJson));
+        assert_eq!(
+            detect("IP Virtual Server version 1.2.1 (size=4096)\n"),
+            Some(Format::IpvsadmList)
+        );
+        assert_eq!(
+            detect("-A -t 10.96.0.1:443 -s rr\n"),
+            Some(Format::IpvsadmSave)
+        );
+        assert_eq!(detect("hello\n"), None);
+    }
+}
