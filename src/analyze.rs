@@ -32,12 +32,24 @@ pub fn analyze(
         });
         (cidrs, proxy, deployments, services)
     });
+    let rules = wants(Topic::Rules).then(|| discover::rules::discover(c, &cidrs, &proxy));
+    let mut trace = wants(Topic::Trace)
+        .then(|| discover::rules::trace(c, &proxy, scope).ok())
+        .flatten();
+    if !with_explain {
+        trace
+            .iter_mut()
+            .flat_map(|t| &mut t.paths)
+            .for_each(|p| p.commands.clear());
+    }
+
     let ctx = Ctx {
         cluster: c,
         cidrs: &cidrs,
         proxy: Some(&proxy),
         deployments: Some(&deployments),
         services: services.as_ref(),
+        rules: rules.as_ref(),
         hints,
         topics: command.topics(),
     };
@@ -71,7 +83,10 @@ pub fn analyze(
         proxy: wants(Topic::Proxy).then_some(proxy),
         deployments: wants(Topic::Deploy).then_some(deployments),
         services,
+        rules,
+        trace,
         findings,
+
         skipped: c.errors.clone(),
         summary,
         explain,

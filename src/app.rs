@@ -78,6 +78,11 @@ pub fn main() -> i32 {
             Err(e) => fail(&format!("cannot write snapshot {}: {e}", path.display())),
         };
     };
+    if command == crate::report::Command::Trace {
+        if let Err(e) = crate::discover::rules::target(&cluster, &s.scope) {
+            return fail(&e);
+        }
+    }
     let report = analyze::analyze(&cluster, &s.hints, command, s.explain, &s.scope);
     if let (Some(name), Some(svc)) = (&s.scope.service, &report.services) {
         if svc.services.is_empty() {
@@ -132,6 +137,16 @@ async fn collect(s: &cli::Settings) -> Result<Cluster, Fatal> {
             Err(e) => return Err(e),
         },
     };
+    c.rule_sets.extend(collect::rules::read_files(&s.rules)?);
+    let wants_rules = matches!(
+        s.command,
+        None | Some(crate::report::Command::Rules | crate::report::Command::Trace)
+    );
+    if s.on_node.is_some() && wants_rules {
+        let mut errors = Vec::new();
+        c.rule_sets.extend(collect::rules::on_node(&mut errors));
+        c.errors.extend(errors);
+    }
     if let Some(dir) = &s.on_node {
         let mut errors = Vec::new();
         c.host = Some(collect::node::collect(dir, &mut errors));

@@ -46,6 +46,12 @@ pub enum Cmd {
     /// Every Service from its ClusterIP to the pods behind it: selector, readiness, endpoints,
     /// targetPort, NodePort range, LoadBalancer status, external IPs, traffic policy, DNS
     Services(ServicesArgs),
+    /// The rules kube-proxy wrote on each node (iptables, ipvs, nftables; from --rules files or
+    /// --on-node), compared with the Services and EndpointSlices of the API
+    Rules(View),
+    /// The path of a packet to a Service: entry rule, Service chain, each endpoint with its
+    /// share, the pod and its node. Without rule dumps, the path kube-proxy should have written
+    Trace(TraceArgs),
     /// Save everything netcheck reads to one JSON file, for offline use with --snapshot
     Snapshot {
         /// File to write ("-" for standard output)
@@ -65,6 +71,24 @@ pub struct ServicesArgs {
     /// All namespaces (the default)
     #[arg(short = 'A', long, conflicts_with = "namespace")]
     pub all_namespaces: bool,
+    #[command(flatten)]
+    pub view: View,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TraceArgs {
+    /// The Service, as NAMESPACE/NAME or NAME (with -n)
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// The Service's namespace [default: default]
+    #[arg(short, long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Only this port (number or name)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Only this node's rules (or, without dumps, its node-local endpoints)
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
     #[command(flatten)]
     pub view: View,
 }
@@ -122,6 +146,11 @@ pub struct Global {
     /// The node network, when nothing in the cluster states its prefix (comma-separated CIDRs)
     #[arg(long, global = true, value_name = "CIDRS", value_parser = parse_cidrs)]
     pub node_cidr: Vec<Vec<ipnet::IpNet>>,
+    /// A node's rule dump, as NODE=FILE (repeatable): the output of iptables-save,
+    /// iptables -t nat -L -n, nft list ruleset (or nft -j), ipvsadm -Ln or ipvsadm-save -n;
+    /// the format is detected. Kept in snapshots
+    #[arg(long, global = true, value_name = "NODE=FILE", value_parser = parse_rules_arg)]
+    pub rules: Vec<(String, PathBuf)>,
     /// Ranges that must not collide with the cluster's: VPNs, office LANs (comma-separated CIDRs)
     #[arg(long, global = true, value_name = "CIDRS", value_parser = parse_cidrs)]
     pub also_check: Vec<Vec<ipnet::IpNet>>,
@@ -167,6 +196,17 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+fn parse_rules_arg(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((node, file)) if !node.is_empty() && !file.is_empty() => {
+            Ok((node.to_string(), PathBuf::from(file)))
+        }
+        _ => Err(format!(
+            "'{s}' is not NODE=FILE (e.g. --rules node-1=node-1.iptables-save)"
+        )),
+    }
+}
+
 fn parse_cidrs(s: &str) -> Result<Vec<ipnet::IpNet>, String> {
     let (ok, bad) = crate::cidr::parse_list(s);
     if bad.is_empty() {
@@ -183,15 +223,35 @@ impl ServicesArgs {
             Some(Some((ns, name))) => Scope {
                 namespace: Some(ns.into()),
                 service: Some(name.into()),
+                ..Default::default()
             },
             Some(None) => Scope {
                 namespace: Some(self.namespace.clone().unwrap_or_else(|| "default".into())),
                 service: self.service.clone(),
+                ..Default::default()
             },
             None => Scope {
                 namespace: self.namespace.clone(),
-                service: None,
+                ..Default::default()
             },
+        }
+    }
+}
+
+impl TraceArgs {
+    fn scope(&self) -> Scope {
+        let (ns, name) = match self.service.split_once('/') {
+            Some((ns, name)) => (ns.to_string(), name.to_string()),
+            None => (
+                self.namespace.clone().unwrap_or_else(|| "default".into()),
+                self.service.clone(),
+            ),
+        };
+        Scope {
+            namespace: Some(ns),
+            service: Some(name),
+            port: self.port.clone(),
+            node: self.node.clone(),
         }
     }
 }
@@ -210,6 +270,8 @@ pub struct Settings {
     pub hints: Hints,
     pub snapshot_in: Option<PathBuf>,
     pub on_node: Option<PathBuf>,
+    /// --rules NODE=FILE
+    pub rules: Vec<(String, PathBuf)>,
     pub live: crate::collect::live::Options,
 }
 
@@ -227,6 +289,11 @@ impl Cli {
             Some(Cmd::Services(a)) => {
                 scope = a.scope();
                 (Some(Command::Services), a.view, None)
+            }
+            Some(Cmd::Rules(v)) => (Some(Command::Rules), v, None),
+            Some(Cmd::Trace(a)) => {
+                scope = a.scope();
+                (Some(Command::Trace), a.view, None)
             }
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
@@ -256,6 +323,8 @@ impl Cli {
                 also_check: g.also_check.concat(),
             },
             snapshot_in: g.snapshot,
+            rules: g.rules,
+
             on_node: g.on_node.then(|| {
                 g.manifests_dir
                     .unwrap_or_else(|| crate::collect::node::default_dir().to_path_buf())

@@ -5,13 +5,14 @@ mod addresses;
 mod overlap;
 mod podcidr;
 mod proxy;
+mod rules;
 mod services;
 mod sources;
 
 use crate::discover::Hints;
 use crate::model::Cluster;
 use crate::report::{
-    CidrAnswer, Deployment, Finding, ProxyAnswer, ServicesAnswer, Severity, Topic,
+    CidrAnswer, Deployment, Finding, ProxyAnswer, RulesAnswer, ServicesAnswer, Severity, Topic,
 };
 
 pub struct Ctx<'a> {
@@ -20,6 +21,7 @@ pub struct Ctx<'a> {
     pub proxy: Option<&'a ProxyAnswer>,
     pub deployments: Option<&'a [Deployment]>,
     pub services: Option<&'a ServicesAnswer>,
+    pub rules: Option<&'a RulesAnswer>,
     pub hints: &'a Hints,
     /// The topics this run covers.
     pub topics: &'a [Topic],
@@ -49,6 +51,8 @@ pub const REGISTRY: &[(Topic, Check)] = &[
     (Topic::Services, services::problems),
     (Topic::Services, services::orphan_slices),
     (Topic::Services, services::dns),
+    (Topic::Rules, rules::problems),
+    (Topic::Rules, rules::unreadable),
 ];
 
 /// Runs the checks of the given topics, most severe first; ties keep registry order.

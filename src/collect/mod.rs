@@ -5,6 +5,8 @@ pub mod kubeconfig;
 pub mod live;
 pub mod node;
 pub mod proto;
+pub mod rules;
+
 pub mod snapshot;
 
 /// An error that ends the run (exit 2): bad input, unreachable cluster, unreadable snapshot.

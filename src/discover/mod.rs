@@ -9,6 +9,8 @@ pub mod env;
 pub mod plan;
 pub mod platform;
 pub mod proxy;
+pub mod rules;
+
 pub mod services;
 
 use ipnet::IpNet;

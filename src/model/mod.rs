@@ -10,6 +10,7 @@ mod host;
 mod node;
 mod object;
 mod pod;
+mod rules;
 mod service;
 mod strmap;
 
@@ -21,6 +22,7 @@ pub use host::*;
 pub use node::*;
 pub use object::*;
 pub use pod::*;
+pub use rules::*;
 pub use service::*;
 pub use strmap::StrMap;
 
@@ -76,6 +78,10 @@ pub struct Cluster {
     pub host: Option<HostFacts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ServiceCidrProbe>,
+    /// Rule dumps of nodes' data planes (--rules, --on-node).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_sets: Vec<RuleSet>,
+
     /// What could not be read, and why. Kept in snapshots so offline answers stay honest.
     #[serde(default)]
     pub errors: Vec<CollectError>,

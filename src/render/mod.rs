@@ -1,5 +1,6 @@
 //! Output: a kubectl-like text report, JSON or YAML. Renderers write to any `Write`.
 
+mod rules;
 mod services;
 
 use crate::report::*;
@@ -340,9 +341,19 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(w)?;
     }
+    if let Some(a) = &r.rules {
+        rules::rules(a, w)?;
+        writeln!(w)?;
+    }
+    if let Some(t) = &r.trace {
+        rules::trace(t, w)?;
+
+        writeln!(w)?;
+    }
     if r.findings.is_empty() {
         writeln!(w, "{}", "No findings.".green())?;
     }
+
     for f in &r.findings {
         writeln!(w, "{} [{}] {}", severity(f.severity), f.id, f.message)?;
         for s in &f.subjects {

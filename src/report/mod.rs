@@ -4,11 +4,13 @@
 mod cidrs;
 mod deploy;
 mod proxy;
+mod rules;
 mod services;
 
 pub use cidrs::*;
 pub use deploy::*;
 pub use proxy::*;
+pub use rules::*;
 pub use services::*;
 
 use crate::model::{CollectError, SourceInfo};
@@ -24,6 +26,8 @@ pub enum Command {
     ProxyMode,
     Daemonsets,
     Services,
+    Rules,
+    Trace,
 }
 
 impl Command {
@@ -34,6 +38,8 @@ impl Command {
             Command::ProxyMode => "proxy-mode",
             Command::Daemonsets => "daemonsets",
             Command::Services => "services",
+            Command::Rules => "rules",
+            Command::Trace => "trace",
         }
     }
     pub fn topics(self) -> &'static [Topic] {
@@ -43,6 +49,8 @@ impl Command {
             Command::ProxyMode => &[Topic::Proxy],
             Command::Daemonsets => &[Topic::Deploy],
             Command::Services => &[Topic::Services],
+            Command::Rules => &[Topic::Rules],
+            Command::Trace => &[Topic::Trace],
         }
     }
 }
@@ -54,6 +62,8 @@ pub enum Topic {
     Proxy,
     Deploy,
     Services,
+    Rules,
+    Trace,
 }
 
 /// Which Services a `services` view covers: all, one namespace, or one Service.
@@ -61,6 +71,9 @@ pub enum Topic {
 pub struct Scope {
     pub namespace: Option<String>,
     pub service: Option<String>,
+    /// trace: one port (number or name) and one node.
+    pub port: Option<String>,
+    pub node: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -81,6 +94,11 @@ pub struct Report {
     pub deployments: Option<Vec<Deployment>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<ServicesAnswer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RulesAnswer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceAnswer>,
+
     pub findings: Vec<Finding>,
     /// Reads that failed; the answers that needed them say "skipped" too.
     pub skipped: Vec<CollectError>,
