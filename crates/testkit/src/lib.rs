@@ -3,6 +3,8 @@
 
 pub mod apiserver;
 pub mod generate;
+pub mod kubeproxy;
+
 pub mod proto;
 
 pub use apiserver::{ApiServer, Fault, Options, PolicyRule, Recorded, Rule, Tls};
