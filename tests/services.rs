@@ -1,11 +1,12 @@
 //! `netcheck services` as a person uses it: the list, one Service in detail, namespaces, a
-//! missing Service, Services and slices of odd shapes, and RBAC-limited reads of endpoints.
+//! missing Service, Services and slices of odd shapes, and RBAC-limited reads of endpoints,
+//! Services and pods (what rests on a read that failed is unknown, never a finding).
 
 mod common;
 
 use common::*;
 use netcheck::model::Cluster;
-use netcheck::report::Report;
+use netcheck::report::{Report, Severity};
 use netcheck_testkit::{ApiServer, Options, Rule};
 use serde_json::json;
 
@@ -59,7 +60,7 @@ fn the_example_answers_the_seed_lab() {
     assert_eq!(d.code, 0, "{}", d.stderr);
     assert!(
         d.stdout
-            .contains("Endpoints:              10.244.192.1:80,10.244.192.2:80 (2 ready"),
+            .contains("Endpoints:                10.244.192.1:80,10.244.192.2:80 (2 ready"),
         "{}",
         d.stdout
     );
@@ -293,5 +294,258 @@ fn refused_slices_fall_back_to_endpoints_and_refused_both_are_skipped() {
         rep.findings.iter().all(|f| !f.id.contains("endpoint")),
         "{:?}",
         rep.findings
+    );
+}
+
+fn deny(paths: &[&str]) -> Options {
+    Options {
+        deny: paths.iter().map(|p| Rule::path(p)).collect(),
+        ..Options::default()
+    }
+}
+
+fn ids(r: &Report) -> Vec<&str> {
+    r.findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+/// The Service list refused: the DNS Service is unknown, not missing, and no EndpointSlice is
+/// an orphan for want of its Service; the text says so rather than "none".
+#[test]
+fn refused_services_leave_dns_and_orphans_unknown() {
+    let c = load(&root().join(CKA));
+    assert!(!c.endpoint_slices.is_empty() && !c.config_maps.is_empty());
+    let opts = || deny(&["/api/v1/services"]);
+    for cmd in ["services", "report"] {
+        let (r, _s) = live(
+            c.clone(),
+            opts(),
+            &[cmd, "-o", "json", "--fail-on", "never"],
+        );
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+        let rep = report(&r);
+        assert!(
+            rep.skipped.iter().any(|s| s.what == "services"),
+            "{cmd}: {:?}",
+            rep.skipped
+        );
+        for id in [
+            "dns-service-missing",
+            "endpointslice-orphan",
+            "dns-clusterip-mismatch",
+        ] {
+            assert!(
+                !ids(&rep).contains(&id),
+                "{cmd}: {id} in {:?}",
+                rep.findings
+            );
+        }
+        let s = rep.services.as_ref().unwrap();
+        assert!(s.orphan_slices.is_empty(), "{:?}", s.orphan_slices);
+        // The kubelets' side of the DNS is still answered.
+        let dns = s.dns.as_ref().expect("dns from kubelet-config");
+        assert_eq!(dns.kubelet_cluster_dns, ["10.96.0.10"]);
+        assert_eq!(dns.service, None);
+    }
+    let (t, _s) = live(c.clone(), opts(), &["services", "--fail-on", "never"]);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    let dns = t.stdout.lines().find(|l| l.starts_with("DNS:")).unwrap();
+    assert!(
+        dns.starts_with("DNS: DNS Service unknown (Services could not be read: 403"),
+        "{dns}"
+    );
+    assert!(
+        t.stdout.contains("The Services could not be read: 403")
+            && !t.stdout.contains("No Service matches"),
+        "{}",
+        t.stdout
+    );
+    let (t, _s) = live(c, opts(), &["report", "--fail-on", "never"]);
+    assert!(
+        t.stdout
+            .contains("Services: unknown (the Services could not be read: 403"),
+        "{}",
+        t.stdout
+    );
+}
+
+/// The pod list refused: MetalLB (found by its pods) cannot be seen, so a pending
+/// LoadBalancer's implementation is unknown (a warning naming the read), not absent (an error);
+/// and nothing that needs pods is judged.
+#[test]
+fn refused_pods_leave_the_load_balancer_implementation_unknown() {
+    let c = load(&root().join("tests/scenarios/services-metallb/cluster.json"));
+    let (r, _s) = live(
+        c.clone(),
+        deny(&["/api/v1/pods"]),
+        &["services", "-o", "json", "--fail-on", "never"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rep = report(&r);
+    assert!(
+        rep.skipped.iter().any(|s| s.what == "pods"),
+        "{:?}",
+        rep.skipped
+    );
+    let s = rep.services.as_ref().unwrap();
+    assert!(s.load_balancers.is_empty(), "{:?}", s.load_balancers);
+    let row = s.services.iter().find(|x| x.name == "partner-api").unwrap();
+    let p = row
+        .problems
+        .iter()
+        .find(|p| p.id == "loadbalancer-pending")
+        .expect("still pending");
+    assert_eq!(p.severity, Severity::Warning, "{}", p.detail);
+    assert!(
+        p.detail.contains("implementation is unknown")
+            && p.detail.contains("pods could not be read (403")
+            && p.detail.contains("MetalLB")
+            && !p.detail.contains("no load-balancer implementation found"),
+        "{}",
+        p.detail
+    );
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "loadbalancer-pending")
+        .unwrap();
+    assert_eq!(f.severity, Severity::Warning);
+    for id in [
+        "service-selector-matches-nothing",
+        "service-no-ready-endpoints",
+        "service-target-port-missing",
+        "service-target-port-undeclared",
+        "endpoint-stale",
+    ] {
+        assert!(!ids(&rep).contains(&id), "{id} in {:?}", rep.findings);
+    }
+    // The text says where it could not look, and that pods are unknown.
+    let (t, _s) = live(
+        c.clone(),
+        deny(&["/api/v1/pods"]),
+        &["services", "--fail-on", "never"],
+    );
+    assert!(
+        t.stdout
+            .contains("Load balancers: unknown: none found where netcheck could look")
+            && t.stdout
+                .contains("not looked for: pods could not be read (403"),
+        "{}",
+        t.stdout
+    );
+    let (d, _s) = live(
+        c.clone(),
+        deny(&["/api/v1/pods"]),
+        &["services", "apps/partner-api", "--fail-on", "never"],
+    );
+    assert!(
+        d.stdout
+            .contains("Pods:                     <unknown> (pods could not be read: 403"),
+        "{}",
+        d.stdout
+    );
+    // With the pods read, MetalLB is found and nothing is unseen.
+    let (r, _s) = live(
+        c,
+        Options::default(),
+        &["services", "-o", "json", "--fail-on", "never"],
+    );
+    let rep = report(&r);
+    let s = rep.services.as_ref().unwrap();
+    assert_eq!(s.load_balancers[0].name, "metallb");
+    assert!(!r.stdout.contains("loadBalancersUnseen"), "{}", r.stdout);
+}
+
+/// Neither EndpointSlices nor Endpoints readable: the counts are unknown in the table and the
+/// detail view, not 0/0; pods were read, so a Service whose pods exist is not said to select
+/// none.
+#[test]
+fn refused_endpoints_show_unknown_counts() {
+    let c = load(&root().join("tests/scenarios/services-core-endpoints/cluster.json"));
+    let both = || {
+        deny(&[
+            "/apis/discovery.k8s.io/v1/endpointslices",
+            "/api/v1/endpoints",
+        ])
+    };
+    let (t, _s) = live(c.clone(), both(), &["services", "--fail-on", "never"]);
+    assert_eq!(t.code, 0, "{}", t.stderr);
+    let web = t
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("web"))
+        .unwrap_or_else(|| panic!("{}", t.stdout));
+    assert!(web.contains("<unknown>") && !web.contains("0/0"), "{web}");
+    let (d, _s) = live(
+        c.clone(),
+        both(),
+        &["services", "default/web", "--fail-on", "never"],
+    );
+    assert!(
+        d.stdout
+            .contains("Endpoints:                <unknown> (EndpointSlices could not be read (403"),
+        "{}",
+        d.stdout
+    );
+    let (r, _s) = live(c, both(), &["services", "-o", "json", "--fail-on", "never"]);
+    let rep = report(&r);
+    assert!(
+        !ids(&rep).contains(&"service-selector-matches-nothing"),
+        "{:?}",
+        rep.findings
+    );
+    let s = rep.services.as_ref().unwrap();
+    let web = s.services.iter().find(|x| x.name == "web").unwrap();
+    assert_eq!((web.selected_pods, web.problems.len()), (2, 0), "{web:?}");
+}
+
+/// The detail view's keys are each followed by a space, aligned as kubectl aligns them; the
+/// DNS line has no stray space where no DNS Service exists.
+#[test]
+fn detail_keys_and_the_dns_line_are_spaced() {
+    let d = netcheck(&["services", "default/my-service-lb", "--snapshot", &cka()]);
+    let keys: Vec<&str> = d
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Name:"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(
+        keys.contains(&"External Traffic Policy:  Cluster"),
+        "{}",
+        d.stdout
+    );
+    for l in &keys {
+        let v = l.split_once(':').unwrap().1;
+        assert_eq!(l.len() - v.trim_start().len(), 26, "value column: {l:?}");
+    }
+    let mut c: Cluster = load(&root().join(CKA));
+    c.services.retain(|s| s.metadata.name != "kube-dns");
+    let path = scratch("no-dns").join("c.json");
+    std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
+    let t = netcheck(&[
+        "services",
+        "--fail-on",
+        "never",
+        "--snapshot",
+        path.to_str().unwrap(),
+    ]);
+    let dns = t.stdout.lines().find(|l| l.starts_with("DNS:")).unwrap();
+    assert!(
+        dns.starts_with("DNS: no DNS Service; kubelets use 10.96.0.10"),
+        "{dns}"
+    );
+    let r = netcheck(&[
+        "services",
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+        "--snapshot",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        ids(&report(&r)).contains(&"dns-service-missing"),
+        "read and absent: {}",
+        r.stdout
     );
 }

@@ -1,8 +1,10 @@
 //! Findings about Services. Each Service's problems are diagnosed with it (discover::services);
 //! here they become one finding per id, naming the Services, plus the cluster-wide ones:
-//! EndpointSlices of no Service, and the cluster DNS.
+//! EndpointSlices of no Service, and the cluster DNS. What rests on a read that failed (the
+//! answer's `unread`) is not judged.
 
 use super::{finding, Ctx, MAX_SUBJECTS};
+use crate::model::what;
 use crate::report::{Finding, Severity, Topic};
 
 /// (id, message for n Services, hint). docs/findings.md describes each.
@@ -75,40 +77,48 @@ pub fn orphan_slices(c: &Ctx) -> Vec<Finding> {
 
 /// The cluster DNS: the Service every pod's resolv.conf names, and what the kubelets are told.
 pub fn dns(c: &Ctx) -> Vec<Finding> {
-    let Some(d) = c.services.and_then(|s| s.dns.as_ref()) else {
+    let Some((s, d)) = c.services.and_then(|s| Some((s, s.dns.as_ref()?))) else {
         return vec![];
     };
     let mut out = Vec::new();
-    let Some(ip) = d.cluster_ip.as_deref() else {
-        let mut f = finding(
-            "dns-service-missing",
-            Severity::Error,
-            "the kubelets point pods at a cluster DNS, but no DNS Service (kube-system/kube-dns) exists".into(),
-            "deploy CoreDNS and its kube-dns Service (kubeadm: `kubeadm init phase addon coredns`) with the ClusterIP the kubelets use",
-        );
-        f.evidence = vec![d.kubelet_evidence.clone()];
-        return vec![f];
-    };
-    let points_elsewhere = !d.kubelet_cluster_dns.is_empty()
-        && !d.kubelet_cluster_dns.iter().any(|x| x == ip)
-        && !d
-            .node_local
-            .as_ref()
-            .is_some_and(|l| d.kubelet_cluster_dns.contains(l));
-    if points_elsewhere {
-        let mut f = finding(
-            "dns-clusterip-mismatch",
-            Severity::Error,
-            format!(
-                "the kubelets give pods the DNS server {} but the DNS Service {} has ClusterIP {ip}",
-                d.kubelet_cluster_dns.join(","),
-                d.service.as_deref().unwrap_or("")
-            ),
-            "pods resolve nothing: set the kubelets' clusterDNS to the DNS Service's ClusterIP (kubeadm: the kubelet-config ConfigMap, then each node's /var/lib/kubelet/config.yaml), or recreate the Service with that ClusterIP",
-        );
-        f.ranges = vec![ip.to_string()];
-        f.evidence = vec![d.kubelet_evidence.clone()];
-        out.push(f);
+    // Without the Service list the DNS Service is unknown, not missing: only the domain is
+    // judged then.
+    let services_read = !s.unread.iter().any(|e| e.what == what::SERVICES);
+    match d.cluster_ip.as_deref() {
+        None if services_read => {
+            let mut f = finding(
+                "dns-service-missing",
+                Severity::Error,
+                "the kubelets point pods at a cluster DNS, but no DNS Service (kube-system/kube-dns) exists".into(),
+                "deploy CoreDNS and its kube-dns Service (kubeadm: `kubeadm init phase addon coredns`) with the ClusterIP the kubelets use",
+            );
+            f.evidence = vec![d.kubelet_evidence.clone()];
+            return vec![f];
+        }
+        None => {}
+        Some(ip) => {
+            let points_elsewhere = !d.kubelet_cluster_dns.is_empty()
+                && !d.kubelet_cluster_dns.iter().any(|x| x == ip)
+                && !d
+                    .node_local
+                    .as_ref()
+                    .is_some_and(|l| d.kubelet_cluster_dns.contains(l));
+            if points_elsewhere {
+                let mut f = finding(
+                    "dns-clusterip-mismatch",
+                    Severity::Error,
+                    format!(
+                        "the kubelets give pods the DNS server {} but the DNS Service {} has ClusterIP {ip}",
+                        d.kubelet_cluster_dns.join(","),
+                        d.service.as_deref().unwrap_or("")
+                    ),
+                    "pods resolve nothing: set the kubelets' clusterDNS to the DNS Service's ClusterIP (kubeadm: the kubelet-config ConfigMap, then each node's /var/lib/kubelet/config.yaml), or recreate the Service with that ClusterIP",
+                );
+                f.ranges = vec![ip.to_string()];
+                f.evidence = vec![d.kubelet_evidence.clone()];
+                out.push(f);
+            }
+        }
     }
     if let (Some(domain), false) = (d.cluster_domain.as_deref(), d.corefile_zones.is_empty()) {
         let serves = d

@@ -1,8 +1,9 @@
-//! The API server's protobuf encoding of pod lists (`application/vnd.kubernetes.protobuf`),
-//! read straight into the model. Protobuf fields carry their length, so the bulk of a pod
-//! (managed fields, volumes, probes, conditions) is stepped over instead of scanned, which is
-//! what makes a 150,000-pod list cheap to read. Only the fields the model keeps are decoded;
-//! field numbers are those of k8s.io/api core/v1 and apimachinery meta/v1 `generated.proto`.
+//! The API server's protobuf encoding (`application/vnd.kubernetes.protobuf`) of the three
+//! large lists: Pods, Services and EndpointSlices, read straight into the model. Protobuf
+//! fields carry their length, so the bulk of a pod (managed fields, volumes, probes,
+//! conditions) is stepped over instead of scanned, which is what makes a 150,000-pod list cheap
+//! to read. Only the fields the model keeps are decoded; field numbers are those of k8s.io/api
+//! core/v1, discovery/v1 and apimachinery meta/v1 `generated.proto`.
 
 use crate::model::{
     is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, Endpoint,

@@ -258,8 +258,11 @@ pub fn discover(
         .iter()
         .map(|s| (s.metadata.ns(), s.metadata.name.as_str()))
         .collect();
+    // Without the Service list every slice would look orphaned: none is judged.
+    let services_read = c.error_for(what::SERVICES).is_none();
     let mut orphan_slices: Vec<String> = slices
         .iter()
+        .filter(|_| services_read)
         .filter_map(|s| {
             let svc = s.service()?;
             (!known.contains(&(s.metadata.ns(), svc))).then(|| {
@@ -274,13 +277,15 @@ pub fn discover(
     orphan_slices.sort();
 
     let pods_read = c.error_for(what::PODS).is_none();
+    let (load_balancers, load_balancers_unseen) = load_balancers(c, &cidrs.platform);
     let ctx = RowCtx {
         c,
         cidrs,
         index: &pods.index,
         holders: &pods.holders,
         node_ports: node_port_range(c, &cidrs.platform),
-        load_balancers: load_balancers(c, &cidrs.platform),
+        load_balancers,
+        load_balancers_unseen,
         external_ips_denied: external_ips_denied(c),
         have_endpoints,
         pod_detail: have_endpoints || c.error_for(what::ENDPOINTSLICES).is_some(),
@@ -318,8 +323,10 @@ pub fn discover(
         counts,
         node_port_range: ctx.node_ports.0,
         load_balancers: ctx.load_balancers,
+        load_balancers_unseen: ctx.load_balancers_unseen,
         dns: dns(c),
         orphan_slices,
+        unread: unread(c),
         shown: match (&scope.service, problems_only) {
             (Some(_), _) => "one",
             (None, true) => "problems",
@@ -328,6 +335,19 @@ pub fn discover(
         .into(),
         services,
     }
+}
+
+/// The failed reads that leave part of this answer unknown: the Services, the pods, and the
+/// endpoints when neither EndpointSlices nor core Endpoints could be read.
+fn unread(c: &Cluster) -> Vec<CollectError> {
+    let mut out: Vec<CollectError> = [what::SERVICES, what::PODS]
+        .iter()
+        .filter_map(|w| c.error_for(w).cloned())
+        .collect();
+    if c.endpoints_api.is_none() {
+        out.extend(c.error_for(what::ENDPOINTSLICES).cloned());
+    }
+    out
 }
 
 fn endpoints_source(c: &Cluster, n: usize) -> (String, String) {
@@ -360,6 +380,8 @@ struct RowCtx<'a> {
     holders: &'a [(IpAddr, &'a WorkloadPod)],
     node_ports: (NodePortRange, Option<(i32, i32)>),
     load_balancers: Vec<Implementation>,
+    /// Where implementations could not be looked for, and why.
+    load_balancers_unseen: Vec<String>,
     external_ips_denied: Option<bool>,
     have_endpoints: bool,
     /// Pods were read with their labels and readiness (not an older snapshot).
@@ -730,7 +752,18 @@ impl RowCtx<'_> {
                     )
                 })
                 .unwrap_or_default();
-            let (severity, present) = if self.load_balancers.is_empty() {
+            let (severity, present) = if self.load_balancers.is_empty()
+                && !self.load_balancers_unseen.is_empty()
+            {
+                // What could not be looked at may hold one: unknown, not absent.
+                (
+                    Severity::Warning,
+                    format!(
+                        "the load-balancer implementation is unknown: {}; none was found elsewhere; it still answers on its NodePorts",
+                        self.load_balancers_unseen.join("; ")
+                    ),
+                )
+            } else if self.load_balancers.is_empty() {
                 (
                     Severity::Error,
                     "no load-balancer implementation found (no cloud provider on the nodes, no MetalLB, kube-vip, Cilium, k3s ServiceLB or other): it will stay pending; it still answers on its NodePorts".to_string(),
@@ -951,8 +984,35 @@ fn external_ips_denied(c: &Cluster) -> Option<bool> {
     (on || first.hidden().is_none()).then_some(on)
 }
 
-/// What can give LoadBalancer Services an address.
-fn load_balancers(c: &Cluster, p: &Platform) -> Vec<Implementation> {
+/// What can give LoadBalancer Services an address, and where it could not be looked for
+/// (failed reads: what would have been found there is unknown, not absent).
+fn load_balancers(c: &Cluster, p: &Platform) -> (Vec<Implementation>, Vec<String>) {
+    let mut unseen = Vec::new();
+    let mut not_read = |e: Option<&CollectError>, read: &str, finds: &str| {
+        if let Some(e) = e {
+            unseen.push(format!(
+                "{read} could not be read ({}), and {finds}",
+                e.reason
+            ));
+        }
+    };
+    not_read(
+        c.error_for(what::NODES),
+        "nodes",
+        "cloud providers are found by the nodes' providerID (k3s ServiceLB by their k3s arguments)",
+    );
+    not_read(
+        c.error_for(what::PODS),
+        "pods",
+        "MetalLB, kube-vip, OpenELB, PureLB, k3s ServiceLB and the AWS Load Balancer Controller are found by their pods",
+    );
+    for ns in ["kube-system", "cilium"] {
+        not_read(
+            c.error_for(&what::config_map(ns, "cilium-config")),
+            &format!("configmap {ns}/cilium-config"),
+            "Cilium LB IPAM is found by it",
+        );
+    }
     let mut out = Vec::new();
     let mut add = |name: &str, evidence: String| {
         if !out.iter().any(|i: &Implementation| i.name == name) {
@@ -1073,7 +1133,7 @@ fn load_balancers(c: &Cluster, p: &Platform) -> Vec<Implementation> {
             );
         }
     }
-    out
+    (out, unseen)
 }
 
 #[derive(serde::Deserialize, Default)]

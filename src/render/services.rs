@@ -48,10 +48,24 @@ fn cluster_ip(r: &ServiceRow) -> String {
         .unwrap_or_else(|| "<none>".into())
 }
 
-fn endpoints(r: &ServiceRow) -> String {
+/// Why the read of `what` this answer rests on failed, if it did.
+fn unread<'a>(s: &'a ServicesAnswer, what: &str) -> Option<&'a str> {
+    s.unread
+        .iter()
+        .find(|e| e.what == what)
+        .map(|e| e.reason.as_str())
+}
+
+/// Whether any endpoints were read (EndpointSlices or core Endpoints).
+fn endpoints_read(s: &ServicesAnswer) -> bool {
+    s.endpoints_from != "none"
+}
+
+fn endpoints(s: &ServicesAnswer, r: &ServiceRow) -> String {
     match r.endpoint_counts() {
-        Some((ready, all)) => format!("{ready}/{all}"),
         None => "-".into(),
+        Some(_) if !endpoints_read(s) => "<unknown>".into(),
+        Some((ready, all)) => format!("{ready}/{all}"),
     }
 }
 
@@ -83,24 +97,42 @@ fn context(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
         np.status,
         np.evidence
     )?;
+    // Each implementation found, then where none could be looked for.
+    let mut lbs: Vec<String> = s
+        .load_balancers
+        .iter()
+        .map(|lb| format!("{} ({})", lb.name, lb.evidence))
+        .collect();
     if s.load_balancers.is_empty() {
-        writeln!(w, "{} none found", "Load balancers:".bold())?;
-    } else {
-        for (i, lb) in s.load_balancers.iter().enumerate() {
-            let head = if i == 0 {
-                "Load balancers:"
-            } else {
-                "               "
-            };
-            writeln!(w, "{} {} ({})", head.bold(), lb.name, lb.evidence)?;
-        }
+        lbs.push(if s.load_balancers_unseen.is_empty() {
+            "none found".into()
+        } else {
+            "unknown: none found where netcheck could look".into()
+        });
+    }
+    lbs.extend(
+        s.load_balancers_unseen
+            .iter()
+            .map(|u| format!("not looked for: {u}")),
+    );
+    for (i, lb) in lbs.iter().enumerate() {
+        let head = if i == 0 {
+            "Load balancers:"
+        } else {
+            "               "
+        };
+        writeln!(w, "{} {lb}", head.bold())?;
     }
     if let Some(d) = &s.dns {
-        let mut parts = vec![format!(
-            "{} {}",
-            d.service.as_deref().unwrap_or("no DNS Service"),
-            d.cluster_ip.as_deref().unwrap_or("")
-        )];
+        let service = match (&d.service, &d.cluster_ip) {
+            (Some(svc), Some(ip)) => format!("{svc} {ip}"),
+            (Some(svc), None) => format!("{svc} (no ClusterIP)"),
+            (None, _) => match unread(s, "services") {
+                Some(why) => format!("DNS Service unknown (Services could not be read: {why})"),
+                None => "no DNS Service".into(),
+            },
+        };
+        let mut parts = vec![service];
         if !d.kubelet_cluster_dns.is_empty() {
             parts.push(format!(
                 "kubelets use {} ({})",
@@ -142,7 +174,7 @@ fn list(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
             cluster_ip(r),
             external(r),
             ports(r),
-            endpoints(r),
+            endpoints(s, r),
             status(r),
         ]);
     }
@@ -158,8 +190,9 @@ fn list(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One Service in the shape of `kubectl describe service`, with each endpoint's pod and node.
-fn detail(r: &ServiceRow, w: &mut dyn Write) -> io::Result<()> {
-    let line = |w: &mut dyn Write, k: &str, v: String| writeln!(w, "{:<24}{v}", format!("{k}:"));
+fn detail(s: &ServicesAnswer, r: &ServiceRow, w: &mut dyn Write) -> io::Result<()> {
+    // As kubectl aligns them: two spaces after the longest key, at least one after any.
+    let line = |w: &mut dyn Write, k: &str, v: String| writeln!(w, "{:<25} {v}", format!("{k}:"));
     line(w, "Name", r.name.clone())?;
     line(w, "Namespace", r.namespace.clone())?;
     line(
@@ -269,6 +302,14 @@ fn detail(r: &ServiceRow, w: &mut dyn Write) -> io::Result<()> {
         if more > 0 {
             shown.push_str(&format!(" + {more} more..."));
         }
+        if !endpoints_read(s) {
+            line(
+                w,
+                "Endpoints",
+                format!("<unknown> ({})", s.endpoints_evidence),
+            )?;
+            continue;
+        }
         line(
             w,
             "Endpoints",
@@ -308,7 +349,10 @@ fn detail(r: &ServiceRow, w: &mut dyn Write) -> io::Result<()> {
         line(
             w,
             "Pods",
-            format!("{} selected, {} ready", r.selected_pods, r.ready_pods),
+            match unread(s, "pods") {
+                Some(why) => format!("<unknown> (pods could not be read: {why})"),
+                None => format!("{} selected, {} ready", r.selected_pods, r.ready_pods),
+            },
         )?;
     }
     if !r.endpoints.is_empty() {
@@ -338,8 +382,11 @@ pub fn services(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
     context(s, w)?;
     writeln!(w)?;
     match s.services.as_slice() {
-        [] => writeln!(w, "No Service matches."),
-        [one] if s.shown == "one" => detail(one, w),
+        [] => match unread(s, "services") {
+            Some(why) => writeln!(w, "The Services could not be read: {why}"),
+            None => writeln!(w, "No Service matches."),
+        },
+        [one] if s.shown == "one" => detail(s, one, w),
         _ => list(s, w),
     }
 }
@@ -348,20 +395,28 @@ pub fn services(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
 pub fn summary(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
     let c = &s.counts;
     let types: Vec<String> = c.by_type.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    writeln!(
-        w,
-        "{} {} ({}; {} headless, {} without selector), {} with problems",
-        "Services:".bold(),
-        c.total,
-        if types.is_empty() {
-            "none".to_string()
-        } else {
-            types.join(", ")
-        },
-        c.headless,
-        c.without_selector,
-        c.with_problems
-    )?;
+    if let Some(why) = unread(s, "services") {
+        writeln!(
+            w,
+            "{} unknown (the Services could not be read: {why})",
+            "Services:".bold()
+        )?;
+    } else {
+        writeln!(
+            w,
+            "{} {} ({}; {} headless, {} without selector), {} with problems",
+            "Services:".bold(),
+            c.total,
+            if types.is_empty() {
+                "none".to_string()
+            } else {
+                types.join(", ")
+            },
+            c.headless,
+            c.without_selector,
+            c.with_problems
+        )?;
+    }
     context(s, w)?;
     if !s.services.is_empty() {
         writeln!(w)?;

@@ -2,6 +2,7 @@
 //! NodePort range, load-balancer implementations and DNS, and what is wrong with each.
 
 use super::Severity;
+use crate::model::CollectError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -13,13 +14,23 @@ pub struct ServicesAnswer {
     pub endpoints_evidence: String,
     pub counts: ServiceCounts,
     pub node_port_range: NodePortRange,
-    /// Load-balancer implementations found; empty: none.
+    /// Load-balancer implementations found; empty: none found (see `load_balancers_unseen`).
     pub load_balancers: Vec<Implementation>,
+    /// Where implementations could not be looked for, and why (e.g. the pods, by which MetalLB
+    /// and others are found, could not be read); empty: every place was looked at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancers_unseen: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsAnswer>,
-    /// EndpointSlices whose kubernetes.io/service-name label names no Service.
+    /// EndpointSlices whose kubernetes.io/service-name label names no Service (not looked
+    /// for when the Services could not be read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphan_slices: Vec<String>,
+    /// The reads this answer rests on that failed (`services`, `pods`, and `endpointslices`
+    /// when no endpoints at all could be read), as in the report's `skipped`: what comes from
+    /// them is unknown, not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<CollectError>,
     /// all: every Service asked for; problems: only those with a problem (in `report`); one:
     /// the one Service asked for.
     pub shown: String,
@@ -51,8 +62,8 @@ pub struct NodePortRange {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Implementation {
-    /// cloud-aws, cloud-gce, cloud-azure, ..., metallb, kube-vip, cilium-lb-ipam,
-    /// k3s-servicelb, aws-load-balancer-controller, openelb, purelb, calico-lb-ipam,
+    /// cloud-aws, cloud-gce, cloud-azure, ... (one per providerID prefix), metallb, kube-vip,
+    /// k3s-servicelb, aws-load-balancer-controller, openelb, purelb, cilium-lb-ipam,
     /// minikube-tunnel.
     pub name: String,
     pub evidence: String,
