@@ -359,10 +359,13 @@ fn compare(
 
     // Rules of a mode the node does not run, or of kube-proxy where something replaces it,
     // are left-overs: none of them is compared.
-    let replaced = !matches!(
-        proxy.implementation.as_str(),
-        "kube-proxy" | "k3s-embedded" | "rke2-embedded" | "unknown" | ""
-    );
+    let replacement =
+        crate::discover::proxy::replacement(c).filter(|_| proxy.implementation != "kube-proxy");
+    let replaced = replacement.is_some();
+    if proxy.implementation == "none" && !p.frontends.is_empty() {
+        n.notes.push("the API shows no kube-proxy, yet these are kube-proxy's rules: it may run outside the cluster's view (a systemd service), or it was removed and left them".into());
+    }
+
     let other_mode = running
         .as_deref()
         .filter(|r| *r != mode_name(mode) && matches!(*r, "iptables" | "ipvs" | "nftables"));
@@ -370,7 +373,11 @@ fn compare(
         let why = if replaced {
             format!(
                 "{} replaces kube-proxy ({})",
-                proxy.implementation, proxy.implementation_evidence
+                replacement.as_ref().map(|r| r.name).unwrap_or_default(),
+                replacement
+                    .as_ref()
+                    .map(|r| r.evidence.as_str())
+                    .unwrap_or_default()
             )
         } else {
             format!(
@@ -543,10 +550,11 @@ fn compare(
                 continue;
             }
             // kube-proxy never forwards to no endpoint (it rejects): a forwarding entry without
-            // backends is one whose chain the dump does not hold (a partial listing).
+            // backends is one whose chain the dump does not hold (a partial listing). ipvs has
+            // no reject: a virtual server without real servers is its Service without endpoints.
             let known: Vec<&&&Frontend> = forwarding
                 .iter()
-                .filter(|f| !f.backends.is_empty())
+                .filter(|f| !f.backends.is_empty() || mode == Mode::Ipvs)
                 .collect();
             if known.is_empty() {
                 continue;
