@@ -480,12 +480,17 @@ async fn endpoints(api: &Arc<Api>) -> EndpointRead {
         }
         // One entry: the permission to ask for is the slices', the old API is a fallback.
         Err(e2) => {
-            let mut x = err(
-                what::ENDPOINTSLICES,
-                &e,
-                &format!("{needs}, or else list endpoints (all namespaces)"),
-            );
-            x.reason = format!("{}; core Endpoints: {}", x.reason, e2.describe());
+            // Slices not served (404): the Endpoints read is the only one to grant.
+            let mut x = if e.code() == Some(404) {
+                err(what::ENDPOINTSLICES, &e2, "list endpoints (all namespaces)")
+            } else {
+                err(
+                    what::ENDPOINTSLICES,
+                    &e,
+                    &format!("{needs}, or else list endpoints (all namespaces)"),
+                )
+            };
+            x.reason = format!("{}; core Endpoints: {}", e.describe(), e2.describe());
             r.errors.push(x);
         }
     }

@@ -22,9 +22,16 @@ pub struct SvcPort {
 /// `iptables-restore` input for these Service ports; `cluster_cidr` is kube-proxy's
 /// --cluster-cidr (the masquerade rule's `! -s`). `probability` writes each endpoint's rule
 /// probability given (index, count): kube-proxy's is 1/(count-index).
-pub fn iptables_restore(ports: &[SvcPort], cluster_cidr: &str, probability: &dyn Fn(usize, usize) -> f64) -> String {
-    let mut filter = String::from("*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n");
-    let mut decl = String::from("*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n");
+pub fn iptables_restore(
+    ports: &[SvcPort],
+    cluster_cidr: &str,
+    probability: &dyn Fn(usize, usize) -> f64,
+) -> String {
+    let mut filter =
+        String::from("*filter\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n");
+    let mut decl = String::from(
+        "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n",
+    );
     let mut rules = String::from(
         "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
          -A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n\
@@ -55,13 +62,22 @@ pub fn iptables_restore(ports: &[SvcPort], cluster_cidr: &str, probability: &dyn
             let sep = chain_hash(&format!("{n}{proto}{ep}"));
             let _ = writeln!(decl, ":KUBE-SEP-{sep} - [0:0]");
             let stat = if i + 1 < count {
-                format!(" -m statistic --mode random --probability {:.10}", probability(i, count))
+                format!(
+                    " -m statistic --mode random --probability {:.10}",
+                    probability(i, count)
+                )
             } else {
                 String::new()
             };
-            let _ = writeln!(rules, "-A KUBE-SVC-{h} -m comment --comment \"{n} -> {ep}\"{stat} -j KUBE-SEP-{sep}");
+            let _ = writeln!(
+                rules,
+                "-A KUBE-SVC-{h} -m comment --comment \"{n} -> {ep}\"{stat} -j KUBE-SEP-{sep}"
+            );
             let ep_ip = ep.rsplit_once(':').map(|(a, _)| a).unwrap_or(ep);
-            let _ = writeln!(tail, "-A KUBE-SEP-{sep} -s {ep_ip}/32 -m comment --comment {n} -j KUBE-MARK-MASQ");
+            let _ = writeln!(
+                tail,
+                "-A KUBE-SEP-{sep} -s {ep_ip}/32 -m comment --comment {n} -j KUBE-MARK-MASQ"
+            );
             let _ = writeln!(tail, "-A KUBE-SEP-{sep} -p {proto} -m comment --comment {n} -m {proto} -j DNAT --to-destination {ep}");
         }
     }
@@ -86,7 +102,12 @@ pub fn through_real_iptables(restore: &str) -> Result<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run unshare (util-linux) to make a network namespace: {e}"))?;
-    child.stdin.take().expect("piped").write_all(restore.as_bytes()).map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(restore.as_bytes())
+        .map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!(

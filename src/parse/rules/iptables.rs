@@ -6,31 +6,33 @@
 //! Only kube-proxy's chains (KUBE-*) are read in full; other lines are counted and skipped.
 
 use super::{err, words, Backend, Entry, Frontend, Masquerade, ParseError, Programmed};
-use std::collections::HashMap;
+use crate::model::FastMap;
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 /// One rule, reduced to the matches kube-proxy uses.
+/// Words borrow from the dump: a big one has a hundred thousand rules.
 #[derive(Debug, Default)]
-struct Rule {
+struct Rule<'a> {
     line: usize,
-    target: String,
+    target: Cow<'a, str>,
     /// `-s` with its negation (`! -s 10.244.0.0/16`).
-    src: Option<(bool, String)>,
-    dst: Option<String>,
-    proto: Option<String>,
+    src: Option<(bool, Cow<'a, str>)>,
+    dst: Option<Cow<'a, str>>,
+    proto: Option<Cow<'a, str>>,
     dport: Option<u16>,
-    comment: Option<String>,
+    comment: Option<Cow<'a, str>>,
     probability: Option<f64>,
-    to_dest: Option<String>,
+    to_dest: Option<Cow<'a, str>>,
     dst_local: bool,
 }
 
 /// Chains by name, per dump: a file holding iptables-save then ip6tables-save has two.
-type Chains = HashMap<String, Vec<Rule>>;
+type Chains<'a> = FastMap<Cow<'a, str>, Vec<Rule<'a>>>;
 
 pub fn parse_save(text: &str) -> Result<Programmed, ParseError> {
     let lines: Vec<&str> = text.lines().collect();
-    let mut dumps: Vec<Chains> = vec![Chains::new()];
+    let mut dumps: Vec<Chains> = vec![Chains::default()];
     let mut seen_tables: Vec<String> = Vec::new();
     let mut table: Option<String> = None;
     let mut p = Programmed {
@@ -47,7 +49,7 @@ pub fn parse_save(text: &str) -> Result<Programmed, ParseError> {
         if let Some(t) = line.strip_prefix('*') {
             // The same table again: the next family's dump begins.
             if seen_tables.iter().any(|s| s == t) {
-                dumps.push(Chains::new());
+                dumps.push(Chains::default());
                 seen_tables.clear();
             }
             seen_tables.push(t.to_string());
@@ -74,30 +76,34 @@ pub fn parse_save(text: &str) -> Result<Programmed, ParseError> {
                 dumps
                     .last_mut()
                     .unwrap()
-                    .entry(name.to_string())
+                    .entry(Cow::Borrowed(name))
                     .or_default();
             }
             continue;
         }
-        if !line.starts_with("-A ") {
+        let Some(rest) = line.strip_prefix("-A ") else {
             unknown += 1;
             continue;
-        }
-        let w = words(line).map_err(|e| err(n, format!("{e}: {}", clip(line))))?;
-        let chain = w.get(1).map(String::as_str).unwrap_or_default();
-        let target = target_of(&w);
-        if !chain.starts_with("KUBE-") && !target.starts_with("KUBE-") {
+        };
+        // Other chains are counted only when they jump into kube-proxy's (PREROUTING, OUTPUT).
+        if !rest.starts_with("KUBE-") {
+            if rest.contains(" KUBE-") {
+                p.kube_lines += 1;
+            }
             continue;
         }
         p.kube_lines += 1;
-        if !chain.starts_with("KUBE-") {
-            continue; // the jumps into kube-proxy's chains from PREROUTING and OUTPUT
+        let mut w = words(line).map_err(|e| err(n, format!("{e}: {}", clip(line))))?;
+        if w.len() < 2 {
+            continue;
         }
-        let rule = save_rule(n, &w, &mut p.notes);
+        let chain = w.remove(1);
+        w.remove(0);
+        let rule = save_rule(n, w, &mut p.notes);
         dumps
             .last_mut()
             .unwrap()
-            .entry(chain.to_string())
+            .entry(chain)
             .or_default()
             .push(rule);
     }
@@ -116,60 +122,57 @@ pub fn parse_save(text: &str) -> Result<Programmed, ParseError> {
     Ok(p)
 }
 
-fn target_of(w: &[String]) -> &str {
-    w.iter()
-        .position(|x| x == "-j" || x == "--jump" || x == "-g" || x == "--goto")
-        .and_then(|i| w.get(i + 1))
-        .map(String::as_str)
-        .unwrap_or_default()
-}
-
-fn save_rule(line: usize, w: &[String], notes: &mut Vec<String>) -> Rule {
+/// `w` is the rule's words after `-A CHAIN`.
+fn save_rule<'a>(line: usize, w: Vec<Cow<'a, str>>, notes: &mut Vec<String>) -> Rule<'a> {
     let mut r = Rule {
         line,
         ..Default::default()
     };
     let mut neg = false;
-    let mut i = 2;
-    while i < w.len() {
-        let arg = w.get(i + 1).cloned();
-        let mut took = true;
-        match w[i].as_str() {
+    let mut it = w.into_iter();
+    while let Some(word) = it.next() {
+        match &*word {
             "!" => {
                 neg = true;
-                i += 1;
                 continue;
             }
-            "-s" | "--source" => r.src = arg.map(|a| (neg, a)),
-            "-d" | "--destination" => r.dst = arg,
-            "-p" | "--protocol" => r.proto = arg.map(|a| a.to_ascii_lowercase()),
-            "--dport" | "--destination-port" => r.dport = arg.and_then(|a| a.parse().ok()),
-            "--comment" => r.comment = arg,
+            "-s" | "--source" => r.src = it.next().map(|a| (neg, a)),
+            "-d" | "--destination" => r.dst = it.next(),
+            "-p" | "--protocol" => r.proto = it.next().map(lowercase),
+            "--dport" | "--destination-port" => r.dport = it.next().and_then(|a| a.parse().ok()),
+            "--comment" => r.comment = it.next(),
             "--probability" => {
-                r.probability = arg.as_deref().and_then(|a| a.parse().ok());
+                r.probability = it.next().and_then(|a| a.parse().ok());
                 if r.probability.is_none() {
                     notes.push(format!("line {line}: a probability that is not a number"));
                 }
             }
-            "--to-destination" => r.to_dest = arg,
-            "-j" | "--jump" | "-g" | "--goto" => r.target = arg.unwrap_or_default(),
-            "--dst-type" => r.dst_local = arg.as_deref() == Some("LOCAL"),
-            _ => took = false,
+            "--to-destination" => r.to_dest = it.next(),
+            "-j" | "--jump" | "-g" | "--goto" => r.target = it.next().unwrap_or_default(),
+            "--dst-type" => r.dst_local = it.next().as_deref() == Some("LOCAL"),
+            _ => {}
         }
         neg = false;
-        i += if took { 2 } else { 1 };
     }
     r
 }
 
+fn lowercase(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        s
+    }
+}
+
 pub fn parse_list(text: &str) -> Result<Programmed, ParseError> {
     let lines: Vec<&str> = text.lines().collect();
-    let mut dumps: Vec<Chains> = vec![Chains::new()];
+    let mut dumps: Vec<Chains> = vec![Chains::default()];
     let mut p = Programmed {
         lines: lines.len(),
         ..Default::default()
     };
-    let mut chain: Option<String> = None;
+    let mut chain: Option<&str> = None;
     let mut numbered = false;
     for (i, raw) in lines.iter().enumerate() {
         let n = i + 1;
@@ -178,22 +181,22 @@ pub fn parse_list(text: &str) -> Result<Programmed, ParseError> {
             continue;
         }
         if let Some(rest) = line.strip_prefix("Chain ") {
-            let name = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
+            let name = rest.split_whitespace().next().unwrap_or_default();
             if dumps
                 .last()
                 .unwrap()
-                .get(&name)
+                .get(name)
                 .is_some_and(|r| !r.is_empty())
             {
-                dumps.push(Chains::new()); // a second listing (ip6tables) follows
+                dumps.push(Chains::default()); // a second listing (ip6tables) follows
             }
             if name.starts_with("KUBE-") {
                 p.kube_lines += 1;
-                dumps.last_mut().unwrap().entry(name.clone()).or_default();
+                dumps
+                    .last_mut()
+                    .unwrap()
+                    .entry(Cow::Borrowed(name))
+                    .or_default();
             }
             chain = Some(name);
             continue;
@@ -202,7 +205,7 @@ pub fn parse_list(text: &str) -> Result<Programmed, ParseError> {
             numbered = line.starts_with("num ");
             continue;
         }
-        let Some(c) = chain.as_deref() else {
+        let Some(c) = chain else {
             return Err(err(
                 n,
                 format!("a rule before any \"Chain\" heading: {}", clip(line)),
@@ -215,7 +218,7 @@ pub fn parse_list(text: &str) -> Result<Programmed, ParseError> {
             dumps
                 .last_mut()
                 .unwrap()
-                .entry(c.to_string())
+                .entry(Cow::Borrowed(c))
                 .or_default()
                 .push(rule);
         } else if rule.target.starts_with("KUBE-") {
@@ -230,7 +233,7 @@ pub fn parse_list(text: &str) -> Result<Programmed, ParseError> {
 
 /// `[num] target prot opt source destination [matches...]`; the target column is empty for
 /// a rule without a jump.
-fn list_rule(line: usize, text: &str, numbered: bool) -> Result<Rule, String> {
+fn list_rule(line: usize, text: &str, numbered: bool) -> Result<Rule<'static>, String> {
     // The comment may hold any text: take it out before splitting on spaces.
     let (head, comment) = match (text.find("/* "), text.rfind(" */")) {
         (Some(a), Some(b)) if b > a => (
@@ -261,6 +264,7 @@ fn list_rule(line: usize, text: &str, numbered: bool) -> Result<Rule, String> {
     } else {
         w.remove(0).to_string()
     };
+    let own = |s: &str| Cow::Owned(s.to_string());
     if w.len() < 4 {
         return Err("expected the columns prot, opt, source and destination".into());
     }
@@ -270,18 +274,14 @@ fn list_rule(line: usize, text: &str, numbered: bool) -> Result<Rule, String> {
     let any = |s: &str| s == "0.0.0.0/0" || s == "::/0";
     let mut r = Rule {
         line,
-        proto: (proto != "all" && proto != "0").then_some(proto),
-        src: (!any(src.trim_start_matches('!'))).then(|| {
-            (
-                src.starts_with('!'),
-                src.trim_start_matches('!').to_string(),
-            )
-        }),
-        dst: (!any(dst.trim_start_matches('!'))).then(|| dst.to_string()),
-        comment,
+        proto: (proto != "all" && proto != "0").then_some(Cow::Owned(proto)),
+        src: (!any(src.trim_start_matches('!')))
+            .then(|| (src.starts_with('!'), own(src.trim_start_matches('!')))),
+        dst: (!any(dst.trim_start_matches('!'))).then(|| own(dst)),
+        comment: comment.map(Cow::Owned),
         ..Default::default()
     };
-    r.target = target;
+    r.target = Cow::Owned(target);
     let rest = &w[4..];
     for (i, x) in rest.iter().enumerate() {
         let next = rest.get(i + 1).copied();
@@ -290,7 +290,7 @@ fn list_rule(line: usize, text: &str, numbered: bool) -> Result<Rule, String> {
         } else if *x == "probability" {
             r.probability = next.and_then(|v| v.parse().ok());
         } else if let Some(d) = x.strip_prefix("to:") {
-            r.to_dest = Some(d.to_string());
+            r.to_dest = Some(own(d));
         } else if *x == "dst-type" {
             r.dst_local = next == Some("LOCAL");
         }
@@ -361,7 +361,7 @@ fn walk(chains: &Chains, lines: &[&str], p: &mut Programmed) {
             let mut f = Frontend {
                 entry,
                 service,
-                protocol: r.proto.clone().unwrap_or_else(|| "tcp".into()),
+                protocol: r.proto.as_deref().unwrap_or("tcp").to_string(),
                 ip: if entry == Entry::NodePort { None } else { ip },
                 port,
                 chain: None,
@@ -431,7 +431,7 @@ fn resolve(
     let mut chain = first.to_string();
     // EXT -> (FW ->) SVC/SVL: a fixed depth, so a loop in a hostile dump ends.
     for _ in 0..4 {
-        let Some(rules) = chains.get(&chain) else {
+        let Some(rules) = chains.get(chain.as_str()) else {
             f.chain = Some(chain.clone());
             p.notes.push(format!(
                 "chain {chain} is not in the dump: its endpoints are not known"
@@ -453,7 +453,7 @@ fn resolve(
             .rev()
             .find(|r| is_service_chain(&r.target) && r.target != chain);
         match next {
-            Some(r) => chain = r.target.clone(),
+            Some(r) => chain = r.target.to_string(),
             None => {
                 f.chain = Some(chain.clone());
                 f.reject = rules
@@ -510,7 +510,7 @@ fn backends(
                 addr,
                 probability: r.probability,
                 weight: None,
-                chain: Some(r.target.clone()),
+                chain: Some(r.target.to_string()),
                 line: r.line,
                 text: text(r.line),
             }),

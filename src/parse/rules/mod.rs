@@ -10,6 +10,7 @@ pub mod ipvs;
 pub mod nft;
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,42 +226,58 @@ pub fn shares(backends: &[Backend]) -> Vec<f64> {
 }
 
 /// Splits a rule line into words as the shell would (iptables-save quotes comments with
-/// double quotes and escapes quotes inside them with a backslash).
-pub(crate) fn words(line: &str) -> Result<Vec<String>, String> {
+/// double quotes and escapes quotes inside them with a backslash). Words borrow from the line
+/// unless an escape had to be undone.
+pub(crate) fn words(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
     let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\\') => match chars.next() {
-                            Some(e) => cur.push(e),
-                            None => return Err("a backslash ends the line".into()),
-                        },
-                        Some('"') => break,
-                        Some(x) => cur.push(x),
-                        None => return Err("a quote is not closed".into()),
-                    }
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    out.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
         }
-    }
-    if in_word {
-        out.push(cur);
+        let start = i;
+        let mut seg = i;
+        let mut owned: Option<String> = None;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            if b[i] != b'"' {
+                i += 1;
+                continue;
+            }
+            let w = owned.get_or_insert_with(String::new);
+            w.push_str(&line[seg..i]);
+            i += 1;
+            loop {
+                match b.get(i) {
+                    Some(b'\\') => match line[i + 1..].chars().next() {
+                        Some(e) => {
+                            w.push(e);
+                            i += 1 + e.len_utf8();
+                        }
+                        None => return Err("a backslash ends the line".into()),
+                    },
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(_) => {
+                        let c = line[i..].chars().next().expect("on a char boundary");
+                        w.push(c);
+                        i += c.len_utf8();
+                    }
+                    None => return Err("a quote is not closed".into()),
+                }
+            }
+            seg = i;
+        }
+        out.push(match owned {
+            Some(mut w) => {
+                w.push_str(&line[seg..i]);
+                Cow::Owned(w)
+            }
+            None => Cow::Borrowed(&line[start..i]),
+        });
     }
     Ok(out)
 }
@@ -309,6 +326,8 @@ mod tests {
             ]
         );
         assert!(words(r#"-A "open"#).is_err());
+        assert_eq!(words(r#"a"b c"d "" é"#).unwrap(), ["ab cd", "", "é"]);
+        assert!(words("x \"\\").is_err());
     }
 
     #[test]
