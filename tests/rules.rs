@@ -439,3 +439,52 @@ fn snapshots_keep_rule_sets() {
     let n = &r.rules.unwrap().nodes[0];
     assert_eq!((n.node.as_str(), n.compared, n.agreeing), ("node01", 9, 9));
 }
+
+/// `--on-node` runs the dump tools of the host it is on: here a network namespace holding the
+/// rules, as a node's would.
+#[test]
+fn on_node_reads_this_hosts_tables() {
+    let mut behind = in_sync();
+    behind[4].endpoints.pop();
+    let restore = scratch("on-node").join("restore.txt");
+    std::fs::write(&restore, iptables_restore(&behind, "10.244.0.0/16", &even)).unwrap();
+    let script = format!(
+        "iptables-restore < {} && NODE_NAME=node01 {} rules --on-node --snapshot {} -o json",
+        restore.display(),
+        env!("CARGO_BIN_EXE_netcheck"),
+        cka()
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .output()
+        .expect("unshare");
+    let r: Report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let nodes = &r.rules.as_ref().unwrap().nodes;
+    // iptables-save, and nft list ruleset (iptables-nft keeps its tables in nftables: there is
+    // no kube-proxy table among them, so nothing is compared there).
+    let sources: Vec<(&str, &str, usize)> = nodes
+        .iter()
+        .map(|n| (n.node.as_str(), n.source.as_str(), n.entries))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("node01", "iptables-save", 9),
+            ("node01", "nft list ruleset", 0)
+        ]
+    );
+    assert!(nodes[1].problems.is_empty());
+    assert_eq!(
+        ids(&r),
+        [(
+            "rules-endpoints-differ".to_string(),
+            "10.109.214.77:80/tcp cluster-ip".to_string()
+        )]
+    );
+    assert!(
+        !r.skipped.iter().any(|s| s.what.starts_with("rules:")),
+        "tools that are absent or not in use are not reported when one answered: {:?}",
+        r.skipped
+    );
+}

@@ -48,8 +48,11 @@ pub fn on_node(errors: &mut Vec<CollectError>) -> Vec<RuleSet> {
         })
         .unwrap_or_else(|| "this-node".into());
     let mut out = Vec::new();
+    // A node has the tools of its mode only: a missing one matters only if none answered.
+    let mut absent = Vec::new();
     for argv in TOOLS {
         let cmd = argv.join(" ");
+        let what = format!("rules: {cmd}");
         match run(argv, Duration::from_secs(30)) {
             Ok(text) if text.trim().is_empty() => {}
             Ok(text) => out.push(RuleSet {
@@ -57,17 +60,30 @@ pub fn on_node(errors: &mut Vec<CollectError>) -> Vec<RuleSet> {
                 source: cmd,
                 text,
             }),
-            Err(reason) => errors.push(CollectError {
-                what: format!("rules: {cmd}"),
+            Err(Run::Absent(reason)) => absent.push(CollectError {
+                what,
+                reason,
+                needs: None,
+            }),
+            Err(Run::Failed(reason)) => errors.push(CollectError {
+                what,
                 reason,
                 needs: None,
             }),
         }
     }
+    if out.is_empty() {
+        errors.extend(absent);
+    }
     out
 }
 
-fn run(argv: &[&str], limit: Duration) -> Result<String, String> {
+enum Run {
+    Absent(String),
+    Failed(String),
+}
+
+fn run(argv: &[&str], limit: Duration) -> Result<String, Run> {
     let mut child = Command::new(argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
@@ -75,8 +91,8 @@ fn run(argv: &[&str], limit: Duration) -> Result<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{} is not installed", argv[0]),
-            _ => format!("cannot run {}: {e}", argv[0]),
+            std::io::ErrorKind::NotFound => Run::Absent(format!("{} is not installed", argv[0])),
+            _ => Run::Failed(format!("cannot run {}: {e}", argv[0])),
         })?;
     // Read on threads so that a big dump cannot fill the pipe while we wait.
     let mut stdout = child.stdout.take().expect("piped");
@@ -97,24 +113,32 @@ fn run(argv: &[&str], limit: Duration) -> Result<String, String> {
             Ok(None) if start.elapsed() > limit => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
+                return Err(Run::Failed(format!(
                     "{} did not finish within {}s",
                     argv[0],
                     limit.as_secs()
-                ));
+                )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("{}: {e}", argv[0])),
+            Err(e) => return Err(Run::Failed(format!("{}: {e}", argv[0]))),
         }
     };
     let stdout = out
         .join()
-        .map_err(|_| "reader failed".to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| Run::Failed("reader failed".into()))?
+        .map_err(|e| Run::Failed(e.to_string()))?;
     let stderr = err.join().unwrap_or_default();
     if !status.success() {
         let msg = String::from_utf8_lossy(&stderr);
-        return Err(format!("{} failed ({status}): {}", argv[0], msg.trim()));
+        if msg.contains("Can't initialize ipvs") {
+            return Err(Run::Absent("ipvs is not available in this kernel".into()));
+        }
+        return Err(Run::Failed(format!(
+            "{} failed ({status}): {}",
+            argv[0],
+            msg.trim()
+        )));
     }
-    String::from_utf8(stdout).map_err(|_| format!("{} printed something that is not text", argv[0]))
+    String::from_utf8(stdout)
+        .map_err(|_| Run::Failed(format!("{} printed something that is not text", argv[0])))
 }

@@ -133,7 +133,7 @@ pub fn trace(t: &TraceAnswer, w: &mut dyn Write) -> io::Result<()> {
             };
             writeln!(
                 w,
-                "    {} {:>5.1}%  {:<22} {} → {}  {pod}{api}",
+                "    {} {:>5.1}%  {:<25} {} → {}  {pod}{api}",
                 if last { "└" } else { "├" },
                 h.share * 100.0,
                 how,
