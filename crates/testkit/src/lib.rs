@@ -4,6 +4,7 @@
 pub mod apiserver;
 pub mod generate;
 pub mod kubeproxy;
+pub mod kubeproxy_nft;
 
 pub mod proto;
 
