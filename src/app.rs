@@ -7,6 +7,8 @@ use crate::model::{what, Cluster, CollectError};
 use clap::Parser;
 use std::io::Write;
 
+mod fleet;
+
 /// Usage text says `kubectl netcheck` when run as the kubectl plugin.
 fn parse() -> Cli {
     use clap::{CommandFactory, FromArgMatches};
@@ -25,7 +27,12 @@ fn parse() -> Cli {
 }
 
 pub fn main() -> i32 {
-    let s = parse().settings();
+    let args = parse();
+    if let Some(cli::Cmd::Fleet(a)) = &args.command {
+        let a = a.clone();
+        return fleet::main(args.settings(), a);
+    }
+    let s = args.settings();
     colored::control::set_override(s.color);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -138,6 +145,20 @@ async fn collect(s: &cli::Settings) -> Result<Cluster, Fatal> {
         },
     };
     c.rule_sets.extend(collect::rules::read_files(&s.rules)?);
+    if s.exec_rules {
+        if s.snapshot_in.is_some() {
+            return Err(Fatal("--exec-rules reads a live cluster; it cannot be used with --snapshot (a snapshot keeps the rule dumps taken when it was made)".into()));
+        }
+        let (client, _) = collect::kubeconfig::client(
+            s.live.kubeconfig.as_deref(),
+            s.live.context.as_deref(),
+            s.live.request_timeout,
+        )
+        .await?;
+        let (sets, errors) = collect::exec::rules(client, &c).await;
+        c.rule_sets.extend(sets);
+        c.errors.extend(errors);
+    }
     let wants_rules = matches!(
         s.command,
         None | Some(crate::report::Command::Rules | crate::report::Command::Trace)

@@ -7,6 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod fleet;
+pub use fleet::FleetArgs;
+
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
@@ -19,8 +22,9 @@ Exit codes:
   2    error: bad flags, unreadable kubeconfig or snapshot, unreachable cluster
   130  interrupted (Ctrl-C)
 
-netcheck only reads (GET) unless --probe-service-cidr is given. Reads it may not make are
-reported as \"skipped\" with the permission they need; see deploy/rbac.yaml.";
+netcheck only reads (GET) unless --probe-service-cidr (a dry-run create) or --exec-rules (runs
+dump tools in kube-proxy pods) is given. Reads it may not make are reported as \"skipped\" with
+the permission they need; see deploy/rbac.yaml.";
 
 #[derive(Parser, Debug)]
 #[command(version, about = "How this Kubernetes cluster's networking is laid out, and where it is broken — with evidence", after_help = AFTER_HELP)]
@@ -52,6 +56,9 @@ pub enum Cmd {
     /// The path of a packet to a Service: entry rule, Service chain, each endpoint with its
     /// share, the pod and its node. Without rule dumps, the path kube-proxy should have written
     Trace(TraceArgs),
+    /// Many clusters at once (kubeconfig contexts, saved snapshots and reports): one row each,
+    /// and the pod, service and node ranges that overlap between them
+    Fleet(FleetArgs),
     /// Save everything netcheck reads to one JSON file, for offline use with --snapshot
     Snapshot {
         /// File to write ("-" for standard output)
@@ -151,6 +158,11 @@ pub struct Global {
     /// the format is detected. Kept in snapshots
     #[arg(long, global = true, value_name = "NODE=FILE", value_parser = parse_rules_arg)]
     pub rules: Vec<(String, PathBuf)>,
+    /// STARTS PROCESSES IN PODS: take each node's rule dump by running iptables-save (or nft,
+    /// ipvsadm-save, per the node's mode) inside its kube-proxy pod, 8 at a time, 30s each.
+    /// Needs create pods/exec, which deploy/rbac.yaml does not grant
+    #[arg(long, global = true)]
+    pub exec_rules: bool,
     /// Ranges that must not collide with the cluster's: VPNs, office LANs (comma-separated CIDRs)
     #[arg(long, global = true, value_name = "CIDRS", value_parser = parse_cidrs)]
     pub also_check: Vec<Vec<ipnet::IpNet>>,
@@ -272,6 +284,8 @@ pub struct Settings {
     pub on_node: Option<PathBuf>,
     /// --rules NODE=FILE
     pub rules: Vec<(String, PathBuf)>,
+    /// --exec-rules: opt-in, starts processes in kube-proxy pods.
+    pub exec_rules: bool,
     pub live: crate::collect::live::Options,
 }
 
@@ -295,6 +309,7 @@ impl Cli {
                 scope = a.scope();
                 (Some(Command::Trace), a.view, None)
             }
+            Some(Cmd::Fleet(a)) => (Some(Command::Report), a.view, None),
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
         let color = match g.color {
@@ -324,6 +339,7 @@ impl Cli {
             },
             snapshot_in: g.snapshot,
             rules: g.rules,
+            exec_rules: g.exec_rules,
 
             on_node: g.on_node.then(|| {
                 g.manifests_dir

@@ -488,3 +488,128 @@ fn on_node_reads_this_hosts_tables() {
         r.skipped
     );
 }
+
+/// `--exec-rules` through the API: the test server runs each kube-proxy pod's dump tool by
+/// answering the exec stream with the node's dump (real iptables-save output).
+#[test]
+fn exec_rules_takes_each_nodes_dump_through_its_kube_proxy_pod() {
+    use netcheck_testkit::{ApiServer, Options, Rule};
+    let mut c = load(&root().join("examples/cka-lab.json"));
+    let synced = std::fs::read_to_string(dump(&in_sync(), "10.244.0.0/16", &even)).unwrap();
+    let mut behind = in_sync();
+    behind[4].endpoints.pop();
+    let stale = std::fs::read_to_string(dump(&behind, "10.244.0.0/16", &even)).unwrap();
+    for (node, text) in [("node01", synced), ("controlplane", stale)] {
+        c.rule_sets.push(netcheck::model::RuleSet {
+            node: node.into(),
+            source: "iptables-save".into(),
+            text,
+        });
+    }
+    let server = ApiServer::start(c.clone(), Options::default()).unwrap();
+    let kc = scratch("exec").join("kubeconfig");
+    server.write_kubeconfig(&kc).unwrap();
+    let kc = kc.to_string_lossy().into_owned();
+    let run = netcheck(&["rules", "--exec-rules", "--kubeconfig", &kc, "-o", "json"]);
+    let r = report(&run);
+    let nodes = &r.rules.as_ref().unwrap().nodes;
+    let seen: Vec<(&str, &str, usize, usize)> = nodes
+        .iter()
+        .map(|n| (n.node.as_str(), n.source.as_str(), n.compared, n.agreeing))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "controlplane",
+                "exec kube-system/kube-proxy-mkzlj: iptables-save",
+                9,
+                8
+            ),
+            (
+                "node01",
+                "exec kube-system/kube-proxy-d7l2d: iptables-save",
+                9,
+                9
+            ),
+        ]
+    );
+    assert_eq!(
+        ids(&r),
+        [(
+            "rules-endpoints-differ".to_string(),
+            "10.109.214.77:80/tcp cluster-ip".to_string()
+        )]
+    );
+    // ip6tables-save is not in the served dumps: it exits 127, reported as skipped.
+    assert!(
+        r.skipped.iter().any(|s| s.what
+            == "rules: exec kube-system/kube-proxy-d7l2d: ip6tables-save"
+            && s.reason.contains("exit code 127")),
+        "{:?}",
+        r.skipped
+    );
+    let execs: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|q| q.path.ends_with("/exec"))
+        .map(|q| format!("{} {}", q.status, q.query))
+        .collect();
+    assert_eq!(execs.len(), 4, "two tools on two nodes: {execs:?}");
+    assert!(
+        execs
+            .iter()
+            .all(|e| e.starts_with("101 ") && e.contains("container=kube-proxy")),
+        "{execs:?}"
+    );
+
+    // Without the flag nothing is exec'd; refused, the reads say what they need.
+    let plain = netcheck(&["rules", "--kubeconfig", &kc, "-o", "json"]);
+    assert!(report(&plain).rules.unwrap().unknown.is_some());
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|q| q.path.ends_with("/exec"))
+            .count(),
+        4
+    );
+    let denied = ApiServer::start(
+        c,
+        Options {
+            deny: vec![Rule::path("/api/v1/namespaces/kube-system/pods/kube-proxy")],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let kc2 = scratch("exec-denied").join("kubeconfig");
+    denied.write_kubeconfig(&kc2).unwrap();
+    let r = report(&netcheck(&[
+        "rules",
+        "--exec-rules",
+        "--kubeconfig",
+        &kc2.to_string_lossy(),
+        "-o",
+        "json",
+    ]));
+    let refused: Vec<&netcheck::model::CollectError> = r
+        .skipped
+        .iter()
+        .filter(|s| s.what.starts_with("rules: exec"))
+        .collect();
+    assert!(
+        !refused.is_empty()
+            && refused.iter().all(|s| s.reason.contains("403")
+                && s.needs
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("create pods/exec"))),
+        "{refused:?}"
+    );
+    let offline = netcheck(&["rules", "--exec-rules", "--snapshot", &cka()]);
+    assert_eq!(offline.code, 2);
+    assert!(
+        offline.stderr.contains("--exec-rules reads a live cluster"),
+        "{}",
+        offline.stderr
+    );
+}

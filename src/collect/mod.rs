@@ -1,6 +1,8 @@
 //! Collectors: the only code that reads the outside world (API server, files, this host).
 
 mod api;
+pub mod exec;
+pub mod fleet;
 pub mod kubeconfig;
 pub mod live;
 pub mod node;

@@ -7,6 +7,7 @@
 //! framing on every response (no chunked encoding to get wrong). Optionally HTTPS (rustls,
 //! [`Tls`]) and RBAC-style authorization from a role's rules ([`Options::allow`]).
 
+use crate::exec;
 use netcheck::collect::proto;
 use netcheck::model::{
     ApiObject, Cluster, ConfigMap, DaemonSet, EndpointSlice, Endpoints, IpPool, Meta, Node, Pod,
@@ -645,6 +646,7 @@ impl Shared {
             server_version: cluster.server_version,
             logs: cluster.logs,
             probe: cluster.probe,
+            rule_sets: cluster.rule_sets,
             ..Cluster::default()
         };
         Shared {
@@ -729,6 +731,11 @@ enum Action {
     Send(Response),
     Truncate(Response),
     Reset,
+    /// A WebSocket exec stream: (channel, bytes) messages, then the connection closes.
+    Exec {
+        key: String,
+        messages: Vec<(u8, Vec<u8>)>,
+    },
 }
 
 fn serve_conn(shared: &Shared, stream: TcpStream) {
@@ -798,6 +805,13 @@ fn serve<S: Read + Write>(shared: &Shared, stream: S) {
             Action::Send(resp) => (resp, req.keep_alive, false),
             Action::Truncate(resp) => (resp, false, true),
             Action::Reset => break,
+            Action::Exec { key, messages } => {
+                if let Some(r) = lock(&shared.log).get_mut(idx) {
+                    r.status = 101;
+                }
+                let _ = exec::write(reader.get_mut(), &key, &messages);
+                break;
+            }
         };
         let resp = match req.wants_protobuf() && !shared.opts.json_only {
             true => protobuf_status(resp),
@@ -1224,6 +1238,11 @@ impl Shared {
                 return Action::Send(forbidden(req, &route));
             }
         }
+        if let Route::Resource(t) = &route {
+            if t.plural == "pods" && t.sub == Some("exec") {
+                return self.exec(req, t);
+            }
+        }
         let is_list = matches!(&route, Route::Resource(t) if t.name.is_none());
         let is_log = matches!(&route, Route::Resource(t) if t.sub == Some("log"));
         let has_continue = req.param("continue").is_some_and(|c| !c.is_empty());
@@ -1502,6 +1521,62 @@ impl Shared {
         (u32::from_str_radix(epoch, 16).ok()? == self.epoch && offset <= len).then_some(offset)
     }
 
+    /// `pods/NAME/exec` over WebSocket: a command prints the node's rule dump it names.
+    fn exec(&self, req: &Request, t: &Target) -> Action {
+        let pod = self
+            .resources
+            .iter()
+            .find(|r| r.plural == "pods")
+            .and_then(|r| {
+                r.by_key
+                    .get(&(
+                        t.ns.unwrap_or("").to_string(),
+                        t.name.unwrap_or("").to_string(),
+                    ))
+                    .map(|&i| &r.objs[i])
+            });
+        let Some(pod) = pod else {
+            return Action::Send(status(
+                404,
+                &format!("pods \"{}\" not found", t.name.unwrap_or("")),
+                json!({}),
+            ));
+        };
+        let (Some(key), true) = (
+            req.header("sec-websocket-key"),
+            req.header("upgrade")
+                .is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
+        ) else {
+            return Action::Send(status(400, "Upgrade request required", json!({})));
+        };
+        let command: Vec<&str> = req
+            .params
+            .iter()
+            .filter(|(k, _)| k == "command")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let command = command.join(" ");
+        let dump = self
+            .cluster
+            .rule_sets
+            .iter()
+            .find(|r| Some(r.node.as_str()) == pod.node.as_deref() && r.source == command);
+        let messages = match dump {
+            Some(d) => vec![
+                (1, d.text.clone().into_bytes()),
+                (3, exec::status(0, &command)),
+            ],
+            None => vec![
+                (2, format!("sh: {command}: not found\n").into_bytes()),
+                (3, exec::status(127, &command)),
+            ],
+        };
+        Action::Exec {
+            key: key.to_string(),
+            messages,
+        }
+    }
+
     fn log(&self, req: &Request, pod: &Obj, fault: Option<&Fault>) -> Response {
         let (ns, name) = (pod.ns.as_str(), pod.name.as_str());
         if let Some(Fault::HugeLog { bytes }) = fault {
@@ -1591,6 +1666,8 @@ fn verb(req: &Request, route: &Route) -> String {
     let collection = t.name.is_none();
     let watch = matches!(req.param("watch"), Some("true" | "1"));
     match req.method.as_str() {
+        // Exec streams are authorized as creating the pods/exec subresource.
+        "GET" if t.sub == Some("exec") => "create",
         "GET" | "HEAD" if watch => "watch",
         "GET" | "HEAD" if collection => "list",
         "GET" | "HEAD" => "get",

@@ -2,6 +2,7 @@
 //! [`Cluster`](netcheck::model::Cluster) snapshot, for integration tests and benchmarks.
 
 pub mod apiserver;
+mod exec;
 pub mod generate;
 pub mod kubeproxy;
 pub mod kubeproxy_nft;
