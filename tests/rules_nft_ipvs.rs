@@ -498,7 +498,6 @@ fn nft_wrong_masquerade_range_is_found() {
 
 /// `nft -j` prints a rule as one long JSON object; the evidence must still show the range.
 #[test]
-#[ignore = "defect: in nft -j dumps the masquerade rule's evidence is clipped at 400 characters (parse::rules::nft clip/TEXT_MAX) before its `saddr != RANGE` match: the evidence of rules-masquerade-range does not show the range"]
 fn nft_json_masquerade_evidence_shows_the_range() {
     let snap = cka_nft();
     let [_, (json, _)] = nft_dumps(&in_sync(), &node01("10.0.0.0/16"));
@@ -533,7 +532,6 @@ fn nft_rules_on_an_iptables_node_are_left_overs() {
 /// A Service whose ClusterIP changed while the node's rules still use the old one: the rules
 /// still name the Service port (in the chain name), so the stale entry is tied to it.
 #[test]
-#[ignore = "defect: nft stale entries are never tied to their Service (compare's `tied` looks up the chain's last '-' segment as KUBE-SVC-<hash>)"]
 fn nft_rules_from_before_a_cluster_ip_change_are_tied_to_the_service() {
     let mut old = in_sync();
     old[4].cluster_ip = "10.109.214.99".into();
@@ -644,7 +642,6 @@ fn nft_trace_follows_the_real_rules_to_the_pods() {
 }
 
 #[test]
-#[ignore = "defect: trace's nft commands for a rejected entry name service-ips/service-nodeports, not the no-endpoint-* map that holds it (discover::rules::commands, Mode::Nftables ignores f.reject)"]
 fn nft_trace_of_a_rejected_port_shows_the_no_endpoint_map() {
     let mut behind = in_sync();
     behind[3].endpoints.clear();
@@ -819,7 +816,6 @@ fn nft_fixture_trace_shows_local_policy_paths() {
 /// A load-balancer IP without loadBalancerSourceRanges is not in firewall-ips: the dump alone
 /// cannot tell it from an external IP, but the API can.
 #[test]
-#[ignore = "defect: trace labels entries with the parser's guess (nft: an address not in firewall-ips is external-ip; ipvs: everything cluster-ip) instead of the API's kind for that address (discover::rules::trace, `entry: entry_name(f.entry)`)"]
 fn nft_trace_names_a_load_balancer_ip_as_the_api_does() {
     let snap = fixture_api_nft();
     for file in [fixture("nft-cluster.txt"), fixture("nft-cluster.json")] {
@@ -1087,7 +1083,6 @@ fn ipvs_node_behind_the_api_is_named_entry_by_entry() {
 /// A deleted NodePort Service's virtual server on the node's address is a NodePort left
 /// behind, not a ClusterIP.
 #[test]
-#[ignore = "defect: an ipvs virtual server on a node address whose port no Service has is reported as `192.168.49.2:30099/tcp cluster-ip` (stale loop in discover::rules::compare uses the parser's ClusterIp kind; NodePort classification only covers expected NodePorts)"]
 fn ipvs_stale_nodeport_virtual_server_is_a_node_port() {
     let mut ipvs = Ipvs::fixture();
     ipvs.add_virtual("TCP", "192.168.49.2:30099", &["10.244.2.50:80"]);
@@ -1108,7 +1103,6 @@ fn ipvs_stale_nodeport_virtual_server_is_a_node_port() {
 /// (pkg/proxy/ipvs/proxier.go: ipGetter.NodeIPs), e.g. the CNI bridge's 10.244.1.1 — an address
 /// the Node object does not list. Those are the NodePort, in sync, not stale entries.
 #[test]
-#[ignore = "defect: ipvs NodePort virtual servers on host addresses absent from node.status.addresses (CNI bridge, docker0, second NIC) are reported as rules-stale-entry `10.244.1.1:30080/tcp cluster-ip` (compare classifies an ipvs virtual server as a NodePort only when its IP is in node_ips from status.addresses)"]
 fn ipvs_nodeport_on_another_host_address_is_the_nodeport() {
     let mut ipvs = Ipvs::fixture();
     ipvs.add_virtual(
@@ -1133,7 +1127,6 @@ fn ipvs_nodeport_on_another_host_address_is_the_nodeport() {
 /// weight 0 until its connections end (pkg/proxy/ipvs/graceful_termination.go). It gets no
 /// new connections: the node is in sync.
 #[test]
-#[ignore = "defect: a weight-0 (draining) ipvs real server is reported as rules-endpoints-differ `still sending to` (compare counts every backend regardless of weight)"]
 fn ipvs_draining_real_server_is_not_a_difference() {
     let mut ipvs = Ipvs::fixture();
     ipvs.add_real("TCP", "10.109.214.77:80", "10.244.1.99:80", 0, 3);
@@ -1219,7 +1212,6 @@ fn ipvs_trace_shows_real_servers_with_their_weights() {
 
 /// web's NodePort is a virtual server on node-1's address: trace ties it to the Service.
 #[test]
-#[ignore = "defect: trace drops ipvs NodePort virtual servers (192.168.49.2:30080): matches_port in discover::rules ties an ipvs entry only to the Service's own IPs, never to node addresses + nodePort"]
 fn ipvs_trace_follows_a_nodeport_virtual_server() {
     let snap = fixture_api();
     for file in [
@@ -1240,7 +1232,6 @@ fn ipvs_trace_follows_a_nodeport_virtual_server() {
 
 /// ipvs does not say what an address is: the API does (external IP, load-balancer ingress).
 #[test]
-#[ignore = "defect: trace labels entries with the parser's guess (ipvs: every virtual server is cluster-ip) instead of the API's kind for that address (discover::rules::trace, `entry: entry_name(f.entry)`; local_only likewise from the parser)"]
 fn ipvs_trace_names_entries_as_the_api_does() {
     let snap = fixture_api();
     for file in [

@@ -439,19 +439,26 @@ fn compare(
         .iter()
         .filter_map(|e| Some((e.node_port?, e.protocol.as_str())))
         .collect();
+    let service_ips: HashSet<IpAddr> = expected
+        .iter()
+        .flat_map(|e| e.ips.iter().map(|(_, ip)| *ip))
+        .collect();
+    // ipvs serves a NodePort as a virtual server on every address of the node's interfaces
+    // (the CNI bridge's too, which the Node object does not list).
+    let ipvs_node_port = |f: &Frontend| {
+        mode == Mode::Ipvs
+            && f.ip.is_some_and(|ip| {
+                node_ips.contains(&ip)
+                    || !service_ips.contains(&ip)
+                        && expected_node_ports.contains(&(f.port, f.protocol.as_str()))
+            })
+    };
     for f in &p.frontends {
         match f.ip {
-            // ipvs serves a NodePort as a virtual server on each node address.
-            Some(ip)
-                if mode == Mode::Ipvs
-                    && node_ips.contains(&ip)
-                    && expected_node_ports.contains(&(f.port, f.protocol.as_str())) =>
-            {
-                by_node_port
-                    .entry((f.port, &f.protocol))
-                    .or_default()
-                    .push(f)
-            }
+            Some(_) if ipvs_node_port(f) => by_node_port
+                .entry((f.port, &f.protocol))
+                .or_default()
+                .push(f),
             Some(ip) => by_ip.entry((ip, f.port, &f.protocol)).or_default().push(f),
             None => by_node_port
                 .entry((f.port, &f.protocol))
@@ -560,7 +567,13 @@ fn compare(
                 continue;
             }
 
-            let got: Vec<&Backend> = known.iter().flat_map(|f| &f.backends).collect();
+            // ipvs keeps a removed endpoint at weight 0 while its connections drain: it gets
+            // no new ones.
+            let got: Vec<&Backend> = known
+                .iter()
+                .flat_map(|f| &f.backends)
+                .filter(|b| b.weight != Some(0))
+                .collect();
             let got_set: HashSet<SocketAddr> = got.iter().map(|b| b.addr).collect();
             let want_set: HashSet<SocketAddr> = want.iter().map(|e| e.addr).collect();
             let missing: Vec<String> = want
@@ -605,8 +618,14 @@ fn compare(
                 continue;
             }
             for f in known {
-                let shares = parsed::shares(&f.backends);
-                let even = 1.0 / f.backends.len().max(1) as f64;
+                let live: Vec<Backend> = f
+                    .backends
+                    .iter()
+                    .filter(|b| b.weight != Some(0))
+                    .cloned()
+                    .collect();
+                let shares = parsed::shares(&live);
+                let even = 1.0 / live.len().max(1) as f64;
                 if shares.iter().any(|s| (s - even).abs() > 0.01) {
                     n.problems.push(problem(
                         "rules-uneven-shares",
@@ -616,10 +635,10 @@ fn compare(
                         format!(
                             "the rules give {}'s endpoints unequal shares of new connections ({}), not {:.1}% each",
                             e.port_name,
-                            f.backends.iter().zip(&shares).map(|(b, s)| format!("{} {:.1}%", b.addr, s * 100.0)).collect::<Vec<_>>().join(", "),
+                            live.iter().zip(&shares).map(|(b, s)| format!("{} {:.1}%", b.addr, s * 100.0)).collect::<Vec<_>>().join(", "),
                             even * 100.0
                         ),
-                        f.backends.iter().map(|b| format!("line {}: {}", b.line, b.text)).collect(),
+                        live.iter().map(|b| format!("line {}: {}", b.line, b.text)).collect(),
                     ));
                     break;
                 }
@@ -635,15 +654,32 @@ fn compare(
         .iter()
         .filter(|f| !used.contains(&(*f as *const Frontend)))
     {
+        let entry = if ipvs_node_port(f) {
+            Entry::NodePort
+        } else {
+            f.entry
+        };
         let label = format!(
             "{} {}",
             addr_label(f.ip, f.port, &f.protocol),
-            entry_name(f.entry)
+            entry_name(entry)
         );
-        let tied = f.chain.as_deref().and_then(|ch| {
-            let h = ch.rsplit('-').next()?;
-            by_hash.get(&format!("KUBE-SVC-{h}"))
-        });
+        // Tied to a Service port of the API by kube-proxy's chain hash (iptables) or by the
+        // Service port the rules name (nftables chain names, comments).
+        let tied = f
+            .chain
+            .as_deref()
+            .and_then(|ch| {
+                by_hash
+                    .get(&format!("KUBE-SVC-{}", ch.rsplit('-').next()?))
+                    .copied()
+            })
+            .or_else(|| {
+                let name = f.service.as_deref()?;
+                expected
+                    .iter()
+                    .find(|e| e.port_name == name && e.protocol == f.protocol)
+            });
         let detail = match tied {
             Some(e) => format!(
                 "rules for {label} lead to {}, but that Service port is now at {}: the rules are from before it changed",
@@ -673,6 +709,10 @@ pub fn trace(c: &Cluster, proxy: &ProxyAnswer, scope: &Scope) -> Result<TraceAns
     let (ns, name) = (svc.metadata.ns(), &svc.metadata.name);
     let ports: Vec<&Expected> = all.iter().collect();
     let mut notes = Vec::new();
+    let service_ips: HashSet<IpAddr> = expected(c)
+        .iter()
+        .flat_map(|e| e.ips.iter().map(|(_, ip)| *ip))
+        .collect();
     let pods: HashMap<SocketAddr, &Ep> = ports
         .iter()
         .flat_map(|e| &e.endpoints)
@@ -701,7 +741,23 @@ pub fn trace(c: &Cluster, proxy: &ProxyAnswer, scope: &Scope) -> Result<TraceAns
         };
         let before = paths.len();
         for e in &ports {
-            for f in p.frontends.iter().filter(|f| matches_port(f, e)) {
+            for f in p
+                .frontends
+                .iter()
+                .filter(|f| matches_port(f, e, &service_ips))
+            {
+                // The API says what an address is; dumps cannot always (ipvs names nothing,
+                // nftables cannot tell an external IP from a load-balancer one).
+                let mut f = f.clone();
+                f.entry = api_entry(&f, e, &service_ips);
+                if format.mode() == Mode::Ipvs {
+                    f.local_only = if f.entry == Entry::ClusterIp {
+                        e.internal_local
+                    } else {
+                        e.external_local
+                    };
+                }
+                let f = &f;
                 let shares = parsed::shares(&f.backends);
                 let want: HashSet<SocketAddr> = e
                     .endpoints_for(f.entry, f.ip.map(|i| i.is_ipv6()), &rs.node)
@@ -925,14 +981,34 @@ pub fn target<'a>(
     Ok((svc, ports))
 }
 
-fn matches_port(f: &Frontend, e: &Expected) -> bool {
+/// Whether an entry of a dump is one of this Service port's. ipvs names no Service: its
+/// virtual servers match by address, a NodePort by its port on an address no Service has.
+fn matches_port(f: &Frontend, e: &Expected, service_ips: &HashSet<IpAddr>) -> bool {
     if f.protocol != e.protocol {
         return false;
     }
     match (&f.service, f.ip) {
         (Some(s), _) => *s == e.port_name,
-        (None, Some(ip)) => e.ips.iter().any(|(_, x)| *x == ip) && f.port == e.port,
+        (None, Some(ip)) => {
+            e.ips.iter().any(|(_, x)| *x == ip) && f.port == e.port
+                || e.node_port == Some(f.port) && !service_ips.contains(&ip)
+        }
         (None, None) => e.node_port == Some(f.port),
+    }
+}
+
+/// The kind of an entry as the API has it.
+fn api_entry(f: &Frontend, e: &Expected, service_ips: &HashSet<IpAddr>) -> Entry {
+    match f.ip {
+        Some(ip) if f.port == e.port => e
+            .ips
+            .iter()
+            .find(|(_, x)| *x == ip)
+            .map(|(k, _)| *k)
+            .unwrap_or(f.entry),
+        Some(ip) if e.node_port == Some(f.port) && !service_ips.contains(&ip) => Entry::NodePort,
+        None if e.node_port == Some(f.port) => Entry::NodePort,
+        _ => f.entry,
     }
 }
 
@@ -997,10 +1073,11 @@ fn commands(mode: Mode, f: &Frontend, backends: &[Backend]) -> Vec<String> {
             let fam = if v6 { "ip6" } else { "ip" };
             let mut out = vec![format!(
                 "nft list map {fam} kube-proxy {} | grep -e '{}'",
-                if f.entry == Entry::NodePort {
-                    "service-nodeports"
-                } else {
-                    "service-ips"
+                match (f.entry == Entry::NodePort, f.reject) {
+                    (true, false) => "service-nodeports",
+                    (false, false) => "service-ips",
+                    (true, true) => "no-endpoint-nodeports",
+                    (false, true) => "no-endpoint-services",
                 },
                 f.ip.map(|i| i.to_string())
                     .unwrap_or_else(|| f.port.to_string())

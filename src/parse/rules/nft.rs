@@ -189,7 +189,14 @@ fn apply_rule<'x>(
             if let Some(range) = f.not_from {
                 match parse_net(&range) {
                     Some(net) if t.masq.iter().any(|m| m.0 == net) => {}
-                    Some(net) => t.masq.push((net, line, clip(&text()))),
+                    Some(net) => {
+                        // A JSON rule is one long object: keep the range in sight when clipped.
+                        let mut ev = clip(&text());
+                        if !ev.contains(&range) {
+                            ev = format!("{ev} (saddr != {range}, jump {MARK_MASQ})");
+                        }
+                        t.masq.push((net, line, ev))
+                    }
                     None => notes.push(format!(
                         "line {line}: masquerade rule with a source range netcheck does not read ({range})"
                     )),
