@@ -613,3 +613,54 @@ fn exec_rules_takes_each_nodes_dump_through_its_kube_proxy_pod() {
         offline.stderr
     );
 }
+
+/// After kube-proxy was removed for Cilium's replacement, its chains stay until someone runs
+/// `kube-proxy --cleanup`: they are left-overs, not a node behind the API.
+#[test]
+fn kube_proxy_rules_after_a_move_to_cilium_are_left_overs() {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cka()).unwrap()).unwrap();
+    let is_proxy = |p: &serde_json::Value| {
+        p["spec"]["containers"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|k| k["name"] == "kube-proxy"))
+    };
+    v["pods"].as_array_mut().unwrap().retain(|p| !is_proxy(p));
+    v["daemonSets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|d| d["metadata"]["name"] != "kube-proxy");
+    v["configMaps"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| m["metadata"]["name"] != "kube-proxy");
+    v["logs"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|l| l["container"] != "kube-proxy");
+    v["configMaps"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "metadata": {"name": "cilium-config", "namespace": "kube-system"},
+            "data": {"kube-proxy-replacement": "true"}
+        }));
+    let snap = scratch("cilium").join("cka-cilium.json");
+    std::fs::write(&snap, v.to_string()).unwrap();
+    let (code, r) = rules(
+        &snap.to_string_lossy(),
+        &dump(&in_sync(), "10.244.0.0/16", &even),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        ids(&r),
+        [(
+            "rules-leftover".to_string(),
+            "9 iptables entries".to_string()
+        )]
+    );
+    let p = &problems(&r)[0];
+    assert!(p.detail.contains("cilium replaces kube-proxy (configmap kube-system/cilium-config: kube-proxy-replacement=true)"), "{}", p.detail);
+    assert_eq!(r.findings[0].id, "rules-leftover");
+    assert!(r.findings[0].hint.contains("kube-proxy --cleanup"));
+}

@@ -638,6 +638,28 @@ COMMIT
         }
     }
 
+    /// iptables-save then ip6tables-save in one file: the same chain names (kube-proxy hashes
+    /// the Service port, not the family) are two families' chains, walked apart.
+    #[test]
+    fn two_families_in_one_file_stay_apart() {
+        let v6 = SAVE
+            .replace("10.109.214.77/32", "fd00:10:96::77/128")
+            .replace("10.96.0.20/32", "fd00:10:96::20/128")
+            .replace("10.244.2.3:80", "[fd00:10:244:2::3]:80")
+            .replace("10.244.2.4:80", "[fd00:10:244:2::4]:80")
+            .replace("10.244.0.0/16", "fd00:10:244::/56")
+            .replace("iptables-save", "ip6tables-save");
+        let p = parse_save(&format!("{SAVE}{v6}")).unwrap();
+        assert_eq!(p.frontends.len(), 6);
+        for f in p.frontends.iter().filter(|f| !f.reject) {
+            let v6 = p.frontends.iter().position(|x| std::ptr::eq(x, f)).unwrap() >= 3;
+            assert!(f.backends.iter().all(|b| b.addr.is_ipv6() == v6), "{f:?}");
+            assert_eq!(f.backends.len(), 2);
+        }
+        let ranges: Vec<String> = p.masquerade.iter().map(|m| m.range.to_string()).collect();
+        assert_eq!(ranges, ["10.244.0.0/16", "fd00:10:244::/56"]);
+    }
+
     #[test]
     fn hostile_lines_are_errors_or_notes() {
         assert!(parse_save("*nat\n-A KUBE-SERVICES -m comment --comment \"open\n").is_err());
