@@ -2,6 +2,7 @@
 //! Adding one means writing the function and naming it in `REGISTRY`.
 
 mod addresses;
+pub mod fleet;
 mod overlap;
 mod podcidr;
 mod proxy;

@@ -1,5 +1,6 @@
 //! Output: a kubectl-like text report, JSON or YAML. Renderers write to any `Write`.
 
+pub mod fleet;
 mod rules;
 mod services;
 

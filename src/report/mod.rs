@@ -3,12 +3,14 @@
 
 mod cidrs;
 mod deploy;
+mod fleet;
 mod proxy;
 mod rules;
 mod services;
 
 pub use cidrs::*;
 pub use deploy::*;
+pub use fleet::*;
 pub use proxy::*;
 pub use rules::*;
 pub use services::*;

@@ -1,0 +1,228 @@
+//! The `netcheck fleet` run: every cluster collected at once (`collect::fleet`), each analysed
+//! as `netcheck report` analyses one as soon as it arrives (its model then freed), the findings
+//! between them (`checks::fleet`), the output (`render::fleet`) and the exit code.
+
+use crate::analyze;
+use crate::checks;
+use crate::cli::{self, FleetArgs, Settings};
+use crate::collect::fleet::{self as cf, Loaded, Target};
+use crate::discover::Hints;
+use crate::render;
+use crate::report::*;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+
+fn fail(msg: &str) -> i32 {
+    eprintln!("netcheck: error: {msg}");
+    cli::EXIT_ERROR
+}
+
+/// Flags of a single run that mean nothing for a fleet.
+fn refuse(s: &Settings) -> Option<&'static str> {
+    if s.live.context.is_some() {
+        Some("--context names one cluster; fleet takes --contexts NAMES or --all-contexts")
+    } else if s.snapshot_in.is_some() {
+        Some("--snapshot names one cluster; fleet takes saved clusters with --from FILE...")
+    } else if s.on_node.is_some() {
+        Some("--on-node reads this host, which is one cluster's node; run it per cluster")
+    } else if !s.rules.is_empty() {
+        Some("--rules dumps belong to one cluster's nodes; run netcheck rules per cluster")
+    } else if !s.hints.node_cidrs.is_empty() {
+        Some("--node-cidr states one cluster's node network; run that cluster alone, or save its report with it and pass the file with --from")
+    } else {
+        None
+    }
+}
+
+pub fn main(s: Settings, a: FleetArgs) -> i32 {
+    colored::control::set_override(s.color);
+    if let Some(m) = refuse(&s) {
+        return fail(m);
+    }
+    // Each context's server, for the rows of clusters that cannot be reached.
+    let mut servers: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut targets: Vec<Target> = Vec::new();
+    if a.all_contexts {
+        match cf::contexts(s.live.kubeconfig.as_deref()) {
+            Ok(v) if v.is_empty() => return fail("the kubeconfig has no contexts"),
+            Ok(v) => {
+                for (name, server) in v {
+                    targets.push(Target::Context(name.clone()));
+                    servers.insert(name, server);
+                }
+            }
+            Err(e) => return fail(&e.0),
+        }
+    } else if !a.contexts.is_empty() {
+        // Unreadable here means each context says why on its own row.
+        if let Ok(v) = cf::contexts(s.live.kubeconfig.as_deref()) {
+            servers.extend(v);
+        }
+        for c in a
+            .contexts
+            .iter()
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty())
+        {
+            let t = Target::Context(c.to_string());
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+    }
+    for f in &a.from {
+        let t = Target::File(f.clone());
+        if !targets.contains(&t) {
+            targets.push(t);
+        }
+    }
+    if targets.is_empty() {
+        return fail(
+            "which clusters? --contexts NAMES, --all-contexts, or --from FILE... (snapshots or report -o json files)",
+        );
+    }
+
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let n = targets.len();
+    let mut slots: Vec<Option<FleetCluster>> = vec![None; n];
+    // --also-check is applied once, across the fleet (checks::fleet), not per cluster.
+    let hints = Hints::default();
+    let progress = std::io::stderr().is_terminal();
+    let finished = rt.block_on(async {
+        let mut rx = cf::spawn(targets.clone(), &s.live, usize::from(a.parallel));
+        let run = async {
+            let mut done = 0;
+            while let Some((i, out)) = rx.recv().await {
+                let t = &targets[i];
+                slots[i] = Some(entry(t, servers.get(&t.name()).cloned().flatten(), out, &s, &hints));
+                done += 1;
+                if progress {
+                    let running = (n - done).min(usize::from(a.parallel));
+                    eprint!(
+                        "\r\x1b[Knetcheck fleet: {done}/{n} clusters answered, {running} being read (last: {})",
+                        t.name()
+                    );
+                }
+            }
+        };
+        tokio::select! {
+            _ = run => true,
+            _ = tokio::signal::ctrl_c() => false,
+        }
+    });
+    // Pending requests must not hold the exit back.
+    rt.shutdown_background();
+    if progress {
+        eprint!("\r\x1b[K");
+    }
+    if !finished {
+        eprintln!("netcheck: interrupted");
+        return cli::EXIT_INTERRUPTED;
+    }
+    let clusters: Vec<FleetCluster> = slots
+        .into_iter()
+        .zip(&targets)
+        .map(|(c, t)| {
+            c.unwrap_or_else(|| FleetCluster {
+                name: t.name(),
+                origin: Origin::File,
+                server: None,
+                report: None,
+                error: Some(ClusterError {
+                    kind: ErrorKind::Config,
+                    message: "its collection ended without an answer".into(),
+                }),
+            })
+        })
+        .collect();
+    let findings = checks::fleet::check(&clusters, &s.hints.also_check);
+    let count = |sev: Severity| findings.iter().filter(|f| f.severity == sev).count();
+    let analysed = clusters.iter().filter(|c| c.report.is_some()).count();
+    let fleet = Fleet {
+        api_version: REPORT_API_VERSION.into(),
+        kind: FLEET_KIND.into(),
+        summary: FleetSummary {
+            clusters: clusters.len(),
+            analysed,
+            failed: clusters.len() - analysed,
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            infos: count(Severity::Info),
+        },
+        clusters,
+        findings,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if let Err(e) = render::fleet::render(&fleet, s.format, &mut out).and_then(|_| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(&format!("cannot write output: {e}"));
+        }
+    }
+    if analysed == 0 {
+        return fail(&format!(
+            "no cluster could be analysed ({} failed; each one's error is in the output)",
+            fleet.summary.failed
+        ));
+    }
+    let fails = s
+        .fail_on
+        .is_some_and(|t| fleet.findings.iter().any(|f| f.severity >= t));
+    if fails {
+        cli::EXIT_FINDINGS
+    } else {
+        cli::EXIT_OK
+    }
+}
+
+/// One cluster's entry: its report (analysed now from a model, or as read from a report
+/// file), or its error.
+fn entry(
+    t: &Target,
+    kubeconfig_server: Option<String>,
+    out: cf::Outcome,
+    s: &Settings,
+    hints: &Hints,
+) -> FleetCluster {
+    let (origin, res) = match out {
+        Ok(Loaded::Cluster(c)) => {
+            let origin = match t {
+                Target::Context(_) => Origin::Context,
+                Target::File(_) => Origin::Snapshot,
+            };
+            let r = analyze::analyze(&c, hints, Command::Report, s.explain, &Scope::default());
+            (origin, Ok(r))
+        }
+        Ok(Loaded::Report(r)) => (Origin::Report, Ok(*r)),
+        Err(e) => (
+            match t {
+                Target::Context(_) => Origin::Context,
+                Target::File(_) => Origin::File,
+            },
+            Err(e),
+        ),
+    };
+    let server = res
+        .as_ref()
+        .ok()
+        .and_then(|r| r.source.server.clone())
+        .or(kubeconfig_server);
+    let (report, error) = match res {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    };
+    FleetCluster {
+        name: t.name(),
+        origin,
+        server,
+        report,
+        error,
+    }
+}
