@@ -99,6 +99,10 @@ struct DeployExp {
     nodes_total: Option<usize>,
     #[serde(default)]
     missing: BTreeMap<String, String>,
+    /// Nodes where whether the agent runs is unknown (its pods could not be read); exactly
+    /// these.
+    #[serde(default)]
+    unknown: Vec<String>,
 }
 
 fn fact(errs: &mut Vec<String>, what: &str, got: &Fact, want: &FactExp) {
@@ -206,6 +210,16 @@ fn check(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report, has_hos
             e.push(format!(
                 "deployment {comp}: got {} {}/{}, want {} {:?}/{:?}",
                 d.kind, d.nodes_ready, d.nodes_total, want.kind, want.nodes_ready, want.nodes_total
+            ));
+        }
+        let mut unknown: Vec<&str> = d.unknown.iter().map(|u| u.node.as_str()).collect();
+        let mut want_unknown: Vec<&str> = want.unknown.iter().map(String::as_str).collect();
+        unknown.sort();
+        want_unknown.sort();
+        if unknown != want_unknown {
+            e.push(format!(
+                "deployment {comp}: unknown on {unknown:?}, want {want_unknown:?} ({:?})",
+                d.unknown
             ));
         }
         for (node, cause) in &want.missing {

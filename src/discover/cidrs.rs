@@ -850,6 +850,12 @@ fn pod_cidr(c: &Cluster, cni: &Cni, p: &Platform) -> Fact {
         "cluster-cidr",
         SourceId::KubeControllerManagerFlag,
     ));
+    // Its flags are read from its mirror pod: with the pods unread they are unknown.
+    if components::invocations(c, "kube-controller-manager").is_empty() {
+        if let Some(e) = skipped_if(c, SourceId::KubeControllerManagerFlag, what::PODS) {
+            s.push(e);
+        }
+    }
     kubeadm_networking(c, &mut s, |n| n.pod_subnet.as_ref(), "podSubnet");
     k3s_sources(c, "cluster-cidr", K3S_POD_DEFAULT, &mut s);
     openshift_network(c, "clusterNetwork", &mut s);

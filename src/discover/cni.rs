@@ -1,6 +1,6 @@
 //! Which CNI plugin runs, and how it assigns pod addresses.
 
-use crate::model::{Cluster, DaemonSet};
+use crate::model::{what, Cluster, DaemonSet};
 use crate::report::Cni;
 
 /// A known plugin: the names its agent DaemonSet goes by, and its address management.
@@ -245,6 +245,19 @@ pub fn detect(c: &Cluster) -> Cni {
             daemon_set: None,
         };
     }
+    // What follows rests on there being no agent: with neither the DaemonSets nor the pods
+    // read, that is unknown.
+    if let (Some(d), Some(p)) = (c.error_for(what::DAEMONSETS), c.error_for(what::PODS)) {
+        return Cni {
+            name: "unknown".into(),
+            ipam: "node-podcidrs".into(),
+            evidence: format!(
+                "no node annotation names a CNI, and neither the DaemonSets ({}) nor the pods ({}) could be read, which would show its agent",
+                d.reason, p.reason
+            ),
+            daemon_set: None,
+        };
+    }
     // Cloud clusters without an agent: the kubelet's kubenet plugin with cloud routes
     // (AKS kubenet, kube-up and older GKE clusters), which uses node podCIDRs.
     let cloud = c.nodes.iter().find(|n| {
@@ -289,5 +302,41 @@ pub fn detect(c: &Cluster) -> Cni {
         ipam: "node-podcidrs".into(),
         evidence: "no known CNI agent DaemonSet, pod or node annotation found".into(),
         daemon_set: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cloud_cluster(errors: &[&str]) -> Cluster {
+        let node = |name: &str, cidr: &str| {
+            serde_json::json!({
+                "metadata": {"name": name},
+                "spec": {"providerID": format!("gce://p/z/{name}"), "podCIDR": cidr, "podCIDRs": [cidr]}
+            })
+        };
+        let errors: Vec<_> = errors
+            .iter()
+            .map(|w| serde_json::json!({"what": w, "reason": "403 Forbidden"}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "netcheck/v1", "kind": "Snapshot",
+            "nodes": [node("n1", "10.64.0.0/24"), node("n2", "10.64.1.0/24")],
+            "errors": errors
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn no_agent_is_not_inferred_from_lists_that_could_not_be_read() {
+        // Either list read shows there is no agent: kubenet with cloud routes.
+        for errors in [&[][..], &["pods"], &["daemonsets"]] {
+            assert_eq!(detect(&cloud_cluster(errors)).name, "kubenet", "{errors:?}");
+        }
+        // Neither read: an agent may run unseen.
+        let cni = detect(&cloud_cluster(&["daemonsets", "pods"]));
+        assert_eq!(cni.name, "unknown");
+        assert!(cni.evidence.contains("could be read"), "{}", cni.evidence);
     }
 }

@@ -2,9 +2,9 @@
 
 use super::{cni, proxy};
 use crate::model::{
-    Cluster, DaemonSet, Node, Pod, PodSpec, SelectorRequirement, Taint, Toleration,
+    what, Cluster, DaemonSet, Node, Pod, PodSpec, SelectorRequirement, Taint, Toleration,
 };
-use crate::report::{Cni, Counts, Deployment, MissingNode, ProxyAnswer};
+use crate::report::{Cni, Counts, Deployment, MissingNode, ProxyAnswer, UnknownNode};
 use std::collections::{HashMap, HashSet};
 
 /// Taints the DaemonSet controller tolerates on every DaemonSet pod by itself.
@@ -362,16 +362,143 @@ fn for_daemonset(
         kind: "DaemonSet".into(),
         name: Some(format!("{}/{}", ds.metadata.ns(), ds.metadata.name)),
         evidence: ev,
-        counts: Some(Counts {
-            desired: s.desired_number_scheduled,
-            current: s.current_number_scheduled,
-            ready: s.number_ready,
-            up_to_date: s.updated_number_scheduled,
-            available: s.number_available,
-        }),
+        counts: Some(counts(ds)),
         nodes_total: total,
         nodes_ready: ready,
         missing,
+        unknown: vec![],
+    }
+}
+
+fn counts(ds: &DaemonSet) -> Counts {
+    let s = &ds.status;
+    Counts {
+        desired: s.desired_number_scheduled,
+        current: s.current_number_scheduled,
+        ready: s.number_ready,
+        up_to_date: s.updated_number_scheduled,
+        available: s.number_available,
+    }
+}
+
+/// Why the pods are unknown, when the pod list could not be read: no node's agent pod can then
+/// be looked at.
+fn pods_unread(c: &Cluster) -> Option<String> {
+    c.error_for(what::PODS)
+        .map(|e| format!("pods could not be read ({})", e.reason))
+}
+
+/// A DaemonSet whose pods could not be read (`why`). What needs no pod is judged as usual:
+/// the template against each node's labels and taints. Whether the nodes it should run on
+/// have a ready pod comes from the DaemonSet's own status: when it counts as many ready pods
+/// as the nodes netcheck finds it should run on (one per node, as the controller counts),
+/// each has one; otherwise each of those nodes is unknown, never missing.
+fn for_daemonset_unread(
+    c: &Cluster,
+    component: &str,
+    ds: &DaemonSet,
+    need: &Need,
+    why: &str,
+) -> Deployment {
+    let s = &ds.status;
+    let name = format!("{}/{}", ds.metadata.ns(), ds.metadata.name);
+    let mut missing = Vec::new();
+    let mut unknown = Vec::new();
+    let mut should_run = Vec::new();
+    let unknown_node = |n: &Node, reason: String| UnknownNode {
+        node: n.name().into(),
+        reason,
+    };
+    for n in &c.nodes {
+        let Some(x) = excluded(&ds.spec.template.spec, n) else {
+            should_run.push(n);
+            continue;
+        };
+        if x.by_design {
+            // Whether another agent networks a node the selector leaves out, and that is
+            // NotReady for want of a network, only the pods tell.
+            match (need, n.network_not_ready()) {
+                (Need::Network(_), Some(cond)) => unknown.push(unknown_node(
+                    n,
+                    format!(
+                        "{why}: this DaemonSet leaves it out ({}) and it is NotReady for want of a network ({cond}); whether another agent networks it is unknown",
+                        x.reason
+                    ),
+                )),
+                _ => missing.push(x),
+            }
+            continue;
+        }
+        // An untolerated taint: the controller places no pod here, but one placed before the
+        // taint stays (NoSchedule evicts nothing), and the status counts it as misscheduled.
+        if s.number_misscheduled > 0 {
+            unknown.push(unknown_node(
+                n,
+                format!(
+                    "{why}: {}, but the DaemonSet counts {} pod(s) on nodes it would not place one on (status.numberMisscheduled), so one may run here",
+                    x.reason, s.number_misscheduled
+                ),
+            ));
+        } else if let Need::Proxy(_) = need {
+            // kube-proxy is needed only where pods use Services, which only the pods tell.
+            unknown.push(unknown_node(
+                n,
+                format!(
+                    "{why}: {}, and no kube-proxy pod runs here (status.numberMisscheduled 0); whether any pod here uses Services is unknown",
+                    x.reason
+                ),
+            ));
+        } else {
+            missing.push(MissingNode {
+                reason: format!(
+                    "{} (no pod of it runs where it would not place one: status.numberMisscheduled 0)",
+                    x.reason
+                ),
+                ..x
+            });
+        }
+    }
+    let desired = s.desired_number_scheduled;
+    let scheduled_to_all = desired == should_run.len() as i64;
+    let all_ready =
+        scheduled_to_all && s.number_ready >= desired && s.current_number_scheduled >= desired;
+    let counted = format!(
+        "daemonset {name} status: desired {desired}, current {}, ready {}",
+        s.current_number_scheduled, s.number_ready
+    );
+    let evidence = if all_ready {
+        format!(
+            "{counted}, one per node it should run on ({}): each has a ready pod, by these counts; {why}",
+            should_run.len()
+        )
+    } else if !scheduled_to_all {
+        format!(
+            "{counted}, but netcheck finds {} node(s) it should run on; which have a ready pod is unknown: {why}",
+            should_run.len()
+        )
+    } else {
+        format!(
+            "{counted}: {} of the {} node(s) it should run on without a ready pod; which is unknown: {why}",
+            (desired - s.number_ready).max(0),
+            should_run.len()
+        )
+    };
+    let ready = if all_ready { should_run.len() } else { 0 };
+    if !all_ready {
+        unknown.extend(should_run.iter().map(|n| unknown_node(n, why.to_string())));
+    }
+    // Every node but those a selector leaves out on purpose.
+    let total = c.nodes.len() - missing.iter().filter(|m| m.by_design).count();
+    Deployment {
+        component: component.into(),
+        kind: "DaemonSet".into(),
+        name: Some(name),
+        evidence,
+        counts: Some(counts(ds)),
+        nodes_total: total,
+        nodes_ready: ready,
+        missing,
+        unknown,
     }
 }
 
@@ -415,6 +542,7 @@ fn for_static(c: &Cluster, component: &str, pods: &[&Pod], need: &Need) -> Deplo
         nodes_total: total,
         nodes_ready: ready,
         missing,
+        unknown: vec![],
     }
 }
 
@@ -433,16 +561,25 @@ fn other(component: &str, kind: &str, evidence: String, nodes: usize) -> Deploym
         nodes_total: nodes,
         nodes_ready: ready,
         missing: vec![],
+        unknown: vec![],
     }
 }
 
 pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment> {
     let mut out = Vec::new();
+    let unread = pods_unread(c);
     let users = service_users(c);
     let proxy_need = Need::Proxy(&users);
     let kp: Vec<&Pod> = c.pods.iter().filter(|p| proxy::is_kube_proxy(p)).collect();
     let kp_ds = c.daemon_set("kube-system", "kube-proxy");
     out.push(match (kp_ds, proxy.implementation.as_str()) {
+        (Some(ds), _) if unread.is_some() => for_daemonset_unread(
+            c,
+            "kube-proxy",
+            ds,
+            &proxy_need,
+            unread.as_deref().unwrap_or_default(),
+        ),
         (Some(ds), _) => {
             let pods: Vec<&Pod> = kp
                 .iter()
@@ -504,7 +641,16 @@ pub fn discover(c: &Cluster, proxy: &ProxyAnswer, cni_: &Cni) -> Vec<Deployment>
             c.nodes.len(),
         ),
     });
-    if let Some(ds) = cni::agent(c, cni_) {
+    if let (Some(ds), Some(why)) = (cni::agent(c, cni_), &unread) {
+        let covered = HashSet::new();
+        out.push(for_daemonset_unread(
+            c,
+            &cni_.name,
+            ds,
+            &Need::Network(&covered),
+            why,
+        ));
+    } else if let Some(ds) = cni::agent(c, cni_) {
         let pods: Vec<&Pod> = c
             .pods
             .iter()

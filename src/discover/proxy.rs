@@ -2,7 +2,7 @@
 //! from the start of each kube-proxy log), and what replaces kube-proxy when it is absent.
 
 use super::cni;
-use crate::model::{what, Cluster, Pod};
+use crate::model::{what, Cluster, CollectError, Pod};
 use crate::parse::{config, flags, logs};
 use crate::report::{ConfiguredMode, NodeProxy, ProxyAnswer};
 
@@ -232,30 +232,58 @@ pub fn replacement(c: &Cluster) -> Option<Replacement> {
             }
         }
     }
-    let ds = |name: &str| c.daemon_sets.iter().find(|d| d.metadata.name == name);
-    if let Some(ds) = ds("anetd") {
+    // The agent's DaemonSet; where the DaemonSets could not be read, a pod it controls.
+    let seen = |name: &str| -> Option<String> {
+        if let Some(d) = c.daemon_sets.iter().find(|d| d.metadata.name == name) {
+            return Some(format!("daemonset {}/{name}", d.metadata.ns()));
+        }
+        c.error_for(what::DAEMONSETS)?;
+        c.pods
+            .iter()
+            .find(|p| {
+                p.controller()
+                    .is_some_and(|o| o.kind == "DaemonSet" && o.name == name)
+            })
+            .map(|p| {
+                format!(
+                    "pod {}/{} controlled by DaemonSet/{name}",
+                    p.metadata.ns(),
+                    p.name()
+                )
+            })
+    };
+    if let Some(at) = seen("anetd") {
         return Some(Replacement {
             name: "gke-dataplane-v2",
             mode: "ebpf",
-            evidence: format!(
-                "daemonset {}/anetd (GKE Dataplane V2, Cilium-based, no kube-proxy)",
-                ds.metadata.ns()
-            ),
+            evidence: format!("{at} (GKE Dataplane V2, Cilium-based, no kube-proxy)"),
             agent: "anetd",
         });
     }
-    if let Some(ds) = ds("ovnkube-node") {
+    if let Some(at) = seen("ovnkube-node") {
         return Some(Replacement {
             name: "ovn-kubernetes",
             mode: "ovn",
             evidence: format!(
-                "daemonset {}/ovnkube-node (OVN-Kubernetes programs Services as OVN load balancers; OpenShift deploys no kube-proxy with it)",
-                ds.metadata.ns()
+                "{at} (OVN-Kubernetes programs Services as OVN load balancers; OpenShift deploys no kube-proxy with it)"
             ),
             agent: "ovnkube-node",
         });
     }
     None
+}
+
+/// A failed read of a ConfigMap that says whether Cilium or Antrea replaces kube-proxy: with
+/// it, "no replacement" is unknown.
+fn replacement_unseen(c: &Cluster) -> Option<&CollectError> {
+    [
+        ("kube-system", "cilium-config"),
+        ("cilium", "cilium-config"),
+        ("kube-system", "antrea-config"),
+        ("kube-system", "antrea-config-map"),
+    ]
+    .iter()
+    .find_map(|(ns, name)| c.error_for(&what::config_map(ns, name)))
 }
 
 pub fn discover(c: &Cluster) -> ProxyAnswer {
@@ -329,6 +357,11 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
         });
     }
 
+    let pods_unread = c.error_for(what::PODS);
+    // With the pods unread, the DaemonSet's status still says whether kube-proxy pods run.
+    let kp_ds = c
+        .daemon_set("kube-system", "kube-proxy")
+        .filter(|d| pods_unread.is_some() && d.status.current_number_scheduled > 0);
     let (implementation, implementation_evidence) = if !proxies.is_empty() {
         let p = proxies[0];
         (
@@ -338,6 +371,15 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
                 proxies.len(),
                 p.metadata.ns(),
                 p.name()
+            ),
+        )
+    } else if let (Some(ds), Some(e)) = (kp_ds, pods_unread) {
+        let st = &ds.status;
+        (
+            "kube-proxy".to_string(),
+            format!(
+                "daemonset kube-system/kube-proxy: {} pod(s) scheduled, {} ready, of {} desired (its status); the pods could not be read ({})",
+                st.current_number_scheduled, st.number_ready, st.desired_number_scheduled, e.reason
             ),
         )
     } else if let Some(r) = &repl {
@@ -366,6 +408,11 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
         (
             "kube-proxy".into(),
             "daemonset kube-system/kube-proxy exists but has no pods".into(),
+        )
+    } else if let Some(e) = replacement_unseen(c) {
+        (
+            "unknown".into(),
+            format!("no kube-proxy pod or DaemonSet, and no replacement found, but {} could not be read ({}), which would show one", e.what, e.reason),
         )
     } else {
         (
@@ -412,13 +459,20 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
                     deprecation: None,
                 });
             } else {
+                let evidence = match pods_unread {
+                    Some(e) => format!(
+                        "pods could not be read ({}): which kube-proxy pod runs here, and in which mode, is unknown",
+                        e.reason
+                    ),
+                    None => "no kube-proxy pod on this node".into(),
+                };
                 nodes.push(NodeProxy {
                     node: n.name().into(),
                     pod: None,
                     configured: configured_mode.clone(),
                     running: None,
                     basis: "unknown".into(),
-                    evidence: "no kube-proxy pod on this node".into(),
+                    evidence,
                     failure: None,
                     restarts: 0,
                     fell_back_from_ipvs: None,

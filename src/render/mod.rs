@@ -269,7 +269,16 @@ fn deployments(d: &[Deployment], w: &mut dyn Write) -> io::Result<()> {
             c(|k| k.ready),
             c(|k| k.up_to_date),
             c(|k| k.available),
-            format!("{}/{}", x.nodes_ready, x.nodes_total),
+            if x.unknown.is_empty() {
+                format!("{}/{}", x.nodes_ready, x.nodes_total)
+            } else {
+                format!(
+                    "{}/{} ({} unknown)",
+                    x.nodes_ready,
+                    x.nodes_total,
+                    x.unknown.len()
+                )
+            },
         ]);
     }
     print_table(&t, w)?;
@@ -281,6 +290,12 @@ fn deployments(d: &[Deployment], w: &mut dyn Write) -> io::Result<()> {
         }
         if x.missing.len() > 20 {
             writeln!(w, "    ... and {} more nodes", x.missing.len() - 20)?;
+        }
+        for u in x.unknown.iter().take(20) {
+            writeln!(w, "    node {}: unknown: {}", u.node, u.reason)?;
+        }
+        if x.unknown.len() > 20 {
+            writeln!(w, "    ... and {} more nodes unknown", x.unknown.len() - 20)?;
         }
     }
     Ok(())

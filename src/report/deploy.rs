@@ -16,8 +16,13 @@ pub struct Deployment {
     pub counts: Option<Counts>,
     /// Nodes that should run the agent.
     pub nodes_total: usize,
+    /// Nodes known to run a ready pod of it.
     pub nodes_ready: usize,
     pub missing: Vec<MissingNode>,
+    /// Nodes where whether it runs is unknown, and why: its pods could not be read and
+    /// nothing else read settles it. Neither ready nor missing; counted in `nodes_total`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<UnknownNode>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -35,10 +40,18 @@ pub struct Counts {
 pub struct MissingNode {
     pub node: String,
     /// taint, node-selector, affinity, node-not-ready, pod-pending, crash-loop, pod-not-ready,
-    /// rollout, unknown.
+    /// rollout, no-service-users, uncovered, unknown (no pod, and nothing read explains why).
     pub cause: String,
     pub reason: String,
     /// Excluded on purpose (selector/affinity): not a fault.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub by_design: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnknownNode {
+    pub node: String,
+    /// The failed read and what it hides, e.g. `pods could not be read (403 Forbidden: …)`.
+    pub reason: String,
 }
