@@ -213,7 +213,8 @@ fn entry(
         .as_ref()
         .ok()
         .and_then(|r| r.source.server.clone())
-        .or(kubeconfig_server);
+        .or(kubeconfig_server)
+        .map(|s| s.trim_end_matches('/').to_string());
     let (report, error) = match res {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e)),
