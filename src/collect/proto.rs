@@ -1112,9 +1112,10 @@ pub fn endpoint_slice(buf: &[u8]) -> Result<EndpointSlice> {
 /// (ObjectReference: kind 1, namespace 2, name 3), nodeName 6.
 fn endpoint(buf: &[u8]) -> Result<Endpoint> {
     let mut e = Endpoint::default();
+    let mut addresses = Vec::new();
     each(buf, |n, v| {
         match n {
-            1 => e.addresses.push(text(bytes(v)?)),
+            1 => addresses.push(text(bytes(v)?)),
             2 => each(bytes(v)?, |n, v| {
                 let set = Some(int(v)? != 0);
                 match n {
@@ -1129,7 +1130,7 @@ fn endpoint(buf: &[u8]) -> Result<Endpoint> {
                 let mut t = TargetRef::default();
                 each(bytes(v)?, |n, v| {
                     match n {
-                        1 => t.kind = text(bytes(v)?),
+                        1 => t.kind = shared_name(bytes(v)?),
                         2 => t.namespace = Some(text(bytes(v)?)).filter(|s| !s.is_empty()),
                         3 => t.name = text(bytes(v)?),
                         _ => {}
@@ -1138,10 +1139,16 @@ fn endpoint(buf: &[u8]) -> Result<Endpoint> {
                 })?;
                 e.target_ref = Some(t);
             }
-            6 => e.node_name = Some(text(bytes(v)?)),
+            6 => e.node_name = Some(shared_name(bytes(v)?)),
             _ => {}
         }
         Ok(())
     })?;
+    e.addresses = addresses.into_boxed_slice();
     Ok(e)
+}
+
+/// A name many objects repeat (nodes, kinds), one copy per thread.
+fn shared_name(b: &[u8]) -> Arc<str> {
+    SHARED.with(|s| s.borrow_mut().names.name(b))
 }

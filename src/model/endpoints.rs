@@ -4,6 +4,7 @@
 
 use super::Meta;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
@@ -32,12 +33,14 @@ impl EndpointSlice {
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
+    /// Nearly always one: a boxed slice has no spare capacity.
     #[serde(default)]
-    pub addresses: Vec<Box<str>>,
+    pub addresses: Box<[Box<str>]>,
     #[serde(default)]
     pub conditions: EndpointConditions,
+    /// Shared between the endpoints of a node, as pods share it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<Box<str>>,
+    pub node_name: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<TargetRef>,
 }
@@ -69,8 +72,9 @@ impl EndpointConditions {
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetRef {
+    /// "Pod" nearly always: shared.
     #[serde(default)]
-    pub kind: Box<str>,
+    pub kind: Arc<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<Box<str>>,
     #[serde(default)]
@@ -128,13 +132,13 @@ impl Endpoints {
             .iter()
             .map(|s| {
                 let endpoint = |a: &EndpointAddress, ready: bool| Endpoint {
-                    addresses: vec![a.ip.clone()],
+                    addresses: Box::new([a.ip.clone()]),
                     conditions: EndpointConditions {
                         ready: Some(ready),
                         serving: Some(ready),
                         terminating: None,
                     },
-                    node_name: a.node_name.clone(),
+                    node_name: a.node_name.as_deref().map(Arc::from),
                     target_ref: a.target_ref.clone(),
                 };
                 let v6 = s

@@ -207,6 +207,9 @@ impl Cluster {
         for w in &mut self.workload_pods {
             shapes.share(w);
         }
+        for s in &mut self.endpoint_slices {
+            shapes.share_endpoints(s);
+        }
         self.shrink();
     }
     /// Lists grow by doubling as they are read; a big cluster's keep the slack for good.

@@ -570,6 +570,18 @@ impl Shapes {
         self.names.share(&mut w.namespace);
         self.names.share(&mut w.node);
     }
+    /// Endpoints read from JSON: node names and kinds shared (the protobuf reader shares them
+    /// as it reads).
+    pub fn share_endpoints(&mut self, s: &mut super::EndpointSlice) {
+        for e in &mut s.endpoints {
+            if let Some(n) = &mut e.node_name {
+                self.names.share(n);
+            }
+            if let Some(t) = &mut e.target_ref {
+                self.names.share(&mut t.kind);
+            }
+        }
+    }
 }
 
 /// A value behind an `Arc`: where it lives, and how many hold it.
