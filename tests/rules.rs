@@ -664,3 +664,86 @@ fn kube_proxy_rules_after_a_move_to_cilium_are_left_overs() {
     assert_eq!(r.findings[0].id, "rules-leftover");
     assert!(r.findings[0].hint.contains("kube-proxy --cleanup"));
 }
+
+/// A Service without ready endpoints gets a reject rule from kube-proxy; without it clients
+/// hang until they time out.
+#[test]
+fn a_service_without_endpoints_and_without_a_reject_rule_is_named() {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cka()).unwrap()).unwrap();
+    for s in v["endpointSlices"].as_array_mut().unwrap() {
+        if s["metadata"]["name"] == "my-service-4x7pk" {
+            for e in s["endpoints"].as_array_mut().unwrap() {
+                e["conditions"] =
+                    serde_json::json!({"ready": false, "serving": false, "terminating": false});
+            }
+        }
+    }
+    let snap = scratch("noeps").join("cka-noeps.json");
+    std::fs::write(&snap, v.to_string()).unwrap();
+    let snap = snap.to_string_lossy().into_owned();
+    let mut rules_now = in_sync();
+    rules_now[4].endpoints.clear(); // kube-proxy in sync: the reject rule
+    let (code, r) = rules(&snap, &dump(&rules_now, "10.244.0.0/16", &even));
+    assert_eq!((code, ids(&r)), (0, vec![]));
+    rules_now.remove(4); // neither forwarding nor rejecting
+    let (code, r) = rules(&snap, &dump(&rules_now, "10.244.0.0/16", &even));
+    assert_eq!(code, 1);
+    assert_eq!(
+        ids(&r),
+        [(
+            "rules-reject-missing".to_string(),
+            "10.109.214.77:80/tcp cluster-ip".to_string()
+        )]
+    );
+}
+
+/// The lab notes' own listing, traced: the three endpoints with iptables' printed
+/// probabilities, each a third of the connections.
+#[test]
+fn the_seed_listing_traces_to_its_endpoints() {
+    let seed = root().join("tests/fixtures/rules/seed-004-three-endpoints.txt");
+    let run = netcheck(&[
+        "trace",
+        "default/my-service",
+        "--snapshot",
+        &cka(),
+        "--rules",
+        &format!("minikube-m02={}", seed.display()),
+        "-o",
+        "json",
+    ]);
+    let t = report(&run).trace.expect("trace");
+    assert_eq!(t.paths.len(), 1, "{:#?}", t.paths);
+    let p = &t.paths[0];
+    assert_eq!(
+        (p.node.as_deref(), p.chain.as_deref()),
+        (Some("minikube-m02"), Some("KUBE-SVC-FXIYY6OHUSNBITIX"))
+    );
+    let hops: Vec<(&str, Option<f64>, &str)> = p
+        .hops
+        .iter()
+        .map(|h| {
+            (
+                h.endpoint.as_str(),
+                h.probability,
+                h.chain.as_deref().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            (
+                "10.244.1.3:80",
+                Some(0.33333333349),
+                "KUBE-SEP-WGKLWVVFG4NQGKEX"
+            ),
+            ("10.244.2.3:80", Some(0.5), "KUBE-SEP-BVVT36TDQ4XITJXY"),
+            ("10.244.2.4:80", None, "KUBE-SEP-BENFWTFL3RRJWBIC"),
+        ]
+    );
+    assert!(p.hops.iter().all(|h| (h.share - 1.0 / 3.0).abs() < 1e-6));
+    // The lab snapshot is another cluster than the notes' minikube: none of these is its pod.
+    assert!(p.hops.iter().all(|h| h.in_api == Some(false)));
+}

@@ -299,6 +299,9 @@ fn addr_label(ip: Option<IpAddr>, port: u16, proto: &str) -> String {
 struct Covers {
     addresses: bool,
     node_ports: bool,
+    /// The rules that reject packets to a Service without endpoints (iptables: the filter
+    /// table; nftables: the no-endpoint maps; ipvs has none).
+    rejects: bool,
 }
 
 impl Covers {
@@ -313,6 +316,12 @@ impl Covers {
         Covers {
             addresses: has("KUBE-SERVICES"),
             node_ports: has("KUBE-NODEPORTS"),
+            rejects: match format {
+                Format::IptablesSave => text.contains("*filter"),
+                Format::IptablesList => text.contains(" has no endpoints"),
+                Format::Nft | Format::NftJson => true,
+                Format::IpvsadmList | Format::IpvsadmSave => false,
+            },
         }
     }
 }
@@ -534,6 +543,16 @@ fn compare(
                         Some(&e.port_name),
                         label.clone(),
                         format!("no rule for {} at {label} although the API lists {} ready endpoint(s): kube-proxy has not programmed it", e.port_name, want.len()),
+                        vec![],
+                    ));
+                } else if covers.rejects {
+                    n.compared += 1;
+                    n.problems.push(problem(
+                        "rules-reject-missing",
+                        Severity::Warning,
+                        Some(&e.port_name),
+                        label.clone(),
+                        format!("no rule rejects {} at {label}, which has no ready endpoint{}: connections to it hang until they time out instead of being refused at once", e.port_name, if entry == Entry::ClusterIp { "" } else { " (on this node)" }),
                         vec![],
                     ));
                 }
