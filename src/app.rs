@@ -124,9 +124,10 @@ fn fail(msg: &str) -> i32 {
 }
 
 async fn collect(s: &cli::Settings) -> Result<Cluster, Fatal> {
-    let mut c = match &s.snapshot_in {
-        Some(p) => collect::snapshot::load(p)?,
-        None => match collect::live::collect(&s.live).await {
+    let mut c = match (&s.snapshot_in, &s.dump_in) {
+        (Some(p), _) => collect::snapshot::load(p)?,
+        (None, Some(d)) => collect::dump::load(d, s.live.logs, s.live.log_bytes)?,
+        (None, None) => match collect::live::collect(&s.live).await {
             Ok(c) => c,
             // On a control-plane node the files still answer when the API does not.
             Err(e) if s.on_node.is_some() => {
@@ -148,6 +149,11 @@ async fn collect(s: &cli::Settings) -> Result<Cluster, Fatal> {
     if s.exec_rules {
         if s.snapshot_in.is_some() {
             return Err(Fatal("--exec-rules reads a live cluster; it cannot be used with --snapshot (a snapshot keeps the rule dumps taken when it was made)".into()));
+        }
+        if s.dump_in.is_some() {
+            return Err(Fatal(
+                "--exec-rules reads a live cluster; it cannot be used with --dump".into(),
+            ));
         }
         let (client, _) = collect::kubeconfig::client(
             s.live.kubeconfig.as_deref(),

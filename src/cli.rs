@@ -142,6 +142,10 @@ pub struct Global {
     /// Read a snapshot file instead of a cluster (no network access at all)
     #[arg(long, global = true, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
+    /// Read a support bundle instead of a cluster: the directory written by `kubectl
+    /// cluster-info dump --output-directory DIR` (-o json or -o yaml; no network access at all)
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "snapshot")]
+    pub dump: Option<PathBuf>,
     /// Also read this host: static-pod manifests, interface addresses, /run/flannel/subnet.env
     #[arg(long, global = true)]
     pub on_node: bool,
@@ -281,6 +285,8 @@ pub struct Settings {
     pub color: bool,
     pub hints: Hints,
     pub snapshot_in: Option<PathBuf>,
+    /// --dump DIR: a `kubectl cluster-info dump` directory.
+    pub dump_in: Option<PathBuf>,
     pub on_node: Option<PathBuf>,
     /// --rules NODE=FILE
     pub rules: Vec<(String, PathBuf)>,
@@ -338,6 +344,7 @@ impl Cli {
                 also_check: g.also_check.concat(),
             },
             snapshot_in: g.snapshot,
+            dump_in: g.dump,
             rules: g.rules,
             exec_rules: g.exec_rules,
 

@@ -44,7 +44,7 @@ impl Item for PodEntry {
 }
 
 /// Only these node annotations are read; dropping the rest keeps large clusters small.
-const NODE_ANNOTATIONS: &[&str] = &[
+pub(super) const NODE_ANNOTATIONS: &[&str] = &[
     "k3s.io/",
     "rke2.io/",
     "flannel.alpha.coreos.com/",
@@ -53,7 +53,7 @@ const NODE_ANNOTATIONS: &[&str] = &[
     "kube-router.io/",
     "k8s.ovn.org/",
 ];
-const POD_ANNOTATIONS: &[&str] = &["kubernetes.io/config.mirror", "kubernetes.io/config.source"];
+pub(super) const POD_ANNOTATIONS: &[&str] = &["kubernetes.io/config.mirror", "kubernetes.io/config.source"];
 
 pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
     let (client, server) = super::kubeconfig::client(

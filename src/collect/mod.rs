@@ -1,6 +1,7 @@
 //! Collectors: the only code that reads the outside world (API server, files, this host).
 
 mod api;
+pub mod dump;
 pub mod exec;
 pub mod fleet;
 pub mod kubeconfig;

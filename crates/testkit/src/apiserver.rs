@@ -606,6 +606,55 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
         );
         out.push(Resource::new(spec, &c.ip_pools, d));
     }
+    // What `kubectl cluster-info dump` lists besides the above (it stops at the first list
+    // that fails): the namespaces every object is in, and empty lists of the kinds netcheck
+    // does not model.
+    let mut names: Vec<&str> = out
+        .iter()
+        .flat_map(|r| r.objs.iter().map(|o| o.ns.as_str()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.extend(["default", "kube-system"]);
+    names.sort_unstable();
+    names.dedup();
+    let namespaces: Vec<ApiObject> = names
+        .into_iter()
+        .map(|n| ApiObject {
+            metadata: Meta {
+                name: n.into(),
+                ..Meta::default()
+            },
+            ..ApiObject::default()
+        })
+        .collect();
+    let none: &[ApiObject] = &[];
+    out.push(Resource::new(
+        ("", "v1", "namespaces", "Namespace", false, Some("ns")),
+        &namespaces,
+        d,
+    ));
+    for spec in [
+        ("", "v1", "events", "Event", true, Some("ev")),
+        (
+            "",
+            "v1",
+            "replicationcontrollers",
+            "ReplicationController",
+            true,
+            Some("rc"),
+        ),
+        (
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            true,
+            Some("deploy"),
+        ),
+        ("apps", "v1", "replicasets", "ReplicaSet", true, Some("rs")),
+    ] {
+        out.push(Resource::new(spec, none, d));
+    }
     out
 }
 

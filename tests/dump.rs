@@ -1,0 +1,284 @@
+//! `--dump DIR`: directories written by real `kubectl cluster-info dump` against the test API
+//! server (JSON and YAML), read offline and compared with the snapshot of the same cluster.
+
+mod common;
+
+use common::*;
+use netcheck::report::{FactStatus, Report, SourceStatus};
+use netcheck_testkit::{ApiServer, Options};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NOT_IN_DUMP: &str = "not in a cluster-info dump";
+
+fn kubectl() -> &'static str {
+    let ok = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "tests/dump.rs runs the real `kubectl cluster-info dump`: kubectl must be on PATH"
+    );
+    "kubectl"
+}
+
+/// Serves the cluster and has kubectl dump it into a fresh directory, in JSON or YAML.
+fn dump(cluster: &Path, yaml: bool) -> PathBuf {
+    let kubectl = kubectl();
+    let server = ApiServer::start(load(cluster), Options::default()).unwrap();
+    let work = scratch("dump");
+    let kc = work.join("kubeconfig");
+    server.write_kubeconfig(&kc).unwrap();
+    let dir = work.join(if yaml { "yaml" } else { "json" });
+    let mut cmd = Command::new(kubectl);
+    cmd.env_remove("KUBECONFIG")
+        .args(["--kubeconfig", kc.to_str().unwrap()])
+        .args([
+            "cluster-info",
+            "dump",
+            "--all-namespaces",
+            "--output-directory",
+        ])
+        .arg(&dir);
+    if yaml {
+        cmd.args(["-o", "yaml"]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl cluster-info dump of {}: {}",
+        cluster.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ext = if yaml { "yaml" } else { "json" };
+    assert!(
+        dir.join(format!("nodes.{ext}")).is_file(),
+        "kubectl wrote no nodes.{ext}"
+    );
+    dir
+}
+
+fn run_report(args: &[&str]) -> Report {
+    let mut a = vec!["report", "-o", "json", "--fail-on", "never"];
+    a.extend_from_slice(args);
+    let r = netcheck(&a);
+    assert_eq!(r.code, 0, "netcheck {a:?}: {}", r.stderr);
+    report(&r)
+}
+
+/// The answers a dump can give, compared with the snapshot's; returns the mismatches.
+fn compare(name: &str, snap: &Report, dump: &Report, dir: &Path) -> Vec<String> {
+    let mut errs = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            errs.push(format!("{name}: {what}"));
+        }
+    };
+    check(
+        dump.source.mode == "dump",
+        format!("source.mode {:?}", dump.source.mode),
+    );
+    check(
+        dump.source.file.as_deref() == Some(dir.to_str().unwrap()),
+        format!("source.file {:?}", dump.source.file),
+    );
+    let (s, d) = (snap.cidrs.as_ref().unwrap(), dump.cidrs.as_ref().unwrap());
+    check(
+        s.cni.name == d.cni.name,
+        format!("CNI {} vs {}", s.cni.name, d.cni.name),
+    );
+    check(
+        s.pod_cidr.cidrs == d.pod_cidr.cidrs,
+        format!("pod range {:?} vs {:?}", s.pod_cidr.cidrs, d.pod_cidr.cidrs),
+    );
+    // The service range: the same, or, when only a ConfigMap or ServiceCIDR stated it, unknown
+    // or inferred with those sources skipped because the dump lacks them.
+    if s.service_cidr.cidrs != d.service_cidr.cidrs
+        || s.service_cidr.status != d.service_cidr.status
+    {
+        let skipped_for_dump = d
+            .service_cidr
+            .sources
+            .iter()
+            .any(|x| x.status == SourceStatus::Skipped && x.evidence.contains(NOT_IN_DUMP));
+        check(
+            d.service_cidr.status != FactStatus::Known && skipped_for_dump,
+            format!(
+                "service range {:?} {:?} vs {:?} {:?}, and no source skipped as {NOT_IN_DUMP:?}",
+                s.service_cidr.status,
+                s.service_cidr.cidrs,
+                d.service_cidr.status,
+                d.service_cidr.cidrs
+            ),
+        );
+    }
+    let (sp, dp) = (snap.proxy.as_ref().unwrap(), dump.proxy.as_ref().unwrap());
+    check(
+        sp.implementation == dp.implementation,
+        format!("proxy {} vs {}", sp.implementation, dp.implementation),
+    );
+    check(
+        sp.running_modes == dp.running_modes,
+        format!(
+            "running modes {:?} vs {:?}",
+            sp.running_modes, dp.running_modes
+        ),
+    );
+    let deploys = |r: &Report| -> Vec<String> {
+        let mut v: Vec<String> = r
+            .deployments
+            .iter()
+            .flatten()
+            .map(|d| {
+                format!(
+                    "{} {} {:?} {:?} ready {}/{} missing {:?}",
+                    d.component,
+                    d.kind,
+                    d.name,
+                    d.counts,
+                    d.nodes_ready,
+                    d.nodes_total,
+                    d.missing.iter().map(|m| &m.node).collect::<Vec<_>>()
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    check(
+        deploys(snap) == deploys(dump),
+        format!("deployments {:?} vs {:?}", deploys(snap), deploys(dump)),
+    );
+    // What a dump lacks is skipped, with the reason; nothing else is.
+    for w in [
+        "version",
+        "endpointslices",
+        "servicecidrs",
+        "configmap kube-system/kube-proxy",
+    ] {
+        check(
+            dump.skipped
+                .iter()
+                .any(|e| e.what == w && e.reason.starts_with(NOT_IN_DUMP)),
+            format!("{w} not skipped as {NOT_IN_DUMP:?}: {:?}", dump.skipped),
+        );
+    }
+    for e in &dump.skipped {
+        let ours = e.reason.starts_with(NOT_IN_DUMP)
+            || snap.skipped.iter().any(|x| x.what == e.what)
+            || e.reason.starts_with("kubectl could not read it");
+        check(
+            ours,
+            format!("skipped {} ({}) for another reason", e.what, e.reason),
+        );
+    }
+    errs
+}
+
+fn dump_vs_snapshot(cluster: &Path) -> Vec<String> {
+    let snap = run_report(&["--snapshot", cluster.to_str().unwrap()]);
+    let mut errs = Vec::new();
+    for yaml in [false, true] {
+        let dir = dump(cluster, yaml);
+        let r = run_report(&["--dump", dir.to_str().unwrap()]);
+        let name = format!(
+            "{} ({})",
+            cluster.display(),
+            if yaml { "yaml" } else { "json" }
+        );
+        errs.extend(compare(&name, &snap, &r, &dir));
+    }
+    errs
+}
+
+#[test]
+fn cka_lab_dump_answers_as_its_snapshot() {
+    let cluster = root().join("examples/cka-lab.json");
+    let errs = dump_vs_snapshot(&cluster);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+
+    // The kube-proxy mode comes from the logs the dump holds; its ConfigMap is not in it.
+    let dir = dump(&cluster, false);
+    let r = run_report(&["--dump", dir.to_str().unwrap()]);
+    let proxy = r.proxy.unwrap();
+    assert!(!proxy.nodes.is_empty());
+    for n in &proxy.nodes {
+        assert_eq!(n.basis, "log", "{n:?}");
+        assert!(n.evidence.contains("log kube-system/kube-proxy-"), "{n:?}");
+    }
+    // The weave range is read from weave's log in the dump.
+    let pod = &r.cidrs.unwrap().pod_cidr;
+    assert_eq!(pod.chosen, Some(netcheck::report::SourceId::WeaveLog));
+}
+
+#[test]
+fn scenario_dumps_answer_as_their_snapshots() {
+    let mut errs = Vec::new();
+    for name in SCENARIOS {
+        let cluster = root()
+            .join("tests/scenarios")
+            .join(name)
+            .join("cluster.json");
+        errs.extend(dump_vs_snapshot(&cluster));
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+const SCENARIOS: &[&str] = &["kind-default", "proxy-ipvs-crashloop-129"];
+
+#[test]
+fn bad_dumps_are_errors_naming_the_file() {
+    let work = scratch("bad-dump");
+    let file = work.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let empty = work.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let broken = work.join("broken");
+    std::fs::create_dir_all(broken.join("kube-system")).unwrap();
+    std::fs::write(
+        broken.join("nodes.json"),
+        r#"{"kind":"NodeList","items":[]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        broken.join("kube-system/pods.json"),
+        r#"{"kind":"PodList","items":[{"#,
+    )
+    .unwrap();
+    let broken_yaml = work.join("broken-yaml");
+    std::fs::create_dir_all(&broken_yaml).unwrap();
+    std::fs::write(broken_yaml.join("nodes.yaml"), "items:\n  - metadata: [\n").unwrap();
+    let cases: [(&Path, &str); 5] = [
+        (&work.join("missing"), "cannot read"),
+        (&file, "is not a directory"),
+        (&empty, "no nodes.json or nodes.yaml"),
+        (&broken, "kube-system/pods.json is not a JSON list"),
+        (&broken_yaml, "nodes.yaml is not a YAML list"),
+    ];
+    for (dir, msg) in cases {
+        let r = netcheck(&["report", "--dump", dir.to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{}: {}", dir.display(), r.stderr);
+        assert!(r.stderr.contains(msg), "{}: {}", dir.display(), r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    }
+    let r = netcheck(&[
+        "report",
+        "--dump",
+        empty.to_str().unwrap(),
+        "--snapshot",
+        "x.json",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--snapshot"), "{}", r.stderr);
+}
+
+#[test]
+fn every_command_reads_a_dump() {
+    let dir = dump(&root().join("examples/cka-lab.json"), true);
+    for cmd in ["cidrs", "proxy-mode", "daemonsets", "services"] {
+        let r = netcheck(&[cmd, "--dump", dir.to_str().unwrap(), "--fail-on", "never"]);
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+        assert!(!r.stdout.is_empty(), "{cmd}");
+    }
+}
