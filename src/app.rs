@@ -8,6 +8,7 @@ use clap::Parser;
 use std::io::Write;
 
 mod fleet;
+mod practice;
 
 /// Usage text says `kubectl netcheck` when run as the kubectl plugin.
 fn parse() -> Cli {
@@ -31,6 +32,10 @@ pub fn main() -> i32 {
     if let Some(cli::Cmd::Fleet(a)) = &args.command {
         let a = a.clone();
         return fleet::main(args.settings(), a);
+    }
+    if let Some(cli::Cmd::Practice(a)) = &args.command {
+        let a = a.clone();
+        return practice::main(args.settings(), a);
     }
     let s = args.settings();
     colored::control::set_override(s.color);

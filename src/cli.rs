@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod fleet;
+mod practice;
 pub use fleet::FleetArgs;
+pub use practice::{PracticeArgs, TopicArg};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -59,6 +61,9 @@ pub enum Cmd {
     /// Many clusters at once (kubeconfig contexts, saved snapshots and reports): one row each,
     /// and the pod, service and node ranges that overlap between them
     Fleet(FleetArgs),
+    /// The CKA lab's questions about this cluster, one at a time: answer, get judged, see the
+    /// commands that find it. --answers FILE judges a YAML file of answers instead
+    Practice(PracticeArgs),
     /// Save everything netcheck reads to one JSON file, for offline use with --snapshot
     Snapshot {
         /// File to write ("-" for standard output)
@@ -316,6 +321,7 @@ impl Cli {
                 (Some(Command::Trace), a.view, None)
             }
             Some(Cmd::Fleet(a)) => (Some(Command::Report), a.view, None),
+            Some(Cmd::Practice(_)) => (Some(Command::Report), self.view, None),
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
         let color = match g.color {

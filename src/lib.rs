@@ -11,5 +11,6 @@ pub mod discover;
 pub mod explain;
 pub mod model;
 pub mod parse;
+pub mod practice;
 pub mod render;
 pub mod report;

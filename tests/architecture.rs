@@ -9,13 +9,14 @@ use std::path::Path;
 /// functions (which CNI runs, which logs matter).
 const LAYERS: &[&str] = &[
     "cidr", "model", "parse", "report", "discover", "collect", "checks", "explain", "analyze",
-    "render", "cli", "app",
+    "practice", "render", "cli", "app",
 ];
 
 /// Modules whose code is pure analysis or rendering: they must never reach the collector,
 /// the command line or the run (only the collector touches the network).
 const PURE: &[&str] = &[
-    "cidr", "model", "parse", "report", "discover", "checks", "explain", "analyze", "render",
+    "cidr", "model", "parse", "report", "discover", "checks", "explain", "analyze", "practice",
+    "render",
 ];
 
 fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
