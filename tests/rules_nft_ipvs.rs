@@ -831,17 +831,22 @@ fn nft_trace_names_a_load_balancer_ip_as_the_api_does() {
 
 /// An ipvs dump as virtual servers with their real servers (address, weight), written back in
 /// either of ipvsadm's formats, so that tests can edit the fixture.
+/// A real server: address, weight, active connections.
+type Real = (String, u32, u32);
+/// A virtual server: protocol word of `ipvsadm -Ln` (TCP, UDP, SCTP), address, scheduler and
+/// flags, its real servers.
+type Virtual = (String, String, String, Vec<Real>);
+
 #[derive(Clone)]
 struct Ipvs {
-    /// (protocol flag word of `ipvsadm -Ln` (TCP, UDP, SCTP), address, scheduler and flags)
-    servers: Vec<(String, String, String, Vec<(String, u32, u32)>)>,
+    servers: Vec<Virtual>,
 }
 
 impl Ipvs {
     /// Reads tests/fixtures/rules/ipvs-cluster.txt.
     fn fixture() -> Ipvs {
         let text = std::fs::read_to_string(fixture("ipvs-cluster.txt")).unwrap();
-        let mut servers: Vec<(String, String, String, Vec<(String, u32, u32)>)> = Vec::new();
+        let mut servers: Vec<Virtual> = Vec::new();
         for l in text.lines().skip(3) {
             let w: Vec<&str> = l.split_whitespace().collect();
             if w[0] == "->" {
@@ -1152,6 +1157,7 @@ fn ipvs_trace_shows_real_servers_with_their_weights() {
         let p = path(&paths, "cluster-ip", "10.109.214.77:80/tcp");
         assert!(p.observed && p.chain.is_none(), "{file}");
         assert_eq!(p.mode, "ipvs");
+        #[allow(clippy::type_complexity)]
         let hops: Vec<(&str, Option<u32>, Option<&str>, Option<&str>)> = p
             .hops
             .iter()

@@ -900,66 +900,6 @@ fn container_state(buf: &[u8]) -> Result<Option<ContainerState>> {
     Ok(Some(s))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_matches_known_instants() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_730_534_400), "2024-11-02T08:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
-    }
-
-    fn stream(body: &[u8], chunk: usize) -> Result<(Option<String>, usize)> {
-        let mut st = ListStream::new(|b: &[u8]| Ok(b.len()));
-        for c in body.chunks(chunk.max(1)) {
-            st.feed(c)?;
-        }
-        st.finish()?;
-        Ok((st.cont, st.items.iter().sum()))
-    }
-
-    #[test]
-    fn streamed_decoding_matches_whole_decoding_at_every_chunk_size() {
-        use netcheck_testkit::proto::{envelope, put_bytes};
-        let mut raw = Vec::new();
-        let mut meta = Vec::new();
-        put_bytes(&mut meta, 3, b"next-token");
-        put_bytes(&mut raw, 1, &meta);
-        for n in [0usize, 1, 127, 128, 300, 20_000] {
-            put_bytes(&mut raw, 2, &vec![7u8; n]);
-        }
-        let body = envelope("v1", "PodList", &raw);
-        let want = (Some("next-token".to_string()), 20_556);
-        for chunk in [1, 2, 3, 7, 64, 1000, 4096, body.len()] {
-            assert_eq!(stream(&body, chunk), Ok(want.clone()), "chunk {chunk}");
-        }
-        // Cut anywhere inside the list: an error at the end, never a silent short list.
-        for cut in (0..body.len() - 4).step_by(97) {
-            assert!(stream(&body[..cut], 1000).is_err(), "cut at {cut}");
-        }
-    }
-
-    #[test]
-    fn malformed_input_is_an_error_not_a_panic() {
-        let cases: &[&[u8]] = &[
-            b"",
-            b"k8s",
-            b"{\"items\":[]}",
-            b"k8s\0\x12\x05ab",           // raw claims 5 bytes, 2 left
-            b"k8s\0\x12\x02\x12\xff",     // item length varint cut short
-            b"k8s\0\x12\x03\x12\x01\x0b", // a group start (wire type 3)
-            b"k8s\0\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
-        ];
-        for c in cases {
-            let mut st = ListStream::new(pod);
-            assert!(st.feed(c).and_then(|_| st.finish()).is_err(), "{c:?}");
-        }
-    }
-}
-
 /// Service: metadata 1, spec 2, status 3. Read in protobuf for the same reason as pods: each
 /// carries managedFields that JSON would have to scan.
 pub fn service(buf: &[u8]) -> Result<Service> {
@@ -1151,4 +1091,64 @@ fn endpoint(buf: &[u8]) -> Result<Endpoint> {
 /// A name many objects repeat (nodes, kinds), one copy per thread.
 fn shared_name(b: &[u8]) -> Arc<str> {
     SHARED.with(|s| s.borrow_mut().names.name(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_730_534_400), "2024-11-02T08:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    fn stream(body: &[u8], chunk: usize) -> Result<(Option<String>, usize)> {
+        let mut st = ListStream::new(|b: &[u8]| Ok(b.len()));
+        for c in body.chunks(chunk.max(1)) {
+            st.feed(c)?;
+        }
+        st.finish()?;
+        Ok((st.cont, st.items.iter().sum()))
+    }
+
+    #[test]
+    fn streamed_decoding_matches_whole_decoding_at_every_chunk_size() {
+        use netcheck_testkit::proto::{envelope, put_bytes};
+        let mut raw = Vec::new();
+        let mut meta = Vec::new();
+        put_bytes(&mut meta, 3, b"next-token");
+        put_bytes(&mut raw, 1, &meta);
+        for n in [0usize, 1, 127, 128, 300, 20_000] {
+            put_bytes(&mut raw, 2, &vec![7u8; n]);
+        }
+        let body = envelope("v1", "PodList", &raw);
+        let want = (Some("next-token".to_string()), 20_556);
+        for chunk in [1, 2, 3, 7, 64, 1000, 4096, body.len()] {
+            assert_eq!(stream(&body, chunk), Ok(want.clone()), "chunk {chunk}");
+        }
+        // Cut anywhere inside the list: an error at the end, never a silent short list.
+        for cut in (0..body.len() - 4).step_by(97) {
+            assert!(stream(&body[..cut], 1000).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        let cases: &[&[u8]] = &[
+            b"",
+            b"k8s",
+            b"{\"items\":[]}",
+            b"k8s\0\x12\x05ab",           // raw claims 5 bytes, 2 left
+            b"k8s\0\x12\x02\x12\xff",     // item length varint cut short
+            b"k8s\0\x12\x03\x12\x01\x0b", // a group start (wire type 3)
+            b"k8s\0\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+        ];
+        for c in cases {
+            let mut st = ListStream::new(pod);
+            assert!(st.feed(c).and_then(|_| st.finish()).is_err(), "{c:?}");
+        }
+    }
 }

@@ -1049,11 +1049,8 @@ fn commands(mode: Mode, f: &Frontend, backends: &[Backend]) -> Vec<String> {
             )];
             if let Some(ch) = &f.chain {
                 out.push(format!("{ipt} -t nat -L {ch} -n --line-numbers"));
-                if ch.starts_with("KUBE-EXT-") {
-                    out.push(format!(
-                        "{ipt} -t nat -L KUBE-SVC-{} -n --line-numbers",
-                        &ch[9..]
-                    ));
+                if let Some(h) = ch.strip_prefix("KUBE-EXT-") {
+                    out.push(format!("{ipt} -t nat -L KUBE-SVC-{h} -n --line-numbers"));
                 }
             }
             out.extend(
