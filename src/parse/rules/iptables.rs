@@ -142,7 +142,11 @@ fn save_rule<'a>(line: usize, w: Vec<Cow<'a, str>>, notes: &mut Vec<String>) -> 
             "--dport" | "--destination-port" => r.dport = it.next().and_then(|a| a.parse().ok()),
             "--comment" => r.comment = it.next(),
             "--probability" => {
-                r.probability = it.next().and_then(|a| a.parse().ok());
+                // `nan` parses as an f64, but is not a number either
+                r.probability = it
+                    .next()
+                    .and_then(|a| a.parse().ok())
+                    .filter(|p: &f64| !p.is_nan());
                 if r.probability.is_none() {
                     notes.push(format!("line {line}: a probability that is not a number"));
                 }
@@ -236,7 +240,8 @@ pub fn parse_list(text: &str) -> Result<Programmed, ParseError> {
 fn list_rule(line: usize, text: &str, numbered: bool) -> Result<Rule<'static>, String> {
     // The comment may hold any text: take it out before splitting on spaces.
     let (head, comment) = match (text.find("/* "), text.rfind(" */")) {
-        (Some(a), Some(b)) if b > a => (
+        // `/* */` is the opening and the closing sharing a space: no comment inside
+        (Some(a), Some(b)) if b >= a + 3 => (
             format!("{} {}", &text[..a], &text[b + 3..]),
             Some(text[a + 3..b].to_string()),
         ),
@@ -288,7 +293,9 @@ fn list_rule(line: usize, text: &str, numbered: bool) -> Result<Rule<'static>, S
         if let Some(p) = x.strip_prefix("dpt:") {
             r.dport = p.parse().ok();
         } else if *x == "probability" {
-            r.probability = next.and_then(|v| v.parse().ok());
+            r.probability = next
+                .and_then(|v| v.parse().ok())
+                .filter(|p: &f64| !p.is_nan());
         } else if let Some(d) = x.strip_prefix("to:") {
             r.to_dest = Some(own(d));
         } else if *x == "dst-type" {
@@ -668,5 +675,23 @@ COMMIT
         assert_eq!(p.frontends.len(), 1);
         assert!(p.notes.iter().any(|n| n.contains("no COMMIT")));
         assert!(parse_list("Chain KUBE-SERVICES (2 references)\nnum target\n1 x\n").is_err());
+    }
+
+    /// Inputs that fail fuzz/fuzz_targets/rules_iptables.rs without the fixes beside them.
+    #[test]
+    fn fuzz_found_inputs() {
+        // `/* */`: the comment's opening and closing overlap (a slice out of order, a panic)
+        let p = parse_list("Chain KUBE-SERVICES (2 references)\ntarget prot opt source destination\nKUBE-SVC-X tcp -- 0.0.0.0/0 10.96.0.1 /* */ tcp dpt:443\n").unwrap();
+        assert_eq!((p.frontends.len(), p.frontends[0].port), (1, 443));
+        // `--probability nan` parsed as a probability: shares of NaN
+        let p = parse_save("*nat\n-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp --dport 443 -j KUBE-SVC-A\n-A KUBE-SVC-A -m statistic --mode random --probability nan -j KUBE-SEP-A\n-A KUBE-SEP-A -j DNAT --to-destination 10.244.0.1:80\nCOMMIT\n").unwrap();
+        assert_eq!(p.frontends[0].backends[0].probability, None);
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n == "line 3: a probability that is not a number"));
+        assert_eq!(super::super::shares(&p.frontends[0].backends), [1.0]);
+        let p = parse_list("Chain KUBE-SVC-A (1 references)\ntarget prot opt source destination\nKUBE-SEP-A all -- 0.0.0.0/0 0.0.0.0/0 /* a/b -> 10.244.0.1:80 */ statistic mode random probability NaN\nChain KUBE-SERVICES (2 references)\ntarget prot opt source destination\nKUBE-SVC-A tcp -- 0.0.0.0/0 10.96.0.1 /* a/b cluster IP */ tcp dpt:80\n").unwrap();
+        assert_eq!(p.frontends[0].backends[0].probability, None);
     }
 }

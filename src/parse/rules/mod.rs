@@ -217,7 +217,12 @@ pub fn shares(backends: &[Backend]) -> Vec<f64> {
     backends
         .iter()
         .map(|b| {
-            let p = b.probability.unwrap_or(1.0).clamp(0.0, 1.0);
+            // NaN (a hostile `--probability nan`) reads as no probability: unconditional
+            let p = b
+                .probability
+                .filter(|p| !p.is_nan())
+                .unwrap_or(1.0)
+                .clamp(0.0, 1.0);
             let share = left * p;
             left -= share;
             share
@@ -227,8 +232,8 @@ pub fn shares(backends: &[Backend]) -> Vec<f64> {
 
 /// Splits a rule line into words as the shell would (iptables-save quotes comments with
 /// double quotes and escapes quotes inside them with a backslash). Words borrow from the line
-/// unless an escape had to be undone.
-pub(crate) fn words(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
+/// unless an escape had to be undone. (Public for the fuzz targets.)
+pub fn words(line: &str) -> Result<Vec<Cow<'_, str>>, String> {
     let mut out = Vec::new();
     let b = line.as_bytes();
     let mut i = 0;
@@ -307,6 +312,15 @@ mod tests {
         // Two rules both at 0.5 and a last one: 1/2, 1/4, 1/4.
         let s = shares(&[b(Some(0.5)), b(Some(0.5)), b(None)]);
         assert_eq!(s, vec![0.5, 0.25, 0.25]);
+    }
+
+    /// Found by fuzz/fuzz_targets/rules_shares.rs: a NaN probability gave NaN shares.
+    #[test]
+    fn shares_of_a_nan_probability() {
+        let s = shares(&[b(Some(f64::NAN)), b(Some(-1e-307))]);
+        assert_eq!(s, vec![1.0, 0.0]);
+        let s = shares(&[b(Some(0.5)), b(Some(f64::NAN)), b(Some(0.5))]);
+        assert_eq!(s, vec![0.5, 0.5, 0.0]);
     }
 
     #[test]
