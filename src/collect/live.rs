@@ -53,7 +53,8 @@ pub(super) const NODE_ANNOTATIONS: &[&str] = &[
     "kube-router.io/",
     "k8s.ovn.org/",
 ];
-pub(super) const POD_ANNOTATIONS: &[&str] = &["kubernetes.io/config.mirror", "kubernetes.io/config.source"];
+pub(super) const POD_ANNOTATIONS: &[&str] =
+    &["kubernetes.io/config.mirror", "kubernetes.io/config.source"];
 
 pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
     let (client, server) = super::kubeconfig::client(
