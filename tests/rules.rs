@@ -747,3 +747,39 @@ fn the_seed_listing_traces_to_its_endpoints() {
     // The lab snapshot is another cluster than the notes' minikube: none of these is its pod.
     assert!(p.hops.iter().all(|h| h.in_api == Some(false)));
 }
+
+/// iptables-save holds IPv4 only: on a dual-stack cluster the IPv6 endpoints of a NodePort
+/// (which has no address to tell its family by) are not expected in it.
+#[test]
+fn an_ipv4_dump_of_a_dual_stack_cluster_compares_ipv4_only() {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cka()).unwrap()).unwrap();
+    for s in v["services"].as_array_mut().unwrap() {
+        if s["metadata"]["name"] == "my-service-nodeport" {
+            s["spec"]["clusterIPs"] = serde_json::json!(["10.108.37.176", "fd00:10:96::176"]);
+            s["spec"]["ipFamilies"] = serde_json::json!(["IPv4", "IPv6"]);
+            s["spec"]["ipFamilyPolicy"] = serde_json::json!("PreferDualStack");
+        }
+    }
+    v["endpointSlices"].as_array_mut().unwrap().push(serde_json::json!({
+        "metadata": {"name": "my-service-nodeport-v6", "namespace": "default",
+                     "labels": {"kubernetes.io/service-name": "my-service-nodeport"}},
+        "addressType": "IPv6",
+        "endpoints": [{"addresses": ["fd00:10:244:c0::1"], "conditions": {"ready": true}, "nodeName": "node01"}],
+        "ports": [{"name": "", "port": 80, "protocol": "TCP"}]
+    }));
+    let snap = scratch("dual").join("cka-dual.json");
+    std::fs::write(&snap, v.to_string()).unwrap();
+    let (code, r) = rules(
+        &snap.to_string_lossy(),
+        &dump(&in_sync(), "10.244.0.0/16", &even),
+    );
+    assert_eq!(ids(&r), vec![], "{:#?}", r.rules);
+    assert_eq!(code, 0);
+    let n = &r.rules.as_ref().unwrap().nodes[0];
+    assert_eq!(
+        (n.compared, n.agreeing),
+        (9, 9),
+        "the IPv6 ClusterIP is not expected either"
+    );
+}
