@@ -455,22 +455,22 @@ fn interactive_session_in_a_terminal() {
         "-c",
         &cmd,
     ]);
-    let first = t.wait_for("> ", 1);
+    // (Waits are on the question counters: "> " is also in commands' texts, e.g. "<CIDR> in".)
+    let first = t.wait_for(&format!("[1/{n}]"), 1);
     assert!(first.contains("--seed 7"), "{first}");
     assert!(first.contains(&format!("[1/{n}]")), "{first}");
     // A hint: the first command, with this cluster's names, and the question again.
     t.type_line("?");
-    let s = t.wait_for("> ", 2);
-    assert!(s.contains("hint: $ "), "{s}");
+    let s = t.wait_for("hint: $ ", 1);
     assert!(
         s.contains("controlplane") || s.contains("weave-net-") || s.contains("kubectl get nodes"),
         "{s}"
     );
     t.type_line(&lab_answer(&order[0], false));
-    t.wait_for("> ", 3);
+    t.wait_for(&format!("[2/{n}]"), 1);
     // A wrong answer: judged, the right one and the commands shown.
     t.type_line(wrong_answer(&order[1]));
-    let s = t.wait_for("> ", 4);
+    let s = t.wait_for(&format!("[3/{n}]"), 1);
     assert!(s.contains("Wrong. The answer: "), "{s}");
     assert!(s.contains("How to find it:"), "{s}");
     // The rest right, CIDRs spelt with spaces around the slash.
@@ -528,4 +528,48 @@ fn interactive_all_right_exits_0() {
         "{text}"
     );
     assert_eq!(text.matches("hint: $ ").count(), k, "{text}");
+}
+
+/// The README's session, typed as it shows: each output line it shows (not the elided ones)
+/// is what netcheck writes.
+#[test]
+fn readme_session_is_what_netcheck_writes() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cmd = "$ netcheck practice --snapshot examples/cka-lab.json ";
+    let start = readme.find(cmd).expect("README shows a practice session");
+    let block = &readme[start..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut lines = block.lines();
+    let args: Vec<&str> = lines.next().unwrap()[2..]
+        .split_whitespace()
+        .skip(1)
+        .collect();
+    let (mut input, mut shown) = (String::new(), Vec::new());
+    for l in lines {
+        match l.strip_prefix("> ") {
+            Some(typed) => input += &format!("{typed}\n"),
+            None if l.trim() == "..." || l.trim().is_empty() => {}
+            None => shown.push(l),
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netcheck"))
+        .current_dir(root())
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for l in shown {
+        assert!(text.contains(l), "README line {l:?} not in:\n{text}");
+    }
+    assert_eq!(out.status.code(), Some(1), "{text}");
 }

@@ -5,7 +5,6 @@ use crate::cli::{self, PracticeArgs, Settings};
 use crate::practice::{self, PracticeTopic};
 use crate::render::Format;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::io::Write;
 
 /// An answer as YAML may type it: `30007` and `yes` are not strings there.
@@ -34,16 +33,43 @@ impl Answer {
 fn read_answers(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read answers {}: {e}", path.display()))?;
-    let map: BTreeMap<String, Option<Answer>> = serde_saphyr::from_str(&text).map_err(|e| {
+    let map: Ordered = serde_saphyr::from_str(&text).map_err(|e| {
         format!(
             "{}: not a YAML map of question id to answer ({e})",
             path.display()
         )
     })?;
     Ok(map
+        .0
         .into_iter()
         .map(|(k, v)| (k, v.map(|v| v.text()).unwrap_or_default()))
         .collect())
+}
+
+/// The answers in the file's order.
+struct Ordered(Vec<(String, Option<Answer>)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of question id to answer")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut out = Vec::new();
+                while let Some(kv) = m.next_entry()? {
+                    out.push(kv);
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 pub fn main(s: Settings, a: PracticeArgs) -> i32 {
