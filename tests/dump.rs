@@ -307,3 +307,29 @@ fn survey_all_scenarios() {
         }
     }
 }
+
+/// A namespace's pods.yaml is far beyond the node budget meant for configuration files.
+#[test]
+fn large_yaml_dump_and_snapshot_of_a_dump() {
+    let dir = scratch("big-yaml-dump");
+    std::fs::write(
+        dir.join("nodes.yaml"),
+        "apiVersion: v1\nkind: NodeList\nitems:\n- metadata:\n    name: n1\n  spec:\n    podCIDR: 10.244.0.0/24\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("default")).unwrap();
+    let mut pods = String::from("apiVersion: v1\nkind: PodList\nitems:\n");
+    let n = 4000; // 280,000 YAML nodes: more than serde-saphyr allows by default
+    for i in 0..n {
+        pods.push_str(&format!(
+            "- metadata:\n    name: web-{i}\n    namespace: default\n    labels:\n      app: web\n      tier: front\n      index: \"{i}\"\n    managedFields:\n    - manager: kubelet\n      fieldsV1:\n        f:status:\n          f:conditions:\n            k:{{\"type\":\"Ready\"}}:\n              f:status: {{}}\n              f:type: {{}}\n  spec:\n    nodeName: n1\n    containers:\n    - name: web\n      image: nginx\n      ports:\n      - containerPort: 80\n        protocol: TCP\n  status:\n    phase: Running\n    podIP: 10.244.{}.{}\n    podIPs:\n    - ip: 10.244.{}.{}\n    containerStatuses:\n    - name: web\n      ready: true\n      restartCount: 0\n",
+            i / 250, i % 250, i / 250, i % 250
+        ));
+    }
+    std::fs::write(dir.join("default/pods.yaml"), pods).unwrap();
+    let r = netcheck(&["snapshot", "-o", "-", "--dump", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c: netcheck::model::Cluster = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(c.source.mode, "dump");
+    assert_eq!(c.workload_pods.len(), n);
+}

@@ -232,13 +232,26 @@ fn read_list<T: DeserializeOwned>(path: &Path, format: Format) -> Result<Vec<T>,
                 "dump file {shown} is not a JSON list as kubectl writes it: {e}"
             ))
         })?,
-        Format::Yaml => serde_saphyr::from_str(&text).map_err(|e| {
-            Fatal(format!(
-                "dump file {shown} is not a YAML list as kubectl writes it: {e}"
-            ))
-        })?,
+        Format::Yaml => serde_saphyr::from_str_with_options(&text, yaml_options(text.len()))
+            .map_err(|e| {
+                Fatal(format!(
+                    "dump file {shown} is not a YAML list as kubectl writes it: {e}"
+                ))
+            })?,
     };
     Ok(list.items.unwrap_or_default())
+}
+
+/// serde-saphyr's default budget (250,000 nodes) is meant for configuration files; a namespace's
+/// pods.yaml is far larger. The file's size already bounds the work: allow a node per byte.
+fn yaml_options(bytes: usize) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(bytes);
+    budget.max_events = budget.max_events.max(bytes);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(bytes);
+    let mut o = serde_saphyr::Options::default();
+    o.budget = Some(budget);
+    o
 }
 
 /// The containers' logs in a logs.txt, by container name, in file order.
