@@ -311,11 +311,26 @@ pub fn questions(c: &Cluster, hints: &Hints) -> Vec<Question> {
         if d.kind == "unknown" || !d.unknown.is_empty() {
             continue;
         }
-        let steps = steps_of(ex, "deployment");
         let c = &d.component;
+        // The deployment commands name a kube-proxy pod: for a CNI agent, its DaemonSet first.
+        let mut steps = steps_of(ex, "deployment");
+        if c != "kube-proxy" {
+            steps.retain(|s| !s.command.contains("kube-proxy"));
+            if let (Some(name), "DaemonSet") = (&d.name, d.kind.as_str()) {
+                let (ns, name) = name.split_once('/').unwrap_or(("kube-system", name));
+                steps.insert(0, ExplainStep {
+                    command: format!("kubectl -n {ns} get daemonset {name} -o wide"),
+                    look_for: "DESIRED, CURRENT and READY: equal numbers mean every eligible node runs one; NODE SELECTOR limits the nodes".into(),
+                });
+            }
+        }
         let mut kinds = vec![d.kind.clone()];
         if d.kind == "DaemonSet" {
-            kinds.push(format!("DaemonSet/{}", d.name.as_deref().unwrap_or(c)));
+            let name = d.name.as_deref().unwrap_or(c);
+            kinds.push(format!(
+                "DaemonSet/{}",
+                name.rsplit('/').next().unwrap_or(name)
+            ));
         }
         out.push(q(
             &format!("deployment:{c}"),
