@@ -602,3 +602,40 @@ fn live_cluster_is_practised_on_too() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("Score: 4/4"), "{}", r.stdout);
 }
+
+#[test]
+fn proxy_and_range_scenarios_answered_by_hand() {
+    // Configured ipvs, fallen back: the mode kube-proxy uses is the one it runs.
+    all_right(
+        &scenario("proxy-120-ipvs-fallback"),
+        "proxy-mode: iptables\ndeployment:kube-proxy: DaemonSet\nmissing-nodes:kube-proxy: none\n\
+         missing-nodes:flannel: none\ncni: flannel\n",
+    );
+    let r = judge(
+        &scenario("proxy-120-ipvs-fallback"),
+        "proxy-mode: ipvs\n",
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // worker1's kube-proxy crash-loops on ipvs; cp1 runs ipvs.
+    all_right(
+        &scenario("proxy-ipvs-crashloop-129"),
+        "proxy-mode: IPVS\nmissing-nodes:kube-proxy: worker1\nmissing-nodes:flannel: none\n",
+    );
+    // Two modes run at once: no single answer, no question.
+    let mixed = ids(&["--snapshot", &scenario("proxy-mixed-modes")]);
+    assert!(!mixed.iter().any(|i| i == "proxy-mode"), "{mixed:?}");
+    // The shrunk range: two old ClusterIPs outside it, the others inside.
+    all_right(
+        &scenario("service-range-shrunk"),
+        "service-range: 10.96.0.0/16\npod-range: 10.244.0.0/16\n\
+         in-service-range:10.100.12.7: no\nin-service-range:10.108.200.33: out\n\
+         in-service-range:10.97.0.0: no\n\
+         service-cluster-ip:legacy/billing: 10.100.12.7\nservice-cluster-ip:default/kubernetes: 10.96.0.1\n",
+    );
+    all_right(
+        &scenario("minikube-flannel"),
+        "pod-range: 10.244.0.0/16\nservice-range: 10.96.0.0/12\ncni: flannel\n\
+         in-service-range:10.109.214.77: yes\nservice-cluster-ip:default/my-service: 10.109.214.77\n",
+    );
+}
