@@ -149,7 +149,8 @@ pub fn load(dir: &Path, logs: LogPolicy, log_bytes: usize) -> Result<Cluster, Fa
     if plan.ip_pools {
         c.errors.push(lacks(what::IPPOOLS.into()));
     }
-    let mut files: Vec<(PathBuf, Option<Vec<(String, String)>>)> = Vec::new();
+    // Each pod's logs.txt is read once, whichever of its containers are asked for.
+    let mut files: Vec<(PathBuf, Option<Sections>)> = Vec::new();
     for req in plan.logs {
         let w = what::log(&req.namespace, &req.pod, &req.container, req.previous);
         if req.previous {
@@ -254,8 +255,11 @@ fn yaml_options(bytes: usize) -> serde_saphyr::Options {
     o
 }
 
+/// (container, log) pairs.
+type Sections = Vec<(String, String)>;
+
 /// The containers' logs in a logs.txt, by container name, in file order.
-fn log_sections(text: &str, ns: &str, pod: &str) -> Vec<(String, String)> {
+fn log_sections(text: &str, ns: &str, pod: &str) -> Sections {
     let mut out = Vec::new();
     let start = "==== START logs for container ";
     let tail = format!(" of pod {ns}/{pod} ====\n");
