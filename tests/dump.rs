@@ -333,3 +333,53 @@ fn large_yaml_dump_and_snapshot_of_a_dump() {
     assert_eq!(c.source.mode, "dump");
     assert_eq!(c.workload_pods.len(), n);
 }
+
+/// kubectl writes a log it could not read as `Request log error: ...` inside the container's
+/// section: that log is skipped with kubectl's error, and the node's mode is not read from it.
+#[test]
+fn a_log_kubectl_could_not_read_is_skipped_with_its_error() {
+    let kubectl = kubectl();
+    let cluster = load(&root().join("examples/cka-lab.json"));
+    let pod = "kube-proxy-d7l2d";
+    let opts = Options {
+        deny: vec![netcheck_testkit::Rule::path(&format!(
+            "/api/v1/namespaces/kube-system/pods/{pod}/log"
+        ))],
+        ..Options::default()
+    };
+    let server = ApiServer::start(cluster, opts).unwrap();
+    let work = scratch("dump-denied-log");
+    let kc = work.join("kubeconfig");
+    server.write_kubeconfig(&kc).unwrap();
+    let dir = work.join("json");
+    let out = Command::new(kubectl)
+        .env_remove("KUBECONFIG")
+        .args(["--kubeconfig", kc.to_str().unwrap()])
+        .args(["cluster-info", "dump", "-A", "--output-directory"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logs = std::fs::read_to_string(dir.join("kube-system").join(pod).join("logs.txt")).unwrap();
+    assert!(logs.contains("Request log error: "), "{logs}");
+    let r = run_report(&["--dump", dir.to_str().unwrap()]);
+    let what = format!("log kube-system/{pod} [kube-proxy]");
+    let e = r.skipped.iter().find(|e| e.what == what);
+    let e = e.unwrap_or_else(|| panic!("{what} not skipped: {:?}", r.skipped));
+    assert!(
+        e.reason
+            .starts_with("kubectl could not read it when dumping: Request log error: "),
+        "{e:?}"
+    );
+    let proxy = r.proxy.unwrap();
+    let node = proxy
+        .nodes
+        .iter()
+        .find(|n| n.pod.as_deref() == Some(&format!("kube-system/{pod}")))
+        .unwrap();
+    assert_ne!(node.basis, "log", "{node:?}");
+}
