@@ -783,3 +783,62 @@ fn an_ipv4_dump_of_a_dual_stack_cluster_compares_ipv4_only() {
         "the IPv6 ClusterIP is not expected either"
     );
 }
+
+/// Without the API's endpoints (EndpointSlices and Endpoints refused) nothing is said about the
+/// endpoints in the rules, and trace does not call a Service rejected.
+#[test]
+fn unreadable_endpoints_are_not_compared() {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cka()).unwrap()).unwrap();
+    v["endpointSlices"] = serde_json::json!([]);
+    v.as_object_mut().unwrap().remove("endpointsApi");
+    v["errors"].as_array_mut().unwrap().extend([
+        serde_json::json!({"what": "endpointslices", "reason": "403 Forbidden", "needs": "list endpointslices.discovery.k8s.io (all namespaces)"}),
+        serde_json::json!({"what": "endpoints", "reason": "403 Forbidden", "needs": "list endpoints (all namespaces)"}),
+    ]);
+    let snap = scratch("noslices").join("cka-noslices.json");
+    std::fs::write(&snap, v.to_string()).unwrap();
+    let snap = snap.to_string_lossy().into_owned();
+    let mut stale = in_sync();
+    stale.push(port(
+        "default/old",
+        "tcp",
+        "10.96.100.100",
+        80,
+        None,
+        &["10.244.192.7:80"],
+    ));
+    let (_, r) = rules(&snap, &dump(&stale, "10.244.0.0/16", &even));
+    // The deleted Service is still found (its address is no Service's); no endpoint claim.
+    assert_eq!(
+        ids(&r),
+        [(
+            "rules-stale-entry".to_string(),
+            "10.96.100.100:80/tcp cluster-ip".to_string()
+        )]
+    );
+    let n = &r.rules.as_ref().unwrap().nodes[0];
+    assert!(
+        n.notes
+            .iter()
+            .any(|x| x.starts_with("endpoints not compared")),
+        "{:?}",
+        n.notes
+    );
+    let t = report(&netcheck(&[
+        "trace",
+        "my-service",
+        "--snapshot",
+        &snap,
+        "-o",
+        "json",
+    ]))
+    .trace
+    .unwrap();
+    assert!(
+        t.paths.iter().all(|p| !p.reject && p.hops.is_empty()),
+        "{:#?}",
+        t.paths
+    );
+    assert!(t.notes.iter().any(|x| x.starts_with("endpoints unknown")));
+}

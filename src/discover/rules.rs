@@ -13,6 +13,19 @@ use crate::report::{
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
+/// Why the API's endpoints are unknown: neither EndpointSlices nor core Endpoints were read.
+pub fn endpoints_unread(c: &Cluster) -> Option<String> {
+    use crate::model::what;
+    let slices = c.error_for(what::ENDPOINTSLICES)?;
+    if c.endpoints_api.is_some() || !c.endpoints.is_empty() || !c.endpoint_slices.is_empty() {
+        return None;
+    }
+    Some(match c.error_for(what::ENDPOINTS) {
+        Some(e) => format!("EndpointSlices: {}; Endpoints: {}", slices.reason, e.reason),
+        None => format!("EndpointSlices: {}", slices.reason),
+    })
+}
+
 /// kube-proxy's chain hash: base32 of SHA-256, first 16 characters.
 pub fn chain_hash(s: &str) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -215,6 +228,7 @@ pub fn discover(c: &Cluster, cidrs: &CidrAnswer, proxy: &ProxyAnswer) -> RulesAn
     let services_unread = c
         .error_for(crate::model::what::SERVICES)
         .map(|e| e.reason.clone());
+    let endpoints_unread = endpoints_unread(c);
     let expected = expected(c);
     let nodes = c
         .rule_sets
@@ -243,7 +257,7 @@ pub fn discover(c: &Cluster, cidrs: &CidrAnswer, proxy: &ProxyAnswer) -> RulesAn
                         &rs.node,
                         (format, covers),
                         &p,
-                        services_unread.as_deref(),
+                        (services_unread.as_deref(), endpoints_unread.as_deref()),
                         &mut n,
                     );
                 }
@@ -340,7 +354,7 @@ fn compare(
     node: &str,
     (format, covers): (Format, Covers),
     p: &Programmed,
-    services_unread: Option<&str>,
+    (services_unread, endpoints_unread): (Option<&str>, Option<&str>),
     n: &mut NodeRules,
 ) {
     let mode = format.mode();
@@ -409,6 +423,9 @@ fn compare(
             "not compared: the API's Services could not be read ({reason})"
         ));
         return;
+    }
+    if let Some(reason) = endpoints_unread {
+        n.notes.push(format!("endpoints not compared: the API's endpoints could not be read ({reason}); entries are still matched to their Services"));
     }
 
     // The masquerade rule's pod range against the cluster's.
@@ -536,6 +553,9 @@ fn compare(
             want.retain(|ep| families.contains(&ep.addr.is_ipv6()));
             for f in &fronts {
                 used.insert(*f as *const Frontend);
+            }
+            if endpoints_unread.is_some() {
+                continue;
             }
             if fronts.is_empty() {
                 if !want.is_empty() {
@@ -731,6 +751,12 @@ pub fn trace(c: &Cluster, proxy: &ProxyAnswer, scope: &Scope) -> Result<TraceAns
     let (ns, name) = (svc.metadata.ns(), &svc.metadata.name);
     let ports: Vec<&Expected> = all.iter().collect();
     let mut notes = Vec::new();
+    let unread = endpoints_unread(c);
+    if let Some(r) = &unread {
+        notes.push(format!(
+            "endpoints unknown: the API's endpoints could not be read ({r})"
+        ));
+    }
     let service_ips: HashSet<IpAddr> = expected(c)
         .iter()
         .flat_map(|e| e.ips.iter().map(|(_, ip)| *ip))
@@ -810,7 +836,7 @@ pub fn trace(c: &Cluster, proxy: &ProxyAnswer, scope: &Scope) -> Result<TraceAns
                             share,
                             pod: pods.get(&b.addr).and_then(|p| p.pod.clone()),
                             pod_node: pods.get(&b.addr).and_then(|p| p.node.clone()),
-                            in_api: Some(want.contains(&b.addr)),
+                            in_api: unread.is_none().then(|| want.contains(&b.addr)),
                             rule: Some(format!("line {}: {}", b.line, b.text)),
                         })
                         .collect(),
@@ -894,7 +920,7 @@ pub fn trace(c: &Cluster, proxy: &ProxyAnswer, scope: &Scope) -> Result<TraceAns
                     ip,
                     port,
                     chain: chain.clone(),
-                    reject: n == 0,
+                    reject: n == 0 && unread.is_none(),
                     backends: backends.clone(),
                     local_only: local,
                     line: 0,
@@ -910,7 +936,7 @@ pub fn trace(c: &Cluster, proxy: &ProxyAnswer, scope: &Scope) -> Result<TraceAns
                     address: addr_label(ip, port, &e.protocol),
                     rule: None,
                     chain,
-                    reject: n == 0,
+                    reject: n == 0 && unread.is_none(),
                     local_only: local,
                     hops: eps
                         .iter()
