@@ -11,6 +11,8 @@ use crate::render;
 use crate::report::*;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 fn fail(msg: &str) -> i32 {
     eprintln!("netcheck: error: {msg}");
@@ -92,23 +94,51 @@ pub fn main(s: Settings, a: FleetArgs) -> i32 {
     };
     let n = targets.len();
     let mut slots: Vec<Option<FleetCluster>> = vec![None; n];
-    // --also-check is applied once, across the fleet (checks::fleet), not per cluster.
-    let hints = Hints::default();
     let progress = std::io::stderr().is_terminal();
+    let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
+    let explain = s.explain;
     let finished = rt.block_on(async {
         let mut rx = cf::spawn(targets.clone(), &s.live, usize::from(a.parallel));
+        // Each cluster is analysed on a thread of the blocking pool as soon as it arrives, as
+        // many at once as there are cores, while the others are still being read; its model
+        // is freed there.
+        let analysing = Arc::new(Semaphore::new(cores));
+        let mut jobs = tokio::task::JoinSet::new();
         let run = async {
-            let mut done = 0;
-            while let Some((i, out)) = rx.recv().await {
-                let t = &targets[i];
-                slots[i] = Some(entry(t, servers.get(&t.name()).cloned().flatten(), out, &s, &hints));
-                done += 1;
-                if progress {
-                    let running = (n - done).min(usize::from(a.parallel));
-                    eprint!(
-                        "\r\x1b[Knetcheck fleet: {done}/{n} clusters answered, {running} being read (last: {})",
-                        t.name()
-                    );
+            let (mut done, mut open) = (0, true);
+            loop {
+                tokio::select! {
+                    got = rx.recv(), if open => match got {
+                        Some((i, out)) => {
+                            let Ok(permit) = analysing.clone().acquire_owned().await else {
+                                break;
+                            };
+                            let t = targets[i].clone();
+                            let server = servers.get(&t.name()).cloned().flatten();
+                            jobs.spawn_blocking(move || {
+                                let c = entry(&t, server, out, explain);
+                                drop(permit);
+                                (i, c)
+                            });
+                        }
+                        None => open = false,
+                    },
+                    Some(res) = jobs.join_next() => {
+                        let (i, c) = match res {
+                            Ok(x) => x,
+                            Err(e) => std::panic::resume_unwind(e.into_panic()),
+                        };
+                        done += 1;
+                        if progress {
+                            let running = (n - done).min(usize::from(a.parallel));
+                            eprint!(
+                                "\r\x1b[Knetcheck fleet: {done}/{n} clusters answered, {running} being read (last: {})",
+                                c.name
+                            );
+                        }
+                        slots[i] = Some(c);
+                    }
+                    else => break,
                 }
             }
         };
@@ -188,8 +218,7 @@ fn entry(
     t: &Target,
     kubeconfig_server: Option<String>,
     out: cf::Outcome,
-    s: &Settings,
-    hints: &Hints,
+    explain: bool,
 ) -> FleetCluster {
     let (origin, res) = match out {
         Ok(Loaded::Cluster(c)) => {
@@ -197,7 +226,14 @@ fn entry(
                 Target::Context(_) => Origin::Context,
                 Target::File(_) => Origin::Snapshot,
             };
-            let r = analyze::analyze(&c, hints, Command::Report, s.explain, &Scope::default());
+            // --also-check is applied once, across the fleet (checks::fleet), not per cluster.
+            let r = analyze::analyze(
+                &c,
+                &Hints::default(),
+                Command::Report,
+                explain,
+                &Scope::default(),
+            );
             (origin, Ok(r))
         }
         Ok(Loaded::Report(r)) => (Origin::Report, Ok(*r)),
