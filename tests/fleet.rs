@@ -646,6 +646,11 @@ fn bad_flags() {
             "cannot be used with",
         ),
         (vec!["fleet", "--all-contexts"], "kubeconfig"),
+        (vec!["fleet", "--exec-rules", "--from", CKA], "--exec-rules"),
+        (
+            vec!["fleet", "--dump", "/nonexistent", "--from", CKA],
+            "--dump",
+        ),
     ] {
         let r = netcheck(&argv);
         assert_eq!(r.code, 2, "{argv:?}: {}", r.stderr);

@@ -27,6 +27,10 @@ fn refuse(s: &Settings) -> Option<&'static str> {
         Some("--snapshot names one cluster; fleet takes saved clusters with --from FILE...")
     } else if s.on_node.is_some() {
         Some("--on-node reads this host, which is one cluster's node; run it per cluster")
+    } else if s.dump_in.is_some() {
+        Some("--dump reads one cluster's cluster-info dump; save it as a snapshot (netcheck snapshot --dump DIR -o FILE) and pass the file with --from")
+    } else if s.exec_rules {
+        Some("--exec-rules runs dump tools in one cluster's kube-proxy pods; run netcheck rules per cluster")
     } else if !s.rules.is_empty() {
         Some("--rules dumps belong to one cluster's nodes; run netcheck rules per cluster")
     } else if !s.hints.node_cidrs.is_empty() {
