@@ -175,78 +175,11 @@ fn port(
     node_port: Option<u16>,
     eps: &[&str],
 ) -> SvcPort {
-    SvcPort {
-        name: name.into(),
-        proto: proto.into(),
-        cluster_ip: ip.into(),
-        port,
-        node_port,
-        endpoints: eps.iter().map(|e| e.to_string()).collect(),
-    }
+    SvcPort::new(name, proto, ip, port, node_port, eps)
 }
 
-/// The lab's Services and ready endpoints (as in tests/rules.rs): what kube-proxy in sync
-/// programs.
 fn in_sync() -> Vec<SvcPort> {
-    let pods = ["10.244.192.1:80", "10.244.192.2:80"];
-    vec![
-        port(
-            "default/kubernetes:https",
-            "tcp",
-            "10.96.0.1",
-            443,
-            None,
-            &["10.19.9.9:6443"],
-        ),
-        port(
-            "kube-system/kube-dns:dns",
-            "udp",
-            "10.96.0.10",
-            53,
-            None,
-            &["10.244.0.2:53", "10.244.0.3:53"],
-        ),
-        port(
-            "kube-system/kube-dns:dns-tcp",
-            "tcp",
-            "10.96.0.10",
-            53,
-            None,
-            &["10.244.0.2:53", "10.244.0.3:53"],
-        ),
-        port(
-            "kube-system/kube-dns:metrics",
-            "tcp",
-            "10.96.0.10",
-            9153,
-            None,
-            &["10.244.0.2:9153", "10.244.0.3:9153"],
-        ),
-        port(
-            "default/my-service",
-            "tcp",
-            "10.109.214.77",
-            80,
-            None,
-            &pods,
-        ),
-        port(
-            "default/my-service-nodeport",
-            "tcp",
-            "10.108.37.176",
-            80,
-            Some(30007),
-            &pods,
-        ),
-        port(
-            "default/my-service-lb",
-            "tcp",
-            "10.104.175.68",
-            80,
-            Some(31006),
-            &pods,
-        ),
-    ]
+    netcheck_testkit::kubeproxy::cka_in_sync()
 }
 
 /// node01 of the lab: its address, kube-proxy's --cluster-cidr, the Service range.

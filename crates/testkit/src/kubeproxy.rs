@@ -90,13 +90,14 @@ pub fn even(i: usize, n: usize) -> f64 {
     1.0 / (n - i) as f64
 }
 
-/// Loads `restore` into real iptables in a fresh network namespace and returns what
-/// `iptables-save` prints there. Needs root and the iptables package.
-pub fn through_real_iptables(restore: &str) -> Result<String, String> {
+/// Runs `script` under `sh` in a fresh network namespace with `input` on its standard input,
+/// and returns what it prints. Needs root and unshare (util-linux); `what` names the tool the
+/// script needs, for the error.
+pub fn in_network_namespace(script: &str, input: &str, what: &str) -> Result<String, String> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
     let mut child = Command::new("unshare")
-        .args(["-n", "sh", "-c", "iptables-restore && iptables-save"])
+        .args(["-n", "sh", "-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -106,15 +107,110 @@ pub fn through_real_iptables(restore: &str) -> Result<String, String> {
         .stdin
         .take()
         .expect("piped")
-        .write_all(restore.as_bytes())
+        .write_all(input.as_bytes())
         .map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!(
-            "loading rules into iptables in a network namespace failed ({}): {}; this test needs root and the iptables package (apt-get install iptables)",
+            "loading rules into {what} in a network namespace failed ({}): {}; this test needs root, unshare (util-linux) and {what}",
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
+}
+
+/// Loads `restore` into real iptables in a fresh network namespace and returns what
+/// `iptables-save` prints there. Needs root and the iptables package.
+pub fn through_real_iptables(restore: &str) -> Result<String, String> {
+    in_network_namespace(
+        "iptables-restore && iptables-save",
+        restore,
+        "iptables (apt-get install iptables)",
+    )
+}
+
+impl SvcPort {
+    pub fn new(
+        name: &str,
+        proto: &str,
+        ip: &str,
+        port: u16,
+        node_port: Option<u16>,
+        eps: &[&str],
+    ) -> SvcPort {
+        SvcPort {
+            name: name.into(),
+            proto: proto.into(),
+            cluster_ip: ip.into(),
+            port,
+            node_port,
+            endpoints: eps.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+}
+
+/// The CKA lab's (examples/cka-lab.json) Services and ready endpoints, written out by hand from
+/// its snapshot: what kube-proxy in sync programs.
+pub fn cka_in_sync() -> Vec<SvcPort> {
+    let pods = ["10.244.192.1:80", "10.244.192.2:80"];
+    let dns = ["10.244.0.2:53", "10.244.0.3:53"];
+    vec![
+        SvcPort::new(
+            "default/kubernetes:https",
+            "tcp",
+            "10.96.0.1",
+            443,
+            None,
+            &["10.19.9.9:6443"],
+        ),
+        SvcPort::new(
+            "kube-system/kube-dns:dns",
+            "udp",
+            "10.96.0.10",
+            53,
+            None,
+            &dns,
+        ),
+        SvcPort::new(
+            "kube-system/kube-dns:dns-tcp",
+            "tcp",
+            "10.96.0.10",
+            53,
+            None,
+            &dns,
+        ),
+        SvcPort::new(
+            "kube-system/kube-dns:metrics",
+            "tcp",
+            "10.96.0.10",
+            9153,
+            None,
+            &["10.244.0.2:9153", "10.244.0.3:9153"],
+        ),
+        SvcPort::new(
+            "default/my-service",
+            "tcp",
+            "10.109.214.77",
+            80,
+            None,
+            &pods,
+        ),
+        SvcPort::new(
+            "default/my-service-nodeport",
+            "tcp",
+            "10.108.37.176",
+            80,
+            Some(30007),
+            &pods,
+        ),
+        SvcPort::new(
+            "default/my-service-lb",
+            "tcp",
+            "10.104.175.68",
+            80,
+            Some(31006),
+            &pods,
+        ),
+    ]
 }

@@ -271,35 +271,12 @@ const SPLIT: &str = "@@netcheck-nft-json@@";
 /// ruleset` and `nft -j list ruleset` print there. Needs root, unshare (util-linux) and nft
 /// (the nftables package); without them the error says so.
 pub fn through_real_nft(script: &str) -> Result<Listed, String> {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
     let sh = format!(
         "command -v nft >/dev/null 2>&1 || {{ echo 'nft not found on PATH' >&2; exit 127; }}; \
          nft -f - && nft list ruleset && echo {SPLIT} && nft -j list ruleset"
     );
-    let mut child = Command::new("unshare")
-        .args(["-n", "sh", "-c", &sh])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run unshare (util-linux) to make a network namespace: {e}"))?;
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(script.as_bytes())
-        .map_err(|e| e.to_string())?;
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "loading rules into nftables in a network namespace failed ({}): {}; this test needs \
-             root, unshare (util-linux) and nft (apt-get install nftables)",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let all = String::from_utf8(out.stdout).map_err(|e| e.to_string())?;
+    let all =
+        crate::kubeproxy::in_network_namespace(&sh, script, "nft (apt-get install nftables)")?;
     let (text, json) = all
         .split_once(&format!("{SPLIT}\n"))
         .ok_or_else(|| format!("nft printed no JSON listing: {all}"))?;
