@@ -33,6 +33,7 @@ pub fn analyze(
         (cidrs, proxy, deployments, services)
     });
     let rules = wants(Topic::Rules).then(|| discover::rules::discover(c, &cidrs, &proxy));
+    let capacity = wants(Topic::Capacity).then(|| discover::capacity::discover(c, &cidrs));
     let mut trace = wants(Topic::Trace)
         .then(|| discover::rules::trace(c, &proxy, scope).ok())
         .flatten();
@@ -50,6 +51,7 @@ pub fn analyze(
         deployments: Some(&deployments),
         services: services.as_ref(),
         rules: rules.as_ref(),
+        capacity: capacity.as_ref(),
         hints,
         topics: command.topics(),
     };
@@ -85,6 +87,7 @@ pub fn analyze(
         services,
         rules,
         trace,
+        capacity,
         findings,
 
         skipped: c.errors.clone(),

@@ -45,6 +45,10 @@ pub enum Cmd {
     Report(View),
     /// Node network, pod CIDR and service CIDR with their sources, and overlaps between them
     Cidrs(View),
+    /// How full each range is: node podCIDR slots, the CNI's pool, each node's podCIDR against
+    /// its pods and maxPods, ClusterIPs, NodePorts; address-exhaustion events, duplicate pod
+    /// IPs, NetworkUnavailable nodes, version skew
+    Capacity(View),
     /// kube-proxy's configured and running mode on each node (or what replaces it)
     ProxyMode(View),
     /// How kube-proxy and the CNI agent are deployed, and which nodes lack a ready one, and why
@@ -309,6 +313,7 @@ impl Cli {
             None => (Some(Command::Report), self.view, None),
             Some(Cmd::Report(v)) => (Some(Command::Report), v, None),
             Some(Cmd::Cidrs(v)) => (Some(Command::Cidrs), v, None),
+            Some(Cmd::Capacity(v)) => (Some(Command::Capacity), v, None),
             Some(Cmd::ProxyMode(v)) => (Some(Command::ProxyMode), v, None),
             Some(Cmd::Daemonsets(v)) => (Some(Command::Daemonsets), v, None),
             Some(Cmd::Services(a)) => {

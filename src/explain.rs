@@ -275,5 +275,27 @@ pub fn explain(
         out.push(deployment(d, p));
     }
     out.extend(s.into_iter().flat_map(services));
+    if matches!(cmd, Command::Report | Command::Cidrs | Command::Capacity) {
+        out.push(capacity(c));
+    }
     out
+}
+
+fn capacity(c: &Cluster) -> Explanation {
+    let kcm = c
+        .pods
+        .iter()
+        .find(|p| p.is_mirror() && p.name().starts_with("kube-controller-manager"))
+        .map(|p| format!("kubectl -n {} get pod {} -o yaml | grep -E 'cluster-cidr|node-cidr-mask-size'", p.metadata.ns(), p.name()))
+        .unwrap_or_else(|| "grep -E 'cluster-cidr|node-cidr-mask-size' /etc/kubernetes/manifests/kube-controller-manager.yaml".into());
+    Explanation {
+        topic: "capacity".into(),
+        steps: vec![
+            step(kcm, "node slots = 2^(node mask - cluster CIDR length), e.g. a /16 with /24 node masks holds 256 podCIDRs (default mask /24)"),
+            step("kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR,MAXPODS:.status.capacity.pods", "nodes holding a podCIDR (used slots), nodes with <none> (waiting), maxPods above the podCIDR's usable addresses (a /24 has 253 with host-local)"),
+            step("kubectl get events -A --field-selector reason=CIDRNotAvailable", "the node IPAM controller found no free podCIDR for these nodes"),
+            step("kubectl get events -A --field-selector reason=FailedCreatePodSandBox | grep -iE 'no IP addresses available|IPAM allocated only|range is full'", "pods whose CNI had no address left, per node"),
+            step("kubectl get svc -A -o jsonpath='{range .items[*]}{.spec.clusterIP}{\"\\n\"}{end}' | grep -vc None", "ClusterIPs in use, against the service range's size minus its network and broadcast addresses"),
+        ],
+    }
 }

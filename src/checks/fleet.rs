@@ -542,6 +542,7 @@ mod tests {
                 services: None,
                 rules: None,
                 trace: None,
+                capacity: None,
                 findings: vec![],
                 skipped: vec![],
                 summary: Summary::default(),

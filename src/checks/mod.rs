@@ -2,6 +2,8 @@
 //! Adding one means writing the function and naming it in `REGISTRY`.
 
 mod addresses;
+mod capacity;
+pub use capacity::{line as capacity_line, WARN_PERCENT};
 pub mod fleet;
 mod overlap;
 mod podcidr;
@@ -13,7 +15,8 @@ mod sources;
 use crate::discover::Hints;
 use crate::model::Cluster;
 use crate::report::{
-    CidrAnswer, Deployment, Finding, ProxyAnswer, RulesAnswer, ServicesAnswer, Severity, Topic,
+    CapacityAnswer, CidrAnswer, Deployment, Finding, ProxyAnswer, RulesAnswer, ServicesAnswer,
+    Severity, Topic,
 };
 
 pub struct Ctx<'a> {
@@ -23,6 +26,7 @@ pub struct Ctx<'a> {
     pub deployments: Option<&'a [Deployment]>,
     pub services: Option<&'a ServicesAnswer>,
     pub rules: Option<&'a RulesAnswer>,
+    pub capacity: Option<&'a CapacityAnswer>,
     pub hints: &'a Hints,
     /// The topics this run covers.
     pub topics: &'a [Topic],
@@ -54,6 +58,13 @@ pub const REGISTRY: &[(Topic, Check)] = &[
     (Topic::Services, services::dns),
     (Topic::Rules, rules::problems),
     (Topic::Rules, rules::unreadable),
+    (Topic::Capacity, capacity::ranges),
+    (Topic::Capacity, capacity::nodes),
+    (Topic::Capacity, capacity::max_pods),
+    (Topic::Capacity, capacity::ip_allocation_failed),
+    (Topic::Capacity, capacity::duplicate_pod_ips),
+    (Topic::Capacity, capacity::network_unavailable),
+    (Topic::Capacity, capacity::version_skew),
 ];
 
 /// Runs the checks of the given topics, most severe first; ties keep registry order.

@@ -1,6 +1,6 @@
 use super::{finding, Ctx, MAX_SUBJECTS};
 use crate::cidr;
-use crate::report::{Finding, Severity, SourceId};
+use crate::report::{Finding, Severity};
 use ipnet::IpNet;
 
 fn node_cidrs(c: &Ctx) -> Vec<(String, IpNet)> {
@@ -10,23 +10,7 @@ fn node_cidrs(c: &Ctx) -> Vec<(String, IpNet)> {
 /// Node podCIDRs are carved from kube-controller-manager's --cluster-cidr (or the k3s/kubeadm
 /// equivalent): the configured cluster range, not what a CNI with its own pool uses.
 pub fn outside_cluster_cidr(c: &Ctx) -> Vec<Finding> {
-    let fact = &c.cidrs.pod_cidr;
-    let cluster = fact
-        .believed()
-        .filter(|s| {
-            matches!(
-                s.id,
-                SourceId::KubeControllerManagerFlag
-                    | SourceId::KubeadmConfig
-                    | SourceId::K3sArgs
-                    | SourceId::K3sDefault
-            )
-        })
-        .min_by_key(|s| s.id)
-        .or_else(|| {
-            fact.believed()
-                .find(|s| Some(s.id) == fact.chosen && !s.id.is_observed())
-        });
+    let cluster = crate::discover::cidrs::cluster_cidr(&c.cidrs.pod_cidr);
     let Some(cluster) = cluster else {
         return vec![];
     };

@@ -404,6 +404,7 @@ mod tests {
             deployments: Some(&deployments),
             services: None,
             rules: None,
+            capacity: None,
             hints: &hints,
             topics: &topics,
         };

@@ -361,9 +361,10 @@ impl Api {
 
 impl Api {
     fn page_url(&self, path: &str, cont: Option<&str>) -> String {
+        let sep = if path.contains('?') { '&' } else { '?' };
         match cont {
-            None => format!("{path}?limit={}", self.page_size),
-            Some(c) => format!("{path}?limit={}&continue={}", self.page_size, encode(c)),
+            None => format!("{path}{sep}limit={}", self.page_size),
+            Some(c) => format!("{path}{sep}limit={}&continue={}", self.page_size, encode(c)),
         }
     }
 

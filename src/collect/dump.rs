@@ -16,7 +16,10 @@
 use super::live::{NODE_ANNOTATIONS, POD_ANNOTATIONS};
 use super::Fatal;
 use crate::discover::{plan, proxy::LogPolicy};
-use crate::model::{what, Cluster, CollectError, DaemonSet, Node, Pod, PodLog, Service};
+use crate::model::{
+    what, Cluster, CollectError, DaemonSet, Event, Node, Pod, PodLog, Service, EVENT_REASONS,
+    MAX_EVENTS,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -111,6 +114,16 @@ pub fn load(dir: &Path, logs: LogPolicy, log_bytes: usize) -> Result<Cluster, Fa
         let services = file("services");
         if services.exists() {
             c.services.extend(read_list::<Service>(&services, format)?);
+        }
+        // Every event is in the dump; only those the live collector selects are kept.
+        let events = file("events");
+        if events.exists() {
+            for e in read_list::<Event>(&events, format)? {
+                let n = c.events.iter().filter(|x| x.reason == e.reason).count();
+                if EVENT_REASONS.contains(&e.reason.as_str()) && n < MAX_EVENTS {
+                    c.events.push(e.clipped());
+                }
+            }
         }
         let daemon_sets = file("daemonsets");
         if daemon_sets.exists() {

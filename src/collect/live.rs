@@ -39,6 +39,7 @@ impl Item for EndpointSlice {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::endpoint_slice);
 }
 impl Item for Endpoints {}
+impl Item for Event {}
 impl Item for PodEntry {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::pod);
 }
@@ -120,7 +121,7 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
     };
     let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
     let mut shapes = Shapes::default();
-    let (nodes, pods, services, slices, dss, sc, cms) = tokio::join!(
+    let (nodes, pods, services, slices, dss, sc, cms, events) = tokio::join!(
         api.list::<Node>("/api/v1/nodes", |mut n| {
             n.metadata
                 .annotations
@@ -160,7 +161,23 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
             .map(|n| cm("kube-system", n))
             .collect()
         ),
+        futures_join(
+            EVENT_REASONS
+                .iter()
+                .map(|r| events(api.clone(), r))
+                .collect()
+        ),
     );
+    for (reason, res) in events {
+        match res {
+            Ok(v) => c.events.extend(v),
+            Err(e) => c.errors.push(err(
+                &what::events(reason),
+                &e,
+                "list events (all namespaces)",
+            )),
+        }
+    }
     record(
         &mut c.nodes,
         nodes,
@@ -309,6 +326,23 @@ fn add_config_maps(c: &mut Cluster, res: Vec<(String, String, Result<ConfigMap, 
             )),
         }
     }
+}
+
+/// The events of one reason, selected by the server; at most `MAX_EVENTS` are kept.
+async fn events(
+    api: Arc<Api>,
+    reason: &'static str,
+) -> (&'static str, Result<Vec<Event>, ReqError>) {
+    let path = format!("/api/v1/events?fieldSelector=reason%3D{reason}");
+    let mut out = Vec::new();
+    let res = api
+        .list_into::<Event>(&path, |e| match e {
+            Some(e) if out.len() < MAX_EVENTS => out.push(e.clipped()),
+            Some(_) => {}
+            None => out.clear(),
+        })
+        .await;
+    (reason, res.map(|()| out))
 }
 
 /// ServiceCIDRs from networking.k8s.io/v1, falling back to v1beta1 on older servers.

@@ -381,6 +381,27 @@ fn node_network(c: &Cluster, hints: &Hints) -> (Fact, Vec<NodeRow>) {
 // ---------------- pod CIDR ----------------
 
 /// Every node's podCIDRs that parse, with the node's name.
+/// The cluster CIDR node podCIDRs are carved from: kube-controller-manager's --cluster-cidr or
+/// the kubeadm, k3s or OpenShift equivalent; else the chosen source if it is a stated range.
+pub fn cluster_cidr(fact: &Fact) -> Option<&Source> {
+    fact.believed()
+        .filter(|s| {
+            matches!(
+                s.id,
+                SourceId::KubeControllerManagerFlag
+                    | SourceId::KubeadmConfig
+                    | SourceId::K3sArgs
+                    | SourceId::K3sDefault
+                    | SourceId::OpenshiftNetwork
+            )
+        })
+        .min_by_key(|s| s.id)
+        .or_else(|| {
+            fact.believed()
+                .find(|s| Some(s.id) == fact.chosen && !s.id.is_observed())
+        })
+}
+
 pub fn node_pod_cidrs(c: &Cluster) -> Vec<(String, IpNet)> {
     c.nodes
         .iter()

@@ -1,6 +1,7 @@
 //! Pure discovery over the cluster model: every answer with the sources it came from.
 //! Nothing here touches the network or the file system.
 
+pub mod capacity;
 pub mod cidrs;
 pub mod cni;
 pub mod components;

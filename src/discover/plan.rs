@@ -4,7 +4,9 @@
 
 use super::proxy::{self, LogPolicy, LogRequest};
 use super::{cni, env, platform};
-use crate::model::{ApiType, Cluster, AZURE_NNC, KUBEOVN_SUBNET, OPENSHIFT_NETWORK};
+use crate::model::{
+    ApiType, Cluster, AZURE_NNC, CALICO_BLOCK_AFFINITY, KUBEOVN_SUBNET, OPENSHIFT_NETWORK,
+};
 
 /// One object (by name) or whole collection of an API that only some clusters serve.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,9 @@ pub fn second_round(c: &Cluster, logs: LogPolicy) -> Plan {
     };
     if platform.name == "openshift" {
         read(OPENSHIFT_NETWORK, None, Some("cluster"));
+    }
+    if cni.name == "calico" {
+        read(CALICO_BLOCK_AFFINITY, None, None);
     }
     if cni.name == "kube-ovn" {
         read(KUBEOVN_SUBNET, None, None);

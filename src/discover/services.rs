@@ -883,7 +883,7 @@ pub fn parse_port_range(s: &str) -> Option<(i32, i32)> {
 }
 
 /// The API server's --service-node-port-range, from where its flags are visible.
-fn node_port_range(c: &Cluster, p: &Platform) -> (NodePortRange, Option<(i32, i32)>) {
+pub(crate) fn node_port_range(c: &Cluster, p: &Platform) -> (NodePortRange, Option<(i32, i32)>) {
     let found = |raw: &str, ev: String| match parse_port_range(raw) {
         Some(r) => (
             NodePortRange {

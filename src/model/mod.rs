@@ -5,6 +5,7 @@
 mod config;
 mod daemonset;
 mod endpoints;
+mod event;
 mod fast;
 mod host;
 mod node;
@@ -17,6 +18,7 @@ mod strmap;
 pub use config::*;
 pub use daemonset::*;
 pub use endpoints::*;
+pub use event::*;
 pub use fast::{FastMap, FastSet};
 pub use host::*;
 pub use node::*;
@@ -78,6 +80,9 @@ pub struct Cluster {
     pub host: Option<HostFacts>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ServiceCidrProbe>,
+    /// Events of the reasons in `EVENT_REASONS` (address exhaustion), newest kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event>,
     /// Rule dumps of nodes' data planes (--rules, --on-node).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_sets: Vec<RuleSet>,
@@ -293,6 +298,9 @@ pub mod what {
     pub const DAEMONSETS: &str = "daemonsets";
     pub const SERVICECIDRS: &str = "servicecidrs";
     pub const IPPOOLS: &str = "ippools";
+    pub fn events(reason: &str) -> String {
+        format!("events reason={reason}")
+    }
     /// A read of one of `model::API_TYPES`: `networks.config.openshift.io/cluster`, or the
     /// whole collection `subnets.kubeovn.io`.
     pub fn object(t: &super::ApiType, name: Option<&str>) -> String {

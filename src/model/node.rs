@@ -62,6 +62,24 @@ pub struct NodeStatus {
     pub conditions: Vec<Condition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_info: Option<NodeInfo>,
+    /// Only `pods`: the kubelet's maxPods.
+    #[serde(default, skip_serializing_if = "Capacity::is_empty")]
+    pub capacity: Capacity,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct Capacity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<String>,
+}
+
+impl Capacity {
+    pub fn is_empty(&self) -> bool {
+        self.pods.is_none()
+    }
+    pub fn max_pods(&self) -> Option<u64> {
+        self.pods.as_deref()?.trim().parse().ok()
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]

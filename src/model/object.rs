@@ -78,7 +78,21 @@ pub const AZURE_NNC: ApiType = ApiType {
     namespaced: true,
 };
 
-pub const API_TYPES: &[ApiType] = &[OPENSHIFT_NETWORK, KUBEOVN_SUBNET, AZURE_NNC];
+/// Calico's claim of one IPAM block by one node (`spec.cidr`, `spec.node`, `spec.state`).
+pub const CALICO_BLOCK_AFFINITY: ApiType = ApiType {
+    group: "crd.projectcalico.org",
+    version: "v1",
+    plural: "blockaffinities",
+    kind: "BlockAffinity",
+    namespaced: false,
+};
+
+pub const API_TYPES: &[ApiType] = &[
+    OPENSHIFT_NETWORK,
+    KUBEOVN_SUBNET,
+    AZURE_NNC,
+    CALICO_BLOCK_AFFINITY,
+];
 
 impl ApiObject {
     pub fn is(&self, t: &ApiType) -> bool {

@@ -1,5 +1,6 @@
 //! Output: a kubectl-like text report, JSON or YAML. Renderers write to any `Write`.
 
+mod capacity;
 pub mod fleet;
 mod rules;
 mod services;
@@ -334,6 +335,15 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         for t in ["node network", "pod range", "service range"] {
             explain(t, w)?;
         }
+        writeln!(w)?;
+    }
+    if let Some(c) = &r.capacity {
+        if r.command == "capacity" {
+            capacity::full(c, w)?;
+        } else {
+            capacity::lines(c, w)?;
+        }
+        explain("capacity", w)?;
         writeln!(w)?;
     }
     if let Some(p) = &r.proxy {

@@ -1,6 +1,7 @@
 //! The answers netcheck gives, as serialised in `-o json` / `-o yaml`. This is public API:
 //! docs/json-schema.md describes it and tests deserialise it with unknown fields denied.
 
+mod capacity;
 mod cidrs;
 mod deploy;
 mod fleet;
@@ -8,6 +9,7 @@ mod proxy;
 mod rules;
 mod services;
 
+pub use capacity::*;
 pub use cidrs::*;
 pub use deploy::*;
 pub use fleet::*;
@@ -30,6 +32,7 @@ pub enum Command {
     Services,
     Rules,
     Trace,
+    Capacity,
 }
 
 impl Command {
@@ -42,17 +45,25 @@ impl Command {
             Command::Services => "services",
             Command::Rules => "rules",
             Command::Trace => "trace",
+            Command::Capacity => "capacity",
         }
     }
     pub fn topics(self) -> &'static [Topic] {
         match self {
-            Command::Report => &[Topic::Cidrs, Topic::Proxy, Topic::Deploy, Topic::Services],
-            Command::Cidrs => &[Topic::Cidrs],
+            Command::Report => &[
+                Topic::Cidrs,
+                Topic::Proxy,
+                Topic::Deploy,
+                Topic::Services,
+                Topic::Capacity,
+            ],
+            Command::Cidrs => &[Topic::Cidrs, Topic::Capacity],
             Command::ProxyMode => &[Topic::Proxy],
             Command::Daemonsets => &[Topic::Deploy],
             Command::Services => &[Topic::Services],
             Command::Rules => &[Topic::Rules],
             Command::Trace => &[Topic::Trace],
+            Command::Capacity => &[Topic::Capacity],
         }
     }
 }
@@ -66,6 +77,7 @@ pub enum Topic {
     Services,
     Rules,
     Trace,
+    Capacity,
 }
 
 /// Which Services a `services` view covers: all, one namespace, or one Service.
@@ -100,6 +112,9 @@ pub struct Report {
     pub rules: Option<RulesAnswer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceAnswer>,
+    /// Added in #18: older reports lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityAnswer>,
 
     pub findings: Vec<Finding>,
     /// Reads that failed; the answers that needed them say "skipped" too.

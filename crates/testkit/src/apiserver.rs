@@ -10,8 +10,8 @@
 use crate::exec;
 use netcheck::collect::proto;
 use netcheck::model::{
-    ApiObject, Cluster, ConfigMap, DaemonSet, EndpointSlice, Endpoints, IpPool, Meta, Node, Pod,
-    Service, ServiceCidr, WorkloadPod, API_TYPES,
+    ApiObject, Cluster, ConfigMap, DaemonSet, EndpointSlice, Endpoints, Event, IpPool, Meta, Node,
+    Pod, Service, ServiceCidr, WorkloadPod, API_TYPES,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -370,6 +370,8 @@ struct Obj {
     name: String,
     labels: netcheck::model::StrMap,
     node: Option<String>,
+    /// Values of the fields a field selector may name besides metadata's (see `Object::fields`).
+    fields: Vec<(&'static str, String)>,
     /// A pod's first container: the one a log request without `container` reads.
     container: Option<String>,
     json: String,
@@ -407,6 +409,10 @@ trait Object: Serialize {
     fn container(&self) -> Option<&str> {
         None
     }
+    /// The fields the real server lets a field selector name for this kind, with their values.
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![]
+    }
 }
 
 macro_rules! object {
@@ -424,6 +430,24 @@ object!(
     ApiObject
 );
 
+impl Object for Event {
+    fn meta(&self) -> &Meta {
+        &self.metadata
+    }
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let o = &self.involved_object;
+        vec![
+            ("reason", self.reason.clone()),
+            ("involvedObject.kind", o.kind.clone()),
+            ("involvedObject.name", o.name.clone()),
+            (
+                "involvedObject.namespace",
+                o.namespace.clone().unwrap_or_default(),
+            ),
+        ]
+    }
+}
+
 impl Object for Pod {
     fn meta(&self) -> &Meta {
         &self.metadata
@@ -433,6 +457,10 @@ impl Object for Pod {
     }
     fn container(&self) -> Option<&str> {
         self.spec.containers.first().map(|c| c.name.as_str())
+    }
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let node = self.spec.node_name.clone().unwrap_or_default();
+        vec![("spec.nodeName", node)]
     }
 }
 
@@ -480,6 +508,7 @@ impl Resource {
                 name: m.name.clone(),
                 labels: m.labels.clone(),
                 node: item.node().map(Into::into),
+                fields: item.fields(),
                 container: item.container().map(Into::into),
                 json,
                 pb,
@@ -627,6 +656,11 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
             ..ApiObject::default()
         })
         .collect();
+    out.push(Resource::new(
+        ("", "v1", "events", "Event", true, Some("ev")),
+        &c.events,
+        d,
+    ));
     let none: &[ApiObject] = &[];
     out.push(Resource::new(
         ("", "v1", "namespaces", "Namespace", false, Some("ns")),
@@ -634,7 +668,6 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
         d,
     ));
     for spec in [
-        ("", "v1", "events", "Event", true, Some("ev")),
         (
             "",
             "v1",
@@ -1480,10 +1513,7 @@ impl Shared {
             Ok(l) => l,
             Err(e) => return bad(e),
         };
-        let fields = match parse_fields(
-            req.param("fieldSelector").unwrap_or(""),
-            res.plural == "pods",
-        ) {
+        let fields = match parse_fields(req.param("fieldSelector").unwrap_or(""), res) {
             Ok(f) => f,
             Err(e) => return bad(e),
         };
@@ -1850,14 +1880,29 @@ impl FieldReq {
         let actual = match self.field.as_str() {
             "metadata.name" => o.name.as_str(),
             "metadata.namespace" => o.ns.as_str(),
-            _ => o.node.as_deref().unwrap_or(""),
+            f => o
+                .fields
+                .iter()
+                .find(|(k, _)| *k == f)
+                .map_or("", |(_, v)| v.as_str()),
         };
         (actual == self.value) != self.negate
     }
 }
 
-/// `metadata.name`, `metadata.namespace`, and for pods `spec.nodeName`, with `=`, `==`, `!=`.
-fn parse_fields(sel: &str, pods: bool) -> Result<Vec<FieldReq>, String> {
+/// `metadata.name`, `metadata.namespace`, and the kind's own selectable fields (pods:
+/// `spec.nodeName`; events: `reason`, `involvedObject.*`), with `=`, `==`, `!=`.
+fn parse_fields(sel: &str, res: &Resource) -> Result<Vec<FieldReq>, String> {
+    let own: &[&str] = match res.plural {
+        "pods" => &["spec.nodeName"],
+        "events" => &[
+            "reason",
+            "involvedObject.kind",
+            "involvedObject.name",
+            "involvedObject.namespace",
+        ],
+        _ => &[],
+    };
     sel.split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
@@ -1872,7 +1917,7 @@ fn parse_fields(sel: &str, pods: bool) -> Result<Vec<FieldReq>, String> {
             let field = field.trim();
             match field {
                 "metadata.name" | "metadata.namespace" => {}
-                "spec.nodeName" if pods => {}
+                f if own.contains(&f) => {}
                 _ => return Err(format!("field label not supported: {field}")),
             }
             Ok(FieldReq {
