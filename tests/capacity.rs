@@ -460,3 +460,43 @@ fn text_line_per_range() {
         r.stdout
     );
 }
+
+/// kind's dual-stack ServiceCIDR `kubernetes` holds 10.96.0.0/16 and fd00:10:96::/112: each
+/// family counted apart. IPv4 loses the network and broadcast addresses (2^16 - 2), IPv6 only
+/// the network address (2^16 - 1). Its Services hold 4 IPv4 and 2 IPv6 ClusterIPs. With
+/// IPAddress objects served, they are the count: here two more than the Services hold.
+#[test]
+fn dual_stack_service_cidr_per_family_and_ipaddress_objects() {
+    let mut v = base("kind-dualstack");
+    let held = [
+        "10.96.0.1",
+        "10.96.0.10",
+        "10.96.87.211",
+        "10.96.211.9",
+        "10.96.5.5",
+        "10.96.6.6",
+    ];
+    v["ipAddresses"] = json!(held
+        .iter()
+        .map(|ip| json!({"metadata": {"name": ip}, "spec": {"parentRef": {"resource": "services", "namespace": "default", "name": "x"}}}))
+        .collect::<Vec<_>>());
+    for r in both(&v) {
+        let v4 = range(&r, "service-ips", "servicecidr kubernetes");
+        assert_eq!(v4.range, "10.96.0.0/16");
+        assert_eq!((v4.total, v4.used), (65534, 6));
+        assert!(
+            v4.evidence
+                .iter()
+                .any(|e| e.contains("2 held by no Service")),
+            "{:?}",
+            v4.evidence
+        );
+        let cap = r.capacity.as_ref().unwrap();
+        let v6 = cap
+            .ranges
+            .iter()
+            .find(|u| u.range == "fd00:10:96::/112")
+            .unwrap();
+        assert_eq!((v6.total, v6.used), (65535, 2));
+    }
+}

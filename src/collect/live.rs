@@ -40,6 +40,7 @@ impl Item for EndpointSlice {
 }
 impl Item for Endpoints {}
 impl Item for Event {}
+impl Item for IpAddress {}
 impl Item for PodEntry {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::pod);
 }
@@ -121,7 +122,7 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
     };
     let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
     let mut shapes = Shapes::default();
-    let (nodes, pods, services, slices, dss, sc, cms, events) = tokio::join!(
+    let (nodes, pods, services, slices, dss, sc, cms, events, ipa) = tokio::join!(
         api.list::<Node>("/api/v1/nodes", |mut n| {
             n.metadata
                 .annotations
@@ -167,7 +168,24 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
                 .map(|r| events(api.clone(), r))
                 .collect()
         ),
+        api.list::<IpAddress>("/apis/networking.k8s.io/v1/ipaddresses", |mut a| {
+            a.metadata = Meta {
+                name: std::mem::take(&mut a.metadata.name),
+                ..Meta::default()
+            };
+            Some(a)
+        }),
     );
+    match ipa {
+        Ok(v) => c.ip_addresses = v,
+        // Not served before 1.33 (beta and off by default before).
+        Err(e) if e.code() == Some(404) => {}
+        Err(e) => c.errors.push(err(
+            what::IPADDRESSES,
+            &e,
+            "list ipaddresses.networking.k8s.io",
+        )),
+    }
     for (reason, res) in events {
         match res {
             Ok(v) => c.events.extend(v),

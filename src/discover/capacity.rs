@@ -551,21 +551,59 @@ fn service_ips(c: &Cluster, a: &CidrAnswer, out: &mut CapacityAnswer) {
         .found()
         .find(|s| Some(s.id) == fact.chosen)
         .map(|s| format!("{}: {}", s.id.name(), s.evidence));
+    // The allocator's own record (1.33+): what it holds, Services or not.
+    let held: BTreeSet<IpAddr> = c
+        .ip_addresses
+        .iter()
+        .filter_map(|a| cidr::parse_ip(&a.metadata.name))
+        .collect();
     for net in &fact.cidrs {
-        let used = ips.iter().filter(|ip| net.contains(*ip)).count() as u64;
+        let by_services = ips.iter().filter(|ip| net.contains(*ip)).count() as u64;
+        let in_net: Vec<&IpAddr> = held.iter().filter(|ip| net.contains(*ip)).collect();
+        let what = c
+            .service_cidrs
+            .iter()
+            .find(|s| {
+                s.spec
+                    .cidrs
+                    .iter()
+                    .any(|x| cidr::parse(x).ok() == Some(*net))
+            })
+            .map_or("service range".to_string(), |s| {
+                format!("servicecidr {}", s.metadata.name)
+            });
+        let mut evidence: Vec<String> = chosen.iter().cloned().collect();
+        evidence.push(format!(
+            "{by_services} distinct ClusterIP(s) of {} Service(s) inside it",
+            c.services.len()
+        ));
+        let used = if in_net.is_empty() {
+            by_services
+        } else {
+            let orphans: Vec<String> = in_net
+                .iter()
+                .filter(|ip| !ips.contains(**ip))
+                .map(|ip| ip.to_string())
+                .collect();
+            evidence.push(format!(
+                "{} IPAddress object(s) (networking.k8s.io/v1) allocated inside it{}",
+                in_net.len(),
+                match orphans.first() {
+                    Some(eg) => format!("; {} held by no Service (e.g. {eg})", orphans.len()),
+                    None => String::new(),
+                }
+            ));
+            in_net.len() as u64
+        };
         let mut u = usage(
             "service-ips",
-            "service range".into(),
+            what,
             net.to_string(),
             "ClusterIPs".into(),
             service_usable(net),
             used,
         );
-        u.evidence = chosen.iter().cloned().collect();
-        u.evidence.push(format!(
-            "{used} distinct ClusterIP(s) of {} Service(s) inside it",
-            c.services.len()
-        ));
+        u.evidence = evidence;
         u.static_band = Some(static_band(net));
         out.ranges.push(u);
     }

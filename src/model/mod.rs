@@ -69,6 +69,9 @@ pub struct Cluster {
     pub config_maps: Vec<ConfigMap>,
     #[serde(default)]
     pub service_cidrs: Vec<ServiceCidr>,
+    /// ClusterIPs held by the allocator (1.33+), when served and readable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_addresses: Vec<IpAddress>,
     #[serde(default)]
     pub ip_pools: Vec<IpPool>,
     /// Objects of APIs only some distributions serve (see `model::API_TYPES`).
@@ -298,6 +301,7 @@ pub mod what {
     pub const DAEMONSETS: &str = "daemonsets";
     pub const SERVICECIDRS: &str = "servicecidrs";
     pub const IPPOOLS: &str = "ippools";
+    pub const IPADDRESSES: &str = "ipaddresses";
     pub fn events(reason: &str) -> String {
         format!("events reason={reason}")
     }

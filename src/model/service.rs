@@ -187,3 +187,32 @@ pub struct ServiceCidrSpec {
     #[serde(default)]
     pub cidrs: Vec<String>,
 }
+
+/// A ClusterIP the allocator holds (networking.k8s.io/v1 IPAddress, Kubernetes 1.33+): its
+/// name is the address, its parentRef the Service holding it.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct IpAddress {
+    #[serde(default)]
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: IpAddressSpec,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct IpAddressSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_ref: Option<ParentRef>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentRef {
+    #[serde(default)]
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub name: String,
+}

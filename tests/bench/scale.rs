@@ -230,7 +230,11 @@ kubectl logs -n kube-system "$pod" | grep -E 'Using .* Proxier'
 fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launcher) -> Vec<Row> {
     let t = Instant::now();
     let spec = Spec::sized(nodes);
-    let cluster = generate::cluster(&spec);
+    let mut cluster = generate::cluster(&spec);
+    // A busy cluster's events: netcheck must select the few it needs on the server.
+    generate::noise_events(&mut cluster, nodes * EVENTS_PER_NODE);
+    let events_json = serde_json::to_vec(&cluster.events).map_or(0, |v| v.len());
+    let events = cluster.events.len();
     let (pods, services) = (cluster.pods.len(), cluster.services.len());
     let server = serve(cluster);
     let kc = dir.join(format!("kubeconfig-{nodes}"));
@@ -257,6 +261,13 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
     let out = dir.join(format!("report-{nodes}.json"));
     let reqs = run("netcheck report", netcheck(&kc, &out, &[]));
     check_report(&out);
+    let selected: Vec<&Recorded> = reqs.iter().filter(|r| r.path == "/api/v1/events").collect();
+    println!(
+        "   events: {events} in the cluster ({:.1} MB as JSON); netcheck's {} selected list(s) of them: {:.1} KB",
+        events_json as f64 / 1e6,
+        selected.len(),
+        selected.iter().map(|r| r.bytes).sum::<usize>() as f64 / 1e3
+    );
     run("curl floor", curl_floor(&server, &reqs));
     let svc_out = dir.join(format!("services-{nodes}.json"));
     let svc = || command(&kc, &svc_out, "services", &[]);
@@ -309,6 +320,9 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
     }
     rows
 }
+
+/// Noise events per node in the generated cluster.
+const EVENTS_PER_NODE: usize = 20;
 
 /// Runs of netcheck report and of the curl floor at each size.
 const REPEATS: usize = 5;

@@ -10,8 +10,8 @@
 use crate::exec;
 use netcheck::collect::proto;
 use netcheck::model::{
-    ApiObject, Cluster, ConfigMap, DaemonSet, EndpointSlice, Endpoints, Event, IpPool, Meta, Node,
-    Pod, Service, ServiceCidr, WorkloadPod, API_TYPES,
+    ApiObject, Cluster, ConfigMap, DaemonSet, EndpointSlice, Endpoints, Event, IpAddress, IpPool,
+    Meta, Node, Pod, Service, ServiceCidr, WorkloadPod, API_TYPES,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -420,6 +420,7 @@ macro_rules! object {
 }
 object!(
     Node,
+    IpAddress,
     EndpointSlice,
     Endpoints,
     Service,
@@ -661,6 +662,17 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
         &c.events,
         d,
     ));
+    if !c.ip_addresses.is_empty() {
+        let spec = (
+            "networking.k8s.io",
+            "v1",
+            "ipaddresses",
+            "IPAddress",
+            false,
+            None,
+        );
+        out.push(Resource::new(spec, &c.ip_addresses, d));
+    }
     let none: &[ApiObject] = &[];
     out.push(Resource::new(
         ("", "v1", "namespaces", "Namespace", false, Some("ns")),

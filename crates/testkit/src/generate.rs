@@ -716,3 +716,31 @@ fn managed_fields(kind: &str) -> Value {
             "f:status": {"f:conditions": {"k:{\"type\":\"Ready\"}": {".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {}, "f:type": {}}}, "f:podIP": {}, "f:podIPs": {".": {}, "k:{\"ip\":\"10.64.0.2\"}": {".": {}, "f:ip": {}}}}}
     })).collect::<Vec<_>>())
 }
+
+/// `n` events of the everyday reasons a busy cluster piles up (scheduling, image pulls,
+/// probes, sandbox failures that are not about addresses), spread over the nodes: what a read
+/// of the address-exhaustion events must select from on the server.
+pub fn noise_events(c: &mut Cluster, n: usize) {
+    const SAID: &[(&str, &str)] = &[
+        ("Scheduled", "Successfully assigned default/web-0 to node"),
+        ("Pulled", "Container image \"registry.example.com/web:1.4.2\" already present on machine"),
+        ("Created", "Created container: web"),
+        ("Started", "Started container web"),
+        ("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503"),
+        ("BackOff", "Back-off restarting failed container web in pod web-0_default"),
+        ("FailedCreatePodSandBox", "Failed to create pod sandbox: rpc error: code = DeadlineExceeded desc = context deadline exceeded"),
+    ];
+    let nodes = c.nodes.len().max(1);
+    c.events.reserve(n);
+    for i in 0..n {
+        let (reason, message) = SAID[i % SAID.len()];
+        let node = Layout::node_name(i % nodes);
+        c.events.push(from(json!({
+            "metadata": {"name": format!("web-{i}.{:016x}", i * 7919), "namespace": "default"},
+            "involvedObject": {"kind": "Pod", "namespace": "default", "name": format!("web-{i}")},
+            "reason": reason, "message": message, "count": 1 + i % 5,
+            "lastTimestamp": "2026-11-20T10:00:00Z",
+            "source": {"component": "kubelet", "host": node}
+        })));
+    }
+}
