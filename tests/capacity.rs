@@ -500,3 +500,43 @@ fn dual_stack_service_cidr_per_family_and_ipaddress_objects() {
         assert_eq!((v6.total, v6.used), (65535, 2));
     }
 }
+
+/// With the controller manager's pod not visible, kubeadm-config's controllerManager.extraArgs
+/// (v1beta4's name/value list) gives the node mask: /23 of the /16 podSubnet is 2^(23-16) = 128
+/// slots.
+#[test]
+fn node_mask_from_kubeadm_config() {
+    let mut v = base("kind-default");
+    v["pods"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| p["metadata"]["name"] != "kube-controller-manager-kind-control-plane");
+    for cm in v["configMaps"].as_array_mut().unwrap() {
+        if cm["metadata"]["name"] == "kubeadm-config" {
+            let text = cm["data"]["ClusterConfiguration"].as_str().unwrap().replace(
+                "  - name: enable-hostpath-provisioner\n",
+                "  - name: node-cidr-mask-size-ipv4\n    value: \"23\"\n  - name: enable-hostpath-provisioner\n",
+            );
+            cm["data"]["ClusterConfiguration"] = json!(text);
+        }
+    }
+    for (i, n) in v["nodes"].as_array_mut().unwrap().iter_mut().enumerate() {
+        let cidr = format!("10.244.{}.0/23", i * 2);
+        n["spec"]["podCIDR"] = json!(cidr);
+        n["spec"]["podCIDRs"] = json!([cidr]);
+    }
+    for r in both(&v) {
+        let u = range(&r, "node-slots", "pod range");
+        assert_eq!(
+            (u.unit.as_str(), u.total, u.used),
+            ("node slots of /23", 128, 3)
+        );
+        assert!(
+            u.evidence
+                .iter()
+                .any(|e| e.contains("controllerManager.extraArgs node-cidr-mask-size-ipv4")),
+            "{:?}",
+            u.evidence
+        );
+    }
+}

@@ -100,6 +100,14 @@ pub fn missing(c: &Ctx) -> Vec<Finding> {
         .take(MAX_SUBJECTS)
         .map(|n| format!("node {n}"))
         .collect();
+    // The node IPAM controller says why when the cluster CIDR is full.
+    f.evidence = crate::discover::capacity::Events::new(c.cluster)
+        .cidr_not_available
+        .into_iter()
+        .filter(|(n, _)| without.contains(&n.as_str()))
+        .map(|(_, e)| e)
+        .take(MAX_SUBJECTS)
+        .collect();
     f.count = Some(without.len());
     vec![f]
 }

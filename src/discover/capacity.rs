@@ -167,6 +167,17 @@ fn node_mask(c: &Cluster, net: &IpNet, src: &Source) -> (u8, String) {
             }
         }
     }
+    let kubeadm = c
+        .config_map("kube-system", "kubeadm-config")
+        .and_then(|m| m.data.get("ClusterConfiguration"))
+        .and_then(|t| config::cluster_configuration(t).ok());
+    if let Some(cc) = kubeadm {
+        for n in names {
+            if let Some(m) = cc.controller_manager.extra_args.get(n).and_then(parse) {
+                return (m, format!("configmap kube-system/kubeadm-config: ClusterConfiguration controllerManager.extraArgs {n}: {m}"));
+            }
+        }
+    }
     if let Some((flavour, _)) = cni::k3s_flavour(c) {
         let key = format!("{flavour}.io/node-args");
         for n in &c.nodes {

@@ -30,6 +30,49 @@ pub struct ClusterConfiguration {
     pub networking: Networking,
     #[serde(default)]
     pub kubernetes_version: Option<String>,
+    #[serde(default)]
+    pub controller_manager: ControlPlaneComponent,
+}
+
+#[derive(Deserialize, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlPlaneComponent {
+    #[serde(default)]
+    pub extra_args: ExtraArgs,
+}
+
+/// kubeadm v1beta3 writes extraArgs as a map, v1beta4 as a list of name/value pairs.
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum ExtraArgs {
+    Map(std::collections::BTreeMap<String, String>),
+    List(Vec<NameValue>),
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+pub struct NameValue {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+impl Default for ExtraArgs {
+    fn default() -> Self {
+        ExtraArgs::List(vec![])
+    }
+}
+
+impl ExtraArgs {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match self {
+            ExtraArgs::Map(m) => m.get(name).map(String::as_str),
+            ExtraArgs::List(l) => l
+                .iter()
+                .rev()
+                .find(|a| a.name == name)
+                .map(|a| a.value.as_str()),
+        }
+    }
 }
 
 #[derive(Deserialize, Debug, Default, PartialEq)]
@@ -102,6 +145,25 @@ pub fn node_args(text: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn kubeadm_extra_args_as_map_and_as_list() {
+        let v3 = "controllerManager:\n  extraArgs:\n    node-cidr-mask-size: \"25\"\n";
+        let v4 =
+            "controllerManager:\n  extraArgs:\n  - name: node-cidr-mask-size\n    value: \"26\"\n";
+        let get = |t| {
+            cluster_configuration(t)
+                .unwrap()
+                .controller_manager
+                .extra_args
+                .get("node-cidr-mask-size")
+                .map(str::to_string)
+        };
+        assert_eq!(get(v3).as_deref(), Some("25"));
+        assert_eq!(get(v4).as_deref(), Some("26"));
+        assert_eq!(get("networking: {}\n"), None);
+    }
+
     use super::*;
 
     #[test]
