@@ -506,13 +506,21 @@ fn service_questions(
         } else {
             Expected::Names(addresses)
         };
-        out.push(mk(
+        let mut q = mk(
             "service-external-address",
             format!(
                 "Which external address does LoadBalancer Service {key} have (IPs or host names, or pending)?"
             ),
             expected,
-        ));
+        );
+        q.steps.insert(
+            0,
+            ExplainStep {
+                command: format!("kubectl -n {} get service {}", r.namespace, r.name),
+                look_for: "EXTERNAL-IP: the load balancer's addresses (status.loadBalancer.ingress); <pending> while nothing has assigned one".into(),
+            },
+        );
+        out.push(q);
     }
     out
 }

@@ -498,6 +498,45 @@ fn seed_topic_and_count_select_a_repeatable_set() {
     }
 }
 
+/// The new services questions' commands name the cluster's own pods, nodes and Services.
+#[test]
+fn node_port_range_and_load_balancer_commands_use_real_names() {
+    let r = judge(
+        &scenario("services-metallb"),
+        "node-port-range: 30000 - 32767\nservice-external-address:apps/partner-api: 192.168.60.240\n",
+        &["--reveal"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("Score: 1/2"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("kubectl -n kube-system get pod kube-apiserver-cp1 -o yaml"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("kubectl -n apps get service partner-api"),
+        "{}",
+        r.stdout
+    );
+    // k3s has no apiserver pod: the server node's node-args hold the flag.
+    let r = judge(
+        &scenario("services-k3s-servicelb"),
+        "node-port-range: 30000-32767\n",
+        &["--reveal"],
+    );
+    assert!(
+        r.stdout.contains(
+            r"kubectl get node k3s-server -o jsonpath='{.metadata.annotations.k3s\.io/node-args}'"
+        ),
+        "{}",
+        r.stdout
+    );
+    // OpenShift's Network object states no serviceNodePortRange here: not asked.
+    let ids = ids(&["--snapshot", &scenario("openshift-ovn")]);
+    assert!(!ids.iter().any(|i| i == "node-port-range"), "{ids:?}");
+}
+
 // ---- the interactive mode, in a real terminal ----
 
 struct Tmux {
