@@ -157,6 +157,49 @@ fn service_range(c: &Cluster) -> Explanation {
     }
 }
 
+/// How to read the NodePort range by hand, from where `evidence` (the services answer's) says
+/// it was found: the kube-apiserver pod, a k3s/RKE2 server's node-args, or OpenShift's Network.
+pub fn node_port_range(c: &Cluster, evidence: &str) -> Vec<ExplainStep> {
+    let look = "--service-node-port-range=<FROM>-<TO>; absent: the default 30000-32767";
+    let first = if let Some(rest) = evidence.strip_prefix("node ") {
+        let (node, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        let key = rest
+            .strip_prefix("annotation ")
+            .and_then(|r| r.split([' ', ':']).next())
+            .unwrap_or("k3s.io/node-args");
+        step(
+            format!(
+                "kubectl get node {node} -o jsonpath='{{.metadata.annotations.{}}}'",
+                key.replace('.', "\\.")
+            ),
+            look,
+        )
+    } else if evidence.starts_with("network.config.openshift.io") {
+        step(
+            "kubectl get network.config.openshift.io cluster -o jsonpath='{.spec.serviceNodePortRange}'",
+            "the range; empty: OpenShift's default 30000-32767",
+        )
+    } else {
+        match mirror(c, "kube-apiserver") {
+            Some(p) => step(
+                format!("kubectl -n kube-system get pod {p} -o yaml | grep service-node-port-range"),
+                look,
+            ),
+            None => step(
+                "kubectl -n kube-system get pods -l component=kube-apiserver -o yaml | grep service-node-port-range",
+                look,
+            ),
+        }
+    };
+    vec![
+        first,
+        step(
+            "kubectl get services -A | grep -E 'NodePort|LoadBalancer'",
+            "PORT(S) such as 80:30007/TCP: the number after the colon is a NodePort, inside the range",
+        ),
+    ]
+}
+
 /// Namespace and name of a kube-proxy pod of this cluster, or a placeholder.
 fn proxy_pod(p: &ProxyAnswer) -> (String, String) {
     let pod = p

@@ -43,6 +43,8 @@ pub enum Expected {
     },
     /// Port numbers as a set.
     Ports(Vec<i32>),
+    /// A port range, FROM-TO.
+    PortRange(i32, i32),
     YesNo(bool),
 }
 
@@ -95,6 +97,7 @@ impl Expected {
                 _ => list(ips.iter().map(|i| i.to_string()).collect()),
             },
             Expected::Ports(p) => list(p.iter().map(|p| p.to_string()).collect()),
+            Expected::PortRange(a, b) => format!("{a}-{b}"),
             Expected::YesNo(b) => if *b { "yes" } else { "no" }.into(),
         }
     }
@@ -129,6 +132,9 @@ impl Expected {
                         .map(|p| p.split('/').next().unwrap_or(p).parse::<i32>().ok())
                         .collect::<Option<BTreeSet<_>>>()
                 }) == Some(want.iter().copied().collect())
+            }
+            Expected::PortRange(a, b) => {
+                crate::discover::services::parse_port_range(answer) == Some((*a, *b))
             }
             Expected::YesNo(b) => match word(answer).as_str() {
                 "yes" | "y" | "true" | "in" | "inside" => *b,
@@ -276,8 +282,11 @@ pub fn questions(c: &Cluster, hints: &Hints) -> Vec<Question> {
             }
         }
     }
+    // kube-proxy beside a replacement (kube-proxy-double): two things implement Services, so
+    // no one word answers "what implements them".
+    let double = report.findings.iter().any(|f| f.id == "kube-proxy-double");
     if let Some(p) = &report.proxy {
-        if p.implementation != "unknown" {
+        if p.implementation != "unknown" && !double {
             let mut words = vec![p.implementation.clone()];
             if p.implementation.ends_with("-embedded") {
                 words.push("kube-proxy".into());
@@ -356,23 +365,31 @@ pub fn questions(c: &Cluster, hints: &Hints) -> Vec<Question> {
             ));
         }
     }
+    // An inferred service range is drawn around the ClusterIPs themselves: whether one lies
+    // inside it is no fact to ask about.
+    let range_known = report
+        .cidrs
+        .as_ref()
+        .is_some_and(|a| a.service_cidr.status == FactStatus::Known);
     if let Some(s) = all.services.as_ref().filter(|s| s.unread.is_empty()) {
         for r in &s.services {
             out.extend(service_questions(c, &report, s, r));
         }
+        out.extend(node_port_range_question(c, s));
         // A Service's own ClusterIP: every one outside the range, and the first inside (not
         // the kubernetes Service's, the range's first address).
         let mut inside = false;
         for r in &s.services {
             for ip in &r.cluster_ips {
-                let ask = match ip.in_range {
-                    Some(false) => true,
-                    Some(true) if !inside && r.name != "kubernetes" => {
-                        inside = true;
-                        true
-                    }
-                    _ => false,
-                };
+                let ask = range_known
+                    && match ip.in_range {
+                        Some(false) => true,
+                        Some(true) if !inside && r.name != "kubernetes" => {
+                            inside = true;
+                            true
+                        }
+                        _ => false,
+                    };
                 if ask
                     && !out
                         .iter()
@@ -438,10 +455,13 @@ fn service_questions(
         ));
     }
     if r.selector.is_some() && s.endpoints_from != "none" {
+        // A pod lacking a named targetPort sits in a slice without ports: listed, ready, yet
+        // no endpoint of the Service (kubectl shows <none>).
+        let none_for_any_port = matches!(r.endpoint_counts(), Some((0, _)));
         let mut ready: Vec<IpAddr> = r
             .endpoints
             .iter()
-            .filter(|e| e.ready)
+            .filter(|e| e.ready && !none_for_any_port)
             .filter_map(|e| e.ip.parse().ok())
             .collect();
         ready.sort();
@@ -473,7 +493,53 @@ fn service_questions(
             Expected::Ports(node_ports),
         ));
     }
+    if let Some(lb) = &r.load_balancer {
+        // Ingress entries carry the IP mode, "192.168.60.240 (VIP)": the address is the first word.
+        let addresses: Vec<String> = lb
+            .ingress
+            .iter()
+            .filter_map(|i| i.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
+        let expected = if lb.pending || addresses.is_empty() {
+            Expected::Word(vec!["pending".into()])
+        } else {
+            Expected::Names(addresses)
+        };
+        let mut q = mk(
+            "service-external-address",
+            format!(
+                "Which external address does LoadBalancer Service {key} have (IPs or host names, or pending)?"
+            ),
+            expected,
+        );
+        q.steps.insert(
+            0,
+            ExplainStep {
+                command: format!("kubectl -n {} get service {}", r.namespace, r.name),
+                look_for: "EXTERNAL-IP: the load balancer's addresses (status.loadBalancer.ingress); <pending> while nothing has assigned one".into(),
+            },
+        );
+        out.push(q);
+    }
     out
+}
+
+/// The range NodePorts are allocated from, when kube-apiserver's flags (or its default on a
+/// whole command line) are visible.
+fn node_port_range_question(c: &Cluster, s: &ServicesAnswer) -> Option<Question> {
+    let npr = &s.node_port_range;
+    if npr.status != "known" && npr.status != "default" {
+        return None;
+    }
+    let (a, b) = crate::discover::services::parse_port_range(npr.range.as_deref()?)?;
+    Some(Question {
+        id: "node-port-range".into(),
+        topic: PracticeTopic::Services,
+        text: "From which port range are NodePorts allocated on this cluster (FROM-TO)?".into(),
+        expected: Expected::PortRange(a, b),
+        steps: crate::explain::node_port_range(c, &npr.evidence),
+    })
 }
 
 /// A tiny deterministic generator (splitmix64): the same seed, the same questions.
@@ -762,6 +828,11 @@ mod tests {
             Verdict::Right
         );
         assert_eq!(Expected::YesNo(false).judge("No"), Verdict::Right);
+        let r = Expected::PortRange(30000, 32767);
+        assert_eq!(r.judge("30000 - 32767"), Verdict::Right);
+        assert_eq!(r.judge("30000-32768"), Verdict::Wrong);
+        assert_eq!(r.judge("30000"), Verdict::Wrong);
+        assert_eq!(r.judge("ports"), Verdict::Wrong);
     }
 
     #[test]
