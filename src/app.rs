@@ -33,6 +33,12 @@ pub fn main() -> i32 {
         let a = a.clone();
         return fleet::main(args.settings(), a);
     }
+    if args.global.kubeconfig.len() > 1 {
+        return fail(&format!(
+            "--kubeconfig given {} times: only `netcheck fleet` reads several kubeconfig files (or set KUBECONFIG=a:b to merge them)",
+            args.global.kubeconfig.len()
+        ));
+    }
     if let Some(cli::Cmd::Practice(a)) = &args.command {
         let a = a.clone();
         return practice::main(args.settings(), a);

@@ -136,9 +136,10 @@ pub enum Color {
 
 #[derive(Args, Debug)]
 pub struct Global {
-    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)
-    #[arg(long, global = true, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster);
+    /// `fleet` takes it repeated, each file's contexts read from that file
+    #[arg(long, global = true, value_name = "FILE", action = clap::ArgAction::Append)]
+    pub kubeconfig: Vec<PathBuf>,
     /// kubeconfig context to use
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
@@ -301,6 +302,8 @@ pub struct Settings {
     pub rules: Vec<(String, PathBuf)>,
     /// --exec-rules: opt-in, starts processes in kube-proxy pods.
     pub exec_rules: bool,
+    /// Every --kubeconfig given: one, except for `fleet`.
+    pub kubeconfigs: Vec<PathBuf>,
     pub live: crate::collect::live::Options,
 }
 
@@ -363,8 +366,9 @@ impl Cli {
                 g.manifests_dir
                     .unwrap_or_else(|| crate::collect::node::default_dir().to_path_buf())
             }),
+            kubeconfigs: g.kubeconfig.clone(),
             live: crate::collect::live::Options {
-                kubeconfig: g.kubeconfig,
+                kubeconfig: g.kubeconfig.first().cloned(),
                 context: g.context,
                 request_timeout: g.request_timeout,
                 deadline: g.timeout,

@@ -667,3 +667,74 @@ fn bad_flags() {
     let f: Fleet = serde_saphyr::from_str(&r.stdout).expect("valid YAML Fleet");
     assert_eq!((f.kind.as_str(), f.clusters.len()), ("Fleet", 1));
 }
+
+/// `--kubeconfig` repeated: each file's contexts are read from that file; a context name two
+/// files share is shown with its file; a single-cluster command refuses several files.
+#[test]
+fn repeated_kubeconfig_files() {
+    let lab = serve(cka(), Options::default());
+    let gen = serve(generated(&[]), Options::default());
+    let other = serve(generated(GAMMA), Options::default());
+    let (da, db) = (scratch("fleet-kc-a"), scratch("fleet-kc-b"));
+    let a = write_kubeconfig(&da, &[entry("lab", &lab), entry("shared", &gen)]);
+    let b = write_kubeconfig(&db, &[entry("gen", &gen), entry("shared", &other)]);
+    let (a_s, b_s) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let r = netcheck(&[
+        "fleet",
+        "--all-contexts",
+        "--kubeconfig",
+        a_s,
+        "--kubeconfig",
+        b_s,
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = fleet(&r);
+    let names: Vec<&str> = f.clusters.iter().map(|c| c.name.as_str()).collect();
+    let (sa, sb) = (format!("shared ({a_s})"), format!("shared ({b_s})"));
+    assert_eq!(names, ["lab", sa.as_str(), "gen", sb.as_str()]);
+    assert!(
+        f.clusters.iter().all(|c| c.report.is_some()),
+        "{}",
+        describe(&f)
+    );
+    let server = |n: &str| cluster(&f, n).server.clone().unwrap();
+    assert_eq!(server(&sa), gen.url().trim_end_matches('/'));
+    assert_eq!(server(&sb), other.url().trim_end_matches('/'));
+    // --contexts: each from the first file that holds it.
+    let r = netcheck(&[
+        "fleet",
+        "--contexts",
+        "gen,lab,shared",
+        "--kubeconfig",
+        a_s,
+        "--kubeconfig",
+        b_s,
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let f = fleet(&r);
+    assert!(
+        f.clusters.iter().all(|c| c.report.is_some()),
+        "{}",
+        describe(&f)
+    );
+    assert_eq!(
+        cluster(&f, "shared").server.as_deref(),
+        Some(gen.url().trim_end_matches('/'))
+    );
+    // One cluster, two files: refused.
+    let r = netcheck(&["report", "--kubeconfig", a_s, "--kubeconfig", b_s]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--kubeconfig given 2 times"),
+        "{}",
+        r.stderr
+    );
+}

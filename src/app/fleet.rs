@@ -5,7 +5,7 @@
 use crate::analyze;
 use crate::checks;
 use crate::cli::{self, FleetArgs, Settings};
-use crate::collect::fleet::{self as cf, Loaded, Target};
+use crate::collect::fleet::{self as cf, Context, Loaded, Target};
 use crate::discover::Hints;
 use crate::render;
 use crate::report::*;
@@ -48,30 +48,71 @@ pub fn main(s: Settings, a: FleetArgs) -> i32 {
     // Each context's server, for the rows of clusters that cannot be reached.
     let mut servers: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut targets: Vec<Target> = Vec::new();
+    // Several --kubeconfig files are read one by one (each context keeps its own file); one
+    // or none, as kubectl reads them.
+    let files: Vec<Option<&std::path::Path>> = match s.kubeconfigs.len() {
+        0 => vec![None],
+        _ => s.kubeconfigs.iter().map(|p| Some(p.as_path())).collect(),
+    };
+    let several = files.len() > 1;
+    let mut found: Vec<(cf::Context, Option<String>)> = vec![];
+    for f in &files {
+        match cf::contexts(*f) {
+            Ok(v) => found.extend(
+                v.into_iter()
+                    .map(|(n, server)| (cf::Context::new(&n, f.map(Into::into)), server)),
+            ),
+            // With --contexts, a context's row says why it could not be read.
+            Err(e) if a.all_contexts => return fail(&e.0),
+            Err(_) => {}
+        }
+    }
+    for i in 0..found.len() {
+        let twice = found
+            .iter()
+            .filter(|(c, _)| c.name == found[i].0.name)
+            .count()
+            > 1;
+        if let (true, Some(p)) = (twice, &found[i].0.kubeconfig) {
+            found[i].0.shown = format!("{} ({})", found[i].0.name, p.display());
+        }
+    }
     if a.all_contexts {
-        match cf::contexts(s.live.kubeconfig.as_deref()) {
-            Ok(v) if v.is_empty() => return fail("the kubeconfig has no contexts"),
-            Ok(v) => {
-                for (name, server) in v {
-                    targets.push(Target::Context(name.clone()));
-                    servers.insert(name, server);
-                }
-            }
-            Err(e) => return fail(&e.0),
+        if found.is_empty() {
+            return fail("the kubeconfig has no contexts");
+        }
+        for (c, server) in found {
+            servers.insert(c.shown.clone(), server);
+            targets.push(Target::Context(c));
         }
     } else if !a.contexts.is_empty() {
-        // Unreadable here means each context says why on its own row.
-        if let Ok(v) = cf::contexts(s.live.kubeconfig.as_deref()) {
-            servers.extend(v);
-        }
-        for c in a
+        for name in a
             .contexts
             .iter()
             .map(|c| c.trim())
             .filter(|c| !c.is_empty())
         {
-            let t = Target::Context(c.to_string());
+            // The first file that holds it, as kubectl merges files; else the first file,
+            // whose error names the missing context.
+            let (c, server) = found
+                .iter()
+                .find(|(c, _)| c.name == name)
+                .map(|(c, s)| {
+                    (
+                        Context {
+                            shown: name.into(),
+                            ..c.clone()
+                        },
+                        s.clone(),
+                    )
+                })
+                .unwrap_or_else(|| {
+                    let file = several.then(|| files[0].map(Into::into)).flatten();
+                    (cf::Context::new(name, file), None)
+                });
+            let t = Target::Context(c);
             if !targets.contains(&t) {
+                servers.insert(t.name(), server);
                 targets.push(t);
             }
         }

@@ -15,16 +15,36 @@ use tokio::sync::{mpsc, Semaphore};
 /// One cluster to analyse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// A context of the kubeconfig (`--kubeconfig`, else as kubectl finds it).
-    Context(String),
+    /// A context of a kubeconfig: the `--kubeconfig` file that holds it (of several given),
+    /// else the one kubectl would use.
+    Context(Context),
     /// A file given to `--from`.
     File(PathBuf),
+}
+
+/// A context as the fleet shows it: `name`, or `name (FILE)` when two of the files given hold
+/// one by that name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub name: String,
+    pub kubeconfig: Option<PathBuf>,
+    pub shown: String,
+}
+
+impl Context {
+    pub fn new(name: &str, kubeconfig: Option<PathBuf>) -> Context {
+        Context {
+            name: name.into(),
+            kubeconfig,
+            shown: name.into(),
+        }
+    }
 }
 
 impl Target {
     pub fn name(&self) -> String {
         match self {
-            Target::Context(c) => c.clone(),
+            Target::Context(c) => c.shown.clone(),
             Target::File(p) => p.display().to_string(),
         }
     }
@@ -98,9 +118,10 @@ pub fn spawn(
 
 async fn one(t: Target, base: live::Options) -> Outcome {
     match t {
-        Target::Context(name) => {
+        Target::Context(c) => {
             let o = live::Options {
-                context: Some(name),
+                context: Some(c.name),
+                kubeconfig: c.kubeconfig.or(base.kubeconfig.clone()),
                 ..base
             };
             // live::collect stops asking at the deadline; this bounds what it cannot (a
