@@ -88,6 +88,7 @@ pub fn analyze(
         rules,
         trace,
         capacity,
+        also_check: hints.also_check.clone(),
         findings,
 
         skipped: c.errors.clone(),

@@ -73,6 +73,9 @@ impl<'de> Deserialize<'de> for Ordered {
 }
 
 pub fn main(s: Settings, a: PracticeArgs) -> i32 {
+    if a.output == Some(Format::Html) {
+        return super::fail("practice has no HTML output; use -o table, json or yaml");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -117,7 +120,8 @@ pub fn main(s: Settings, a: PracticeArgs) -> i32 {
         };
         let sheet = practice::judge_all(&qs, answers.as_deref(), a.reveal);
         let res = match a.output.unwrap_or(Format::Table) {
-            Format::Table => practice::write_sheet(&sheet, &mut out),
+            // -o html was refused above.
+            Format::Table | Format::Html => practice::write_sheet(&sheet, &mut out),
             Format::Json => serde_json::to_writer_pretty(&mut out, &sheet)
                 .map_err(std::io::Error::other)
                 .and_then(|_| writeln!(out)),

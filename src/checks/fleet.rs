@@ -543,6 +543,7 @@ mod tests {
                 rules: None,
                 trace: None,
                 capacity: None,
+                also_check: vec![],
                 findings: vec![],
                 skipped: vec![],
                 summary: Summary::default(),

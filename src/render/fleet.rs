@@ -16,6 +16,7 @@ pub fn render(f: &Fleet, format: Format, w: &mut dyn Write) -> io::Result<()> {
             w.write_all(s.as_bytes())
         }
         Format::Table => text(f, w),
+        Format::Html => super::html::fleet(f, w),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod capacity;
 pub mod fleet;
+pub mod html;
 mod rules;
 mod services;
 
@@ -15,6 +16,8 @@ pub enum Format {
     Table,
     Json,
     Yaml,
+    /// One self-contained page with the address map (report, cidrs, fleet)
+    Html,
 }
 
 pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
@@ -28,6 +31,7 @@ pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
             w.write_all(s.as_bytes())
         }
         Format::Table => text(r, w),
+        Format::Html => html::report(r, w),
     }
 }
 

@@ -115,6 +115,9 @@ pub struct Report {
     /// Added in #18: older reports lack it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacityAnswer>,
+    /// The --also-check ranges, for the address map (added; absent when none were given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_check: Vec<ipnet::IpNet>,
 
     pub findings: Vec<Finding>,
     /// Reads that failed; the answers that needed them say "skipped" too.
