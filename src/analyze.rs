@@ -97,6 +97,53 @@ pub fn analyze(
     }
 }
 
+/// What `--only`, `--skip` and `--skip-namespace` keep of the findings.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub skip_namespaces: Vec<String>,
+}
+
+impl Filter {
+    /// Drops what is filtered out: whole findings by id; subjects in a skipped namespace (a
+    /// finding left with none of its subjects goes too). The summary is counted again.
+    pub fn apply(&self, r: &mut Report) {
+        self.keep(&mut r.findings);
+        let n = |s: Severity| r.findings.iter().filter(|f| f.severity == s).count();
+        r.summary = Summary {
+            errors: n(Severity::Error),
+            warnings: n(Severity::Warning),
+            infos: n(Severity::Info),
+        };
+    }
+    pub fn keep(&self, findings: &mut Vec<Finding>) {
+        let in_skipped_ns = |s: &str| {
+            self.skip_namespaces.iter().any(|ns| {
+                s.split_whitespace()
+                    .any(|w| w.starts_with(&format!("{ns}/")))
+            })
+        };
+        findings.retain_mut(|f| {
+            if (!self.only.is_empty() && !self.only.contains(&f.id)) || self.skip.contains(&f.id) {
+                return false;
+            }
+            if self.skip_namespaces.is_empty() || f.subjects.is_empty() {
+                return true;
+            }
+            let before = f.subjects.len();
+            f.subjects.retain(|s| !in_skipped_ns(s));
+            let dropped = before - f.subjects.len();
+            f.count = f.count.map(|c| c.saturating_sub(dropped));
+            !f.subjects.is_empty()
+        });
+    }
+    pub fn validate(&self) -> Result<(), String> {
+        crate::checks::catalog::validate(&self.only, "--only")?;
+        crate::checks::catalog::validate(&self.skip, "--skip")
+    }
+}
+
 /// Exit status for `--fail-on`: whether any finding is at or above the threshold.
 pub fn fails(r: &Report, threshold: Option<Severity>) -> bool {
     threshold.is_some_and(|t| r.findings.iter().any(|f| f.severity >= t))

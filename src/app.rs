@@ -43,8 +43,15 @@ pub fn main() -> i32 {
         let a = a.clone();
         return practice::main(args.settings(), a);
     }
+    let checks = matches!(args.command, Some(cli::Cmd::Checks(_)));
     let s = args.settings();
+    if let Err(e) = s.filter.validate() {
+        return fail(&e);
+    }
     colored::control::set_override(s.color);
+    if checks {
+        return list_checks(&s);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -101,7 +108,8 @@ pub fn main() -> i32 {
             return fail(&e);
         }
     }
-    let report = analyze::analyze(&cluster, &s.hints, command, s.explain, &s.scope);
+    let mut report = analyze::analyze(&cluster, &s.hints, command, s.explain, &s.scope);
+    s.filter.apply(&mut report);
     if let (Some(name), Some(svc)) = (&s.scope.service, &report.services) {
         if svc.services.is_empty() {
             let ns = s.scope.namespace.as_deref().unwrap_or("default");
@@ -116,7 +124,9 @@ pub fn main() -> i32 {
     // end: freeing them one by one would take a tenth of the run.
     std::mem::forget(cluster);
 
-    if let Err(e) = crate::render::render(&report, s.format, &mut out).and_then(|_| out.flush()) {
+    if let Err(e) =
+        crate::render::render(&report, s.format, s.fail_on, &mut out).and_then(|_| out.flush())
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return cli::EXIT_OK;
         }
@@ -126,6 +136,38 @@ pub fn main() -> i32 {
         cli::EXIT_FINDINGS
     } else {
         cli::EXIT_OK
+    }
+}
+
+/// `netcheck checks`: the finding ids, from docs/findings.md.
+fn list_checks(s: &cli::Settings) -> i32 {
+    use crate::render::Format;
+    let rules = crate::checks::catalog::rules();
+    let mut out = std::io::stdout().lock();
+    let res = match s.format {
+        Format::Json => serde_json::to_writer_pretty(&mut out, &rules)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out)),
+        Format::Yaml => serde_saphyr::to_string(&rules)
+            .map_err(std::io::Error::other)
+            .and_then(|y| out.write_all(y.as_bytes())),
+        _ => rules.iter().try_for_each(|r| {
+            writeln!(
+                out,
+                "{:<34} {:<8} {:<11} {}\n{:<55}needs: {}",
+                r.id,
+                format!("{:?}", r.severity).to_lowercase(),
+                r.command,
+                r.when,
+                "",
+                r.needs
+            )
+        }),
+    };
+    match res {
+        Ok(()) => cli::EXIT_OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => cli::EXIT_OK,
+        Err(e) => fail(&format!("cannot write output: {e}")),
     }
 }
 

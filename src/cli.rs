@@ -68,6 +68,9 @@ pub enum Cmd {
     /// The CKA lab's questions about this cluster, one at a time: answer, get judged, see the
     /// commands that find it. --answers FILE judges a YAML file of answers instead
     Practice(PracticeArgs),
+    /// Every finding id: its severity, what it means, which command makes it and the
+    /// permission it needs (the ids --only and --skip take)
+    Checks(View),
     /// Save everything netcheck reads to one JSON file, for offline use with --snapshot
     Snapshot {
         /// File to write ("-" for standard output)
@@ -136,6 +139,16 @@ pub enum Color {
 
 #[derive(Args, Debug)]
 pub struct Global {
+    /// Report only these finding ids (comma-separated or repeated; `netcheck checks` lists them)
+    #[arg(long, global = true, value_delimiter = ',', value_name = "IDS")]
+    pub only: Vec<String>,
+    /// Leave out these finding ids (comma-separated or repeated)
+    #[arg(long, global = true, value_delimiter = ',', value_name = "IDS")]
+    pub skip: Vec<String>,
+    /// Leave out the subjects (pods, Services, endpoints) of this namespace; a finding left
+    /// without subjects goes too
+    #[arg(long, global = true, value_name = "NS")]
+    pub skip_namespace: Vec<String>,
     /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster);
     /// `fleet` takes it repeated, each file's contexts read from that file
     #[arg(long, global = true, value_name = "FILE", action = clap::ArgAction::Append)]
@@ -304,6 +317,7 @@ pub struct Settings {
     pub exec_rules: bool,
     /// Every --kubeconfig given: one, except for `fleet`.
     pub kubeconfigs: Vec<PathBuf>,
+    pub filter: crate::analyze::Filter,
     pub live: crate::collect::live::Options,
 }
 
@@ -330,6 +344,7 @@ impl Cli {
             }
             Some(Cmd::Fleet(a)) => (Some(Command::Report), a.view, None),
             Some(Cmd::Practice(_)) => (Some(Command::Report), self.view, None),
+            Some(Cmd::Checks(v)) => (None, v, None),
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
         let color = match g.color {
@@ -367,6 +382,11 @@ impl Cli {
                     .unwrap_or_else(|| crate::collect::node::default_dir().to_path_buf())
             }),
             kubeconfigs: g.kubeconfig.clone(),
+            filter: crate::analyze::Filter {
+                only: g.only.clone(),
+                skip: g.skip.clone(),
+                skip_namespaces: g.skip_namespace.clone(),
+            },
             live: crate::collect::live::Options {
                 kubeconfig: g.kubeconfig.first().cloned(),
                 context: g.context,

@@ -157,5 +157,9 @@ fn practice_refuses_html() {
         "html",
     ]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no HTML output"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("practice has no Html output"),
+        "{}",
+        r.stderr
+    );
 }

@@ -45,6 +45,12 @@ pub fn main(s: Settings, a: FleetArgs) -> i32 {
     if let Some(m) = refuse(&s) {
         return fail(m);
     }
+    if let Err(e) = s.filter.validate() {
+        return fail(&e);
+    }
+    if matches!(s.format, render::Format::Sarif | render::Format::Junit) {
+        return fail("fleet writes -o table, json, yaml or html (SARIF and JUnit describe one cluster: run report per cluster)");
+    }
     // Each context's server, for the rows of clusters that cannot be reached.
     let mut servers: BTreeMap<String, Option<String>> = BTreeMap::new();
     let mut targets: Vec<Target> = Vec::new();
@@ -201,7 +207,7 @@ pub fn main(s: Settings, a: FleetArgs) -> i32 {
         eprintln!("netcheck: interrupted");
         return cli::EXIT_INTERRUPTED;
     }
-    let clusters: Vec<FleetCluster> = slots
+    let mut clusters: Vec<FleetCluster> = slots
         .into_iter()
         .zip(&targets)
         .map(|(c, t)| {
@@ -217,7 +223,11 @@ pub fn main(s: Settings, a: FleetArgs) -> i32 {
             })
         })
         .collect();
-    let findings = checks::fleet::check(&clusters, &s.hints.also_check);
+    for r in clusters.iter_mut().filter_map(|c| c.report.as_mut()) {
+        s.filter.apply(r);
+    }
+    let mut findings = checks::fleet::check(&clusters, &s.hints.also_check);
+    s.filter.keep(&mut findings);
     let count = |sev: Severity| findings.iter().filter(|f| f.severity == sev).count();
     let analysed = clusters.iter().filter(|c| c.report.is_some()).count();
     let fleet = Fleet {

@@ -73,8 +73,10 @@ impl<'de> Deserialize<'de> for Ordered {
 }
 
 pub fn main(s: Settings, a: PracticeArgs) -> i32 {
-    if a.output == Some(Format::Html) {
-        return super::fail("practice has no HTML output; use -o table, json or yaml");
+    if let Some(f @ (Format::Html | Format::Sarif | Format::Junit)) = a.output {
+        return super::fail(&format!(
+            "practice has no {f:?} output; use -o table, json or yaml"
+        ));
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -120,14 +122,14 @@ pub fn main(s: Settings, a: PracticeArgs) -> i32 {
         };
         let sheet = practice::judge_all(&qs, answers.as_deref(), a.reveal);
         let res = match a.output.unwrap_or(Format::Table) {
-            // -o html was refused above.
-            Format::Table | Format::Html => practice::write_sheet(&sheet, &mut out),
             Format::Json => serde_json::to_writer_pretty(&mut out, &sheet)
                 .map_err(std::io::Error::other)
                 .and_then(|_| writeln!(out)),
             Format::Yaml => serde_saphyr::to_string(&sheet)
                 .map_err(std::io::Error::other)
                 .and_then(|y| out.write_all(y.as_bytes())),
+            // -o html, sarif and junit were refused above.
+            _ => practice::write_sheet(&sheet, &mut out),
         };
         if let Err(e) = res.and_then(|_| out.flush()) {
             return super::fail(&format!("cannot write output: {e}"));

@@ -3,6 +3,7 @@
 
 mod addresses;
 mod capacity;
+pub mod catalog;
 pub use capacity::{line as capacity_line, WARN_PERCENT};
 pub mod fleet;
 mod overlap;

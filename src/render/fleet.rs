@@ -17,6 +17,9 @@ pub fn render(f: &Fleet, format: Format, w: &mut dyn Write) -> io::Result<()> {
         }
         Format::Table => text(f, w),
         Format::Html => super::html::fleet(f, w),
+        Format::Sarif | Format::Junit => Err(io::Error::other(
+            "fleet writes -o table, json, yaml or html",
+        )),
     }
 }
 

@@ -3,6 +3,7 @@
 mod capacity;
 pub mod fleet;
 pub mod html;
+mod machine;
 mod rules;
 mod services;
 
@@ -18,9 +19,18 @@ pub enum Format {
     Yaml,
     /// One self-contained page with the address map (report, cidrs, fleet)
     Html,
+    /// SARIF 2.1.0, for code-scanning dashboards
+    Sarif,
+    /// JUnit XML: a suite per check, a case per subject; failures at or above --fail-on
+    Junit,
 }
 
-pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    r: &Report,
+    format: Format,
+    fail_on: Option<Severity>,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *w, r)?;
@@ -32,6 +42,8 @@ pub fn render(r: &Report, format: Format, w: &mut dyn Write) -> io::Result<()> {
         }
         Format::Table => text(r, w),
         Format::Html => html::report(r, w),
+        Format::Sarif => machine::sarif(r, w),
+        Format::Junit => machine::junit(r, fail_on, w),
     }
 }
 
