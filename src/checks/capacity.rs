@@ -180,19 +180,22 @@ pub fn ip_allocation_failed(c: &Ctx) -> Vec<Finding> {
 }
 
 pub fn duplicate_pod_ips(c: &Ctx) -> Vec<Finding> {
-    let mut first: HashMap<std::net::IpAddr, String> = HashMap::new();
+    // Names are borrowed: a big cluster has one entry per pod here.
+    let mut first: HashMap<std::net::IpAddr, (&str, &str)> =
+        HashMap::with_capacity(c.cluster.pod_count());
     let mut dups: BTreeMap<std::net::IpAddr, Vec<String>> = BTreeMap::new();
     for a in c.cluster.pod_addresses().filter(|a| !a.finished) {
-        let who = format!("{}/{}", a.namespace, a.name);
+        let who = (a.namespace, a.name);
         match first.get(&a.ip) {
             None => {
                 first.insert(a.ip, who);
             }
             Some(f) if *f == who => {}
             Some(f) => {
-                let e = dups.entry(a.ip).or_insert_with(|| vec![f.clone()]);
-                if !e.contains(&who) {
-                    e.push(who);
+                let name = |(ns, n): (&str, &str)| format!("{ns}/{n}");
+                let e = dups.entry(a.ip).or_insert_with(|| vec![name(*f)]);
+                if !e.contains(&name(who)) {
+                    e.push(name(who));
                 }
             }
         }

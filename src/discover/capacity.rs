@@ -58,17 +58,8 @@ impl Events {
             exhausted: HashMap::new(),
             exhausted_by: BTreeSet::new(),
         };
-        let pod_node: HashMap<(&str, &str), &str> = c
-            .pods
-            .iter()
-            .filter_map(|p| Some(((p.metadata.ns(), p.name()), p.spec.node_name.as_deref()?)))
-            .chain(
-                c.workload_pods
-                    .iter()
-                    .filter(|w| !w.node.is_empty())
-                    .map(|w| ((&*w.namespace, &*w.name), &*w.node)),
-            )
-            .collect();
+        // Built only when an event needs it: most clusters have none, and it spans every pod.
+        let mut pod_node: Option<HashMap<(&str, &str), &str>> = None;
         for x in &c.events {
             let said = format!(
                 "event {}: {} (x{}): {}",
@@ -89,7 +80,12 @@ impl Events {
                     .source
                     .as_ref()
                     .and_then(|s| s.host.as_deref())
-                    .or_else(|| pod_node.get(&(ns, o.name.as_str())).copied())
+                    .or_else(|| {
+                        pod_node
+                            .get_or_insert_with(|| pods_by_name(c))
+                            .get(&(ns, o.name.as_str()))
+                            .copied()
+                    })
                     .unwrap_or("(unknown node)");
                 e.exhausted.entry(node.to_string()).or_default().push(said);
                 e.exhausted_by.insert(by);
@@ -97,6 +93,19 @@ impl Events {
         }
         e
     }
+}
+
+fn pods_by_name(c: &Cluster) -> HashMap<(&str, &str), &str> {
+    c.pods
+        .iter()
+        .filter_map(|p| Some(((p.metadata.ns(), p.name()), p.spec.node_name.as_deref()?)))
+        .chain(
+            c.workload_pods
+                .iter()
+                .filter(|w| !w.node.is_empty())
+                .map(|w| ((&*w.namespace, &*w.name), &*w.node)),
+        )
+        .collect()
 }
 
 fn size(net: &IpNet, unit: u8) -> u64 {
@@ -297,7 +306,8 @@ fn cni_pool(c: &Cluster, a: &CidrAnswer, ev: &Events, out: &mut CapacityAnswer) 
         v.sort();
         v
     };
-    let ips: Vec<IpAddr> = pod_ips(c).map(|(_, ip)| ip).collect();
+    // Only the CNIs with a pool of their own need every pod address.
+    let all_ips = || -> Vec<IpAddr> { pod_ips(c).map(|(_, ip)| ip).collect() };
     match a.cni.name.as_str() {
         "calico" => {
             let affinities: Vec<IpNet> = c
@@ -306,6 +316,7 @@ fn cni_pool(c: &Cluster, a: &CidrAnswer, ev: &Events, out: &mut CapacityAnswer) 
                 .filter_map(|o| cidr::parse(o.spec.get("cidr")?.as_str()?).ok())
                 .collect();
             let affinity_err = c.error_for(&what::object(&CALICO_BLOCK_AFFINITY, None));
+            let ips = all_ips();
             for p in c.ip_pools.iter().filter(|p| p.spec.disabled != Some(true)) {
                 let Ok(net) = cidr::parse(&p.spec.cidr) else {
                     continue;
@@ -369,6 +380,7 @@ fn cni_pool(c: &Cluster, a: &CidrAnswer, ev: &Events, out: &mut CapacityAnswer) 
             let cm = c
                 .config_map("kube-system", "cilium-config")
                 .or_else(|| c.config_map("cilium", "cilium-config"));
+            let ips = all_ips();
             for net in &a.pod_cidr.cidrs {
                 let v6 = matches!(net, IpNet::V6(_));
                 let key = if v6 { "cluster-pool-ipv6-mask-size" } else { "cluster-pool-ipv4-mask-size" };
@@ -414,6 +426,7 @@ fn cni_pool(c: &Cluster, a: &CidrAnswer, ev: &Events, out: &mut CapacityAnswer) 
             }
         }
         "weave" => {
+            let ips = all_ips();
             for net in &a.pod_cidr.cidrs {
                 let used = ips.iter().filter(|ip| net.contains(*ip)).count() as u64;
                 let mut u = usage(
@@ -458,25 +471,37 @@ fn host_local_usable(net: &IpNet) -> u64 {
 
 fn nodes(c: &Cluster, a: &CidrAnswer, ev: &Events, out: &mut CapacityAnswer) {
     let podcidrs = a.cni.ipam == "node-podcidrs";
-    let mut by_node: HashMap<&str, Vec<IpAddr>> = HashMap::new();
+    // Each node's podCIDRs; the first listed (the primary family's) bounds the node.
+    let nets: Vec<Vec<IpNet>> = c
+        .nodes
+        .iter()
+        .map(|n| {
+            n.pod_subnets()
+                .iter()
+                .filter_map(|p| cidr::parse(p).ok())
+                .collect()
+        })
+        .collect();
+    let index: HashMap<&str, usize> = c
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name(), i))
+        .collect();
+    // Per node: addresses inside its primary podCIDR, and IPv4 addresses at all.
+    let mut counts = vec![(0u64, 0u64); c.nodes.len()];
     for (node, ip) in pod_ips(c) {
-        by_node.entry(node).or_default().push(ip);
+        if let Some(&i) = index.get(node) {
+            counts[i].0 += u64::from(nets[i].first().is_some_and(|p| p.contains(&ip)));
+            counts[i].1 += u64::from(ip.is_ipv4());
+        }
     }
-    for n in &c.nodes {
-        let ips = by_node.get(n.name()).map(Vec::as_slice).unwrap_or(&[]);
-        let nets: Vec<IpNet> = n
-            .pod_subnets()
-            .iter()
-            .filter_map(|p| cidr::parse(p).ok())
-            .collect();
-        // The primary family's podCIDR bounds the node: the first one listed.
+    for (i, n) in c.nodes.iter().enumerate() {
+        let nets = &nets[i];
         let primary = nets.first().filter(|_| podcidrs);
         let (usable, used) = match primary {
-            Some(p) => (
-                Some(host_local_usable(p)),
-                ips.iter().filter(|ip| p.contains(*ip)).count() as u64,
-            ),
-            None => (None, ips.iter().filter(|ip| ip.is_ipv4()).count() as u64),
+            Some(p) => (Some(host_local_usable(p)), counts[i].0),
+            None => (None, counts[i].1),
         };
         // What the node's pods take addresses from: its podCIDRs, or its Calico blocks.
         let from: Vec<String> = if podcidrs {
