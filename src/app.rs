@@ -44,6 +44,10 @@ pub fn main() -> i32 {
         return practice::main(args.settings(), a);
     }
     let checks = matches!(args.command, Some(cli::Cmd::Checks(_)));
+    let diff = match &args.command {
+        Some(cli::Cmd::Diff(a)) => Some(a.clone()),
+        _ => None,
+    };
     let s = args.settings();
     if let Err(e) = s.filter.validate() {
         return fail(&e);
@@ -51,6 +55,9 @@ pub fn main() -> i32 {
     colored::control::set_override(s.color);
     if checks {
         return list_checks(&s);
+    }
+    if let Some(a) = diff {
+        return diff_main(&s, &a);
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -133,6 +140,44 @@ pub fn main() -> i32 {
         return fail(&format!("cannot write output: {e}"));
     }
     if analyze::fails(&report, s.fail_on) {
+        cli::EXIT_FINDINGS
+    } else {
+        cli::EXIT_OK
+    }
+}
+
+/// `netcheck diff`: each side loaded as `fleet --from` loads a file (a snapshot is analysed as
+/// `report` would), filtered alike, then compared.
+fn diff_main(s: &cli::Settings, a: &cli::DiffArgs) -> i32 {
+    use crate::collect::fleet::{load, Loaded};
+    use crate::report::{Command, Scope};
+    let side = |p: &std::path::Path| -> Result<crate::report::Report, String> {
+        let mut r = match load(p) {
+            Ok(Loaded::Report(r)) => *r,
+            Ok(Loaded::Cluster(c)) => {
+                analyze::analyze(&c, &s.hints, Command::Report, false, &Scope::default())
+            }
+            Err(e) => return Err(format!("{}: {}", p.display(), e.message)),
+        };
+        s.filter.apply(&mut r);
+        Ok(r)
+    };
+    let (before, after) = match (side(&a.before), side(&a.after)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => return fail(&e),
+    };
+    let name = |p: &std::path::Path| p.display().to_string();
+    let d = crate::report::diff((&name(&a.before), &before), (&name(&a.after), &after));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if let Err(e) = crate::render::diff_view(&d, s.format, &mut out).and_then(|_| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(&format!("cannot write output: {e}"));
+        }
+    }
+    let fails = s
+        .fail_on
+        .is_some_and(|t| d.new_findings.iter().any(|i| i.severity >= t));
+    if fails {
         cli::EXIT_FINDINGS
     } else {
         cli::EXIT_OK

@@ -68,6 +68,10 @@ pub enum Cmd {
     /// The CKA lab's questions about this cluster, one at a time: answer, get judged, see the
     /// commands that find it. --answers FILE judges a YAML file of answers instead
     Practice(PracticeArgs),
+    /// What changed between two snapshots or two `report -o json` files of a cluster: new,
+    /// resolved and unchanged findings; ranges, CNI, proxy modes and deployments. --fail-on
+    /// applies to the new findings only
+    Diff(DiffArgs),
     /// Every finding id: its severity, what it means, which command makes it and the
     /// permission it needs (the ids --only and --skip take)
     Checks(View),
@@ -90,6 +94,18 @@ pub struct ServicesArgs {
     /// All namespaces (the default)
     #[arg(short = 'A', long, conflicts_with = "namespace")]
     pub all_namespaces: bool,
+    #[command(flatten)]
+    pub view: View,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// The earlier snapshot or report (JSON, as netcheck wrote it)
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The later snapshot or report
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
     #[command(flatten)]
     pub view: View,
 }
@@ -345,6 +361,7 @@ impl Cli {
             Some(Cmd::Fleet(a)) => (Some(Command::Report), a.view, None),
             Some(Cmd::Practice(_)) => (Some(Command::Report), self.view, None),
             Some(Cmd::Checks(v)) => (None, v, None),
+            Some(Cmd::Diff(a)) => (None, a.view, None),
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
         let color = match g.color {

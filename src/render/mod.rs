@@ -47,6 +47,52 @@ pub fn render(
     }
 }
 
+/// `netcheck diff`: changes, then new and resolved findings.
+pub fn diff_view(d: &Diff, format: Format, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *w, d)?;
+            return writeln!(w);
+        }
+        Format::Yaml => {
+            let s = serde_saphyr::to_string(d).map_err(io::Error::other)?;
+            return w.write_all(s.as_bytes());
+        }
+        Format::Table => {}
+        _ => return Err(io::Error::other("diff writes -o table, json or yaml")),
+    }
+    writeln!(w, "netcheck diff — {} → {}\n", d.before.file, d.after.file)?;
+    if d.changes.is_empty() {
+        writeln!(w, "No answer changed.")?;
+    } else {
+        writeln!(w, "{}", "Changed".bold())?;
+        for c in &d.changes {
+            writeln!(w, "  {}: {} → {}", c.what, c.before, c.after)?;
+        }
+    }
+    for (title, items) in [
+        ("New findings", &d.new_findings),
+        ("Resolved findings", &d.resolved_findings),
+    ] {
+        writeln!(w, "\n{} ({})", title.bold(), items.len())?;
+        for i in items {
+            let about = i
+                .subject
+                .as_deref()
+                .map(|s| format!(" {s}:"))
+                .unwrap_or_default();
+            writeln!(
+                w,
+                "  {} [{}]{about} {}",
+                severity(i.severity),
+                i.id,
+                i.message
+            )?;
+        }
+    }
+    writeln!(w, "\nUnchanged findings: {}", d.unchanged_findings)
+}
+
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(NOTHING)

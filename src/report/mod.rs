@@ -4,6 +4,7 @@
 mod capacity;
 mod cidrs;
 mod deploy;
+mod diff;
 mod fleet;
 mod proxy;
 mod rules;
@@ -12,6 +13,7 @@ mod services;
 pub use capacity::*;
 pub use cidrs::*;
 pub use deploy::*;
+pub use diff::*;
 pub use fleet::*;
 pub use proxy::*;
 pub use rules::*;
