@@ -110,23 +110,10 @@ pub fn main() -> i32 {
             Err(e) => fail(&format!("cannot write snapshot {}: {e}", path.display())),
         };
     };
-    if command == crate::report::Command::Trace {
-        if let Err(e) = crate::discover::rules::target(&cluster, &s.scope) {
-            return fail(&e);
-        }
-    }
-    let mut report = analyze::analyze(&cluster, &s.hints, command, s.explain, &s.scope);
-    s.filter.apply(&mut report);
-    if let (Some(name), Some(svc)) = (&s.scope.service, &report.services) {
-        if svc.services.is_empty() {
-            let ns = s.scope.namespace.as_deref().unwrap_or("default");
-            let read = cluster
-                .error_for(crate::model::what::SERVICES)
-                .map(|e| format!(" (Services could not be read: {})", e.reason))
-                .unwrap_or_default();
-            return fail(&format!("service {ns}/{name} not found{read}; expected NAMESPACE/NAME or NAME with -n NAMESPACE"));
-        }
-    }
+    let report = match report_of(&cluster, &s, command) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
     // A big cluster's model is a few million small allocations, and the process is about to
     // end: freeing them one by one would take a tenth of the run.
     std::mem::forget(cluster);
@@ -146,28 +133,38 @@ pub fn main() -> i32 {
     }
 }
 
+/// The analysed and filtered report of a collected cluster; an error for a Service or trace
+/// target that is not there.
+pub(crate) fn report_of(
+    cluster: &Cluster,
+    s: &cli::Settings,
+    command: crate::report::Command,
+) -> Result<crate::report::Report, String> {
+    if command == crate::report::Command::Trace {
+        crate::discover::rules::target(cluster, &s.scope)?;
+    }
+    let mut report = analyze::analyze(cluster, &s.hints, command, s.explain, &s.scope);
+    s.filter.apply(&mut report);
+    if let (Some(name), Some(svc)) = (&s.scope.service, &report.services) {
+        if svc.services.is_empty() {
+            let ns = s.scope.namespace.as_deref().unwrap_or("default");
+            let read = cluster
+                .error_for(crate::model::what::SERVICES)
+                .map(|e| format!(" (Services could not be read: {})", e.reason))
+                .unwrap_or_default();
+            return Err(format!("service {ns}/{name} not found{read}; expected NAMESPACE/NAME or NAME with -n NAMESPACE"));
+        }
+    }
+    Ok(report)
+}
+
 /// `netcheck diff`: each side loaded as `fleet --from` loads a file (a snapshot is analysed as
 /// `report` would), filtered alike, then compared.
 fn diff_main(s: &cli::Settings, a: &cli::DiffArgs) -> i32 {
-    use crate::collect::fleet::{load, Loaded};
-    use crate::report::{Command, Scope};
-    let side = |p: &std::path::Path| -> Result<crate::report::Report, String> {
-        let mut r = match load(p) {
-            Ok(Loaded::Report(r)) => *r,
-            Ok(Loaded::Cluster(c)) => {
-                analyze::analyze(&c, &s.hints, Command::Report, false, &Scope::default())
-            }
-            Err(e) => return Err(format!("{}: {}", p.display(), e.message)),
-        };
-        s.filter.apply(&mut r);
-        Ok(r)
+    let d = match compare(s, &a.before, &a.after) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
     };
-    let (before, after) = match (side(&a.before), side(&a.after)) {
-        (Ok(x), Ok(y)) => (x, y),
-        (Err(e), _) | (_, Err(e)) => return fail(&e),
-    };
-    let name = |p: &std::path::Path| p.display().to_string();
-    let d = crate::report::diff((&name(&a.before), &before), (&name(&a.after), &after));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if let Err(e) = crate::render::diff_view(&d, s.format, &mut out).and_then(|_| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -182,6 +179,29 @@ fn diff_main(s: &cli::Settings, a: &cli::DiffArgs) -> i32 {
     } else {
         cli::EXIT_OK
     }
+}
+
+pub(crate) fn compare(
+    s: &cli::Settings,
+    before: &std::path::Path,
+    after: &std::path::Path,
+) -> Result<crate::report::Diff, String> {
+    use crate::collect::fleet::{load, Loaded};
+    use crate::report::{Command, Scope};
+    let side = |p: &std::path::Path| -> Result<crate::report::Report, String> {
+        let mut r = match load(p) {
+            Ok(Loaded::Report(r)) => *r,
+            Ok(Loaded::Cluster(c)) => {
+                analyze::analyze(&c, &s.hints, Command::Report, false, &Scope::default())
+            }
+            Err(e) => return Err(format!("{}: {}", p.display(), e.message)),
+        };
+        s.filter.apply(&mut r);
+        Ok(r)
+    };
+    let (b, a) = (side(before)?, side(after)?);
+    let name = |p: &std::path::Path| p.display().to_string();
+    Ok(crate::report::diff((&name(before), &b), (&name(after), &a)))
 }
 
 /// `netcheck checks`: the finding ids, from docs/findings.md.
