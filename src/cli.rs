@@ -9,8 +9,10 @@ use std::time::Duration;
 
 mod fleet;
 mod practice;
+mod tools;
 pub use fleet::FleetArgs;
 pub use practice::{PracticeArgs, TopicArg};
+pub use tools::{Shell, Tools};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -70,6 +72,8 @@ pub enum Cmd {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
+    #[command(flatten)]
+    Tools(Tools),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -322,6 +326,8 @@ impl Cli {
             }
             Some(Cmd::Fleet(a)) => (Some(Command::Report), a.view, None),
             Some(Cmd::Practice(_)) => (Some(Command::Report), self.view, None),
+            // Handled by app::main before any settings are made.
+            Some(Cmd::Tools(_)) => (Some(Command::Report), self.view, None),
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
         let color = match g.color {
