@@ -113,7 +113,9 @@ pub fn main() -> i32 {
     // end: freeing them one by one would take a tenth of the run.
     std::mem::forget(cluster);
 
-    if let Err(e) = crate::render::render(&report, s.format, &mut out).and_then(|_| out.flush()) {
+    if let Err(e) = crate::render::render_listing(&report, s.format, s.listing, &mut out)
+        .and_then(|_| out.flush())
+    {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return cli::EXIT_OK;
         }
