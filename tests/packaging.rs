@@ -423,3 +423,552 @@ fn version_names_the_kubernetes_api_types_and_every_api_version_read() {
     let short = netcheck(&["-V"]);
     assert_eq!(short.stdout.trim().lines().count(), 1, "{}", short.stdout);
 }
+
+// ---------- krew manifest ----------
+//
+// The rules below are krew's, read in kubernetes-sigs/krew: internal/index/validation/
+// validate.go (ValidatePlugin, validatePlatform, validateFiles, validateSelector),
+// internal/installation/semver/version.go (Parse: a leading v, then k8s.io's ParseSemantic),
+// pkg/constants/constants.go (apiVersion, kind), and cmd/validate-krew-manifest/main.go (the
+// file name gives the plugin name, .yaml; every platform's selector matches one of krew's
+// os/arch pairs and no pair is matched twice). Restated here as code, not copied.
+
+use serde_json::Value;
+
+const KREW_API_VERSION: &str = "krew.googlecontainertools.github.com/v1alpha2";
+const WINDOWS_FORBIDDEN: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+/// The os/arch pairs validate-krew-manifest knows (allPlatforms).
+const KREW_PLATFORMS: &[(&str, &str)] = &[
+    ("windows", "386"),
+    ("windows", "amd64"),
+    ("windows", "arm64"),
+    ("linux", "386"),
+    ("linux", "amd64"),
+    ("linux", "arm"),
+    ("linux", "arm64"),
+    ("linux", "ppc64le"),
+    ("darwin", "386"),
+    ("darwin", "amd64"),
+    ("darwin", "arm64"),
+];
+/// krew only asks for "a few words" (developer guide, plugin-manifest.md) so that `kubectl
+/// krew search` shows it whole; this bound is netcheck's reading of that, not krew code.
+const SHORT_DESCRIPTION_MAX: usize = 50;
+
+/// Semantic versioning 2.0 as k8s.io/apimachinery's ParseSemantic takes it, after krew's v.
+fn krew_semver(v: &str) -> Result<(), String> {
+    let rest = v
+        .strip_prefix('v')
+        .ok_or(format!("version {v:?} does not start with 'v'"))?;
+    let re = regex::Regex::new(
+        r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$",
+    )
+    .unwrap();
+    if !re.is_match(rest) {
+        return Err(format!("version {v:?} is not semver"));
+    }
+    // Numeric pre-release identifiers may not have leading zeros.
+    if let Some(pre) = rest.split('+').next().unwrap().split_once('-').map(|x| x.1) {
+        for id in pre.split('.') {
+            if id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "version {v:?}: pre-release {id} has a leading zero"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// metav1.LabelSelector against {os, arch}.
+fn selector_matches(sel: &Value, os: &str, arch: &str) -> bool {
+    let label = |k: &str| match k {
+        "os" => Some(os),
+        "arch" => Some(arch),
+        _ => None,
+    };
+    let labels_ok = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(|m| m.iter().all(|(k, v)| label(k) == v.as_str()));
+    let exprs_ok = sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .is_none_or(|es| {
+            es.iter().all(|e| {
+                let have = label(str_of(e, "key"));
+                let values: Vec<&str> = e
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .map(|v| v.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                match str_of(e, "operator") {
+                    "In" => have.is_some_and(|h| values.contains(&h)),
+                    "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+                    "Exists" => have.is_some(),
+                    "DoesNotExist" => have.is_none(),
+                    _ => false,
+                }
+            })
+        });
+    labels_ok && exprs_ok
+}
+
+fn validate_selector(sel: Option<&Value>) -> Result<(), String> {
+    let sel = sel.filter(|s| !s.is_null()).ok_or("nil selector")?;
+    let labels = sel.get("matchLabels").filter(|v| !v.is_null());
+    let exprs = sel.get("matchExpressions").filter(|v| !v.is_null());
+    let exprs_empty = exprs.and_then(Value::as_array).is_none_or(Vec::is_empty);
+    if labels.is_none() && exprs_empty {
+        return Err("empty selector".into());
+    }
+    let mut keys: Vec<String> = labels
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for e in exprs.and_then(Value::as_array).into_iter().flatten() {
+        keys.push(str_of(e, "key").to_string());
+        if !["In", "NotIn", "Exists", "DoesNotExist"].contains(&str_of(e, "operator")) {
+            return Err(format!("operator {:?}", str_of(e, "operator")));
+        }
+    }
+    if let Some(k) = keys.iter().find(|k| *k != "os" && *k != "arch") {
+        return Err(format!("selector key {k:?} not supported"));
+    }
+    if labels
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.is_empty())
+    {
+        return Err("matchLabels specified but empty".into());
+    }
+    if exprs.is_some() && exprs_empty {
+        return Err("matchExpressions specified but empty".into());
+    }
+    Ok(())
+}
+
+/// krew's checks of a manifest file named `file_name`; the first broken rule.
+fn validate_krew(file_name: &str, text: &str) -> Result<(), String> {
+    let p: Value = serde_saphyr::from_str(text).map_err(|e| format!("not YAML: {e}"))?;
+    let name = file_name
+        .strip_suffix(".yaml")
+        .ok_or("manifest extension is not .yaml")?;
+    if str_of(&p, "apiVersion") != KREW_API_VERSION {
+        return Err(format!("apiVersion {:?}", str_of(&p, "apiVersion")));
+    }
+    if str_of(&p, "kind") != "Plugin" {
+        return Err(format!("kind {:?}", str_of(&p, "kind")));
+    }
+    let safe = regex::Regex::new(r"^[\w-]+$").unwrap();
+    if !safe.is_match(name)
+        || WINDOWS_FORBIDDEN
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(name))
+    {
+        return Err(format!("plugin name {name:?} is not allowed"));
+    }
+    let meta_name = p.get("metadata").map(|m| str_of(m, "name")).unwrap_or("");
+    if meta_name != name {
+        return Err(format!(
+            "plugin should be named {name:?}, not {meta_name:?}"
+        ));
+    }
+    let spec = p.get("spec").ok_or("no spec")?;
+    let short = str_of(spec, "shortDescription");
+    if short.is_empty() {
+        return Err("should have a short description".into());
+    }
+    if short.contains(['\r', '\n']) {
+        return Err("line breaks in short description".into());
+    }
+    if short.chars().count() > SHORT_DESCRIPTION_MAX {
+        return Err(format!(
+            "short description longer than {SHORT_DESCRIPTION_MAX}"
+        ));
+    }
+    let platforms = spec
+        .get("platforms")
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty())
+        .ok_or("should have a platform specified")?;
+    let version = str_of(spec, "version");
+    if version.is_empty() {
+        return Err("should have a version specified".into());
+    }
+    krew_semver(version)?;
+    let sha = regex::Regex::new("^[a-f0-9]{64}$").unwrap();
+    for (i, pl) in platforms.iter().enumerate() {
+        let err = |m: String| format!("platform {i}: {m}");
+        if str_of(pl, "uri").is_empty() {
+            return Err(err("`uri` has to be set".into()));
+        }
+        if !sha.is_match(str_of(pl, "sha256")) {
+            return Err(err(format!(
+                "`sha256` {:?} is not valid",
+                str_of(pl, "sha256")
+            )));
+        }
+        if str_of(pl, "bin").is_empty() {
+            return Err(err("`bin` has to be set".into()));
+        }
+        match pl.get("files").filter(|f| !f.is_null()) {
+            None => {}
+            Some(Value::Array(ops))
+                if ops
+                    .iter()
+                    .any(|o| str_of(o, "from").is_empty() || str_of(o, "to").is_empty()) =>
+            {
+                return Err(err("`files` needs from and to".into()));
+            }
+            Some(Value::Array(ops)) if !ops.is_empty() => {}
+            Some(_) => return Err(err("`files` has to be unspecified or non-empty".into())),
+        }
+        validate_selector(pl.get("selector")).map_err(err)?;
+        if !KREW_PLATFORMS
+            .iter()
+            .any(|(os, arch)| selector_matches(&pl["selector"], os, arch))
+        {
+            return Err(err("selector matches no supported platform".into()));
+        }
+    }
+    for (os, arch) in KREW_PLATFORMS {
+        let n = platforms
+            .iter()
+            .filter(|pl| selector_matches(&pl["selector"], os, arch))
+            .count();
+        if n > 1 {
+            return Err(format!("{n} platforms select {os}/{arch}"));
+        }
+    }
+    Ok(())
+}
+
+fn manifest_template() -> String {
+    std::fs::read_to_string(root().join("plugins/netcheck.yaml")).unwrap()
+}
+
+fn filled(template: &str) -> String {
+    let mut s = template
+        .replace("@VERSION@", &format!("v{}", env!("CARGO_PKG_VERSION")))
+        .replace("@BASE_URL@", "https://example.invalid/releases")
+        .replace("@HOMEPAGE@", "https://example.invalid/netcheck");
+    for (i, key) in ["LINUX_AMD64", "LINUX_ARM64", "DARWIN_AMD64", "DARWIN_ARM64"]
+        .iter()
+        .enumerate()
+    {
+        s = s.replace(&format!("@SHA256_{key}@"), &format!("{i:x}").repeat(64));
+    }
+    s
+}
+
+#[test]
+fn the_krew_manifest_passes_krews_rules_once_the_release_script_fills_it() {
+    let template = manifest_template();
+    let placeholders: BTreeSet<&str> = regex::Regex::new("@[A-Z0-9_]+@")
+        .unwrap()
+        .find_iter(&template)
+        .map(|m| m.as_str())
+        .collect();
+    let script = std::fs::read_to_string(root().join(".ci/release.sh")).unwrap();
+    for p in &placeholders {
+        // Each placeholder is one the script fills (the hashes by their key's prefix).
+        let key = p.trim_matches('@');
+        let known = script.contains(&format!("@{key}@")) || key.starts_with("SHA256_");
+        assert!(known, "{p} is not filled by .ci/release.sh");
+    }
+    let sel: Value = serde_saphyr::from_str(&filled(&template)).unwrap();
+    let platforms: BTreeSet<(String, String)> = sel["spec"]["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let l = &p["selector"]["matchLabels"];
+            (str_of(l, "os").to_string(), str_of(l, "arch").to_string())
+        })
+        .collect();
+    for want in [
+        ("linux", "amd64"),
+        ("linux", "arm64"),
+        ("darwin", "amd64"),
+        ("darwin", "arm64"),
+    ] {
+        assert!(
+            platforms.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} missing"
+        );
+    }
+    assert_eq!(validate_krew("netcheck.yaml", &filled(&template)), Ok(()));
+    // Unfilled, it is not a manifest krew takes; with all but the hashes filled, the
+    // placeholders are not hashes.
+    assert!(validate_krew("netcheck.yaml", &template).is_err());
+    let v = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let no_hashes = template
+        .replace("@VERSION@", &v)
+        .replace("@BASE_URL@", "https://example.invalid");
+    assert!(validate_krew("netcheck.yaml", &no_hashes)
+        .unwrap_err()
+        .contains("sha256"));
+}
+
+#[test]
+fn a_bad_edit_of_the_krew_manifest_is_caught() {
+    let good = filled(&manifest_template());
+    let v = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let edits: Vec<(&str, String, &str)> = vec![
+        (
+            "version without v",
+            good.replace(&format!("\"{v}\""), &v[1..]),
+            "start with 'v'",
+        ),
+        (
+            "version not semver",
+            good.replace(&format!("\"{v}\""), "v1.2"),
+            "semver",
+        ),
+        (
+            "wrong name",
+            good.replace("name: netcheck", "name: net-check"),
+            "should be named",
+        ),
+        (
+            "short description on two lines",
+            good.replace(
+                "shortDescription: Explain",
+                "shortDescription: |\n    Explain\n    more",
+            ),
+            "line breaks",
+        ),
+        (
+            "a long short description",
+            good.replace(
+                "shortDescription: Explain",
+                &format!("shortDescription: {} Explain", "very ".repeat(10)),
+            ),
+            "longer",
+        ),
+        (
+            "a selector key krew does not know",
+            good.replacen("os: linux", "platform: linux", 1),
+            "not supported",
+        ),
+        (
+            "an uppercase hash",
+            good.replacen(&"0".repeat(64), &"A".repeat(64), 1),
+            "sha256",
+        ),
+        (
+            "no bin",
+            good.replacen("bin: kubectl-netcheck", "bin: \"\"", 1),
+            "bin",
+        ),
+        (
+            "two platforms for one os/arch",
+            good.replacen("arch: arm64", "arch: amd64", 1),
+            "platforms select linux/amd64",
+        ),
+        (
+            "an os krew does not have",
+            good.replacen("os: darwin", "os: plan9", 1),
+            "no supported platform",
+        ),
+        (
+            "wrong apiVersion",
+            good.replace("/v1alpha2", "/v1"),
+            "apiVersion",
+        ),
+    ];
+    for (what, text, want) in edits {
+        assert_ne!(text, good, "{what}: the edit did not apply");
+        let e = validate_krew("netcheck.yaml", &text).expect_err(what);
+        assert!(e.contains(want), "{what}: {e}");
+    }
+    assert!(validate_krew("netcheck.yml", &good).is_err());
+}
+
+// ---------- release script ----------
+
+fn sha256_hex(data: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, data)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_release_script_packs_hashes_and_fills_a_manifest_krew_accepts() {
+    // Small stand-ins for the three binaries, so the test packs bytes it knows.
+    let bins = scratch("release-bins");
+    let names = ["netcheck", "kubectl-netcheck", "kubectl_complete-netcheck"];
+    for n in names {
+        let p = bins.join(n);
+        std::fs::write(&p, format!("#!/bin/sh\necho {n}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let run = |out: &Path, extra: &[&str]| {
+        Command::new("bash")
+            .arg(root().join(".ci/release.sh"))
+            .args([
+                "--base-url",
+                "https://example.invalid/rel/",
+                "--homepage",
+                "https://example.invalid/h",
+            ])
+            .args([
+                "--out",
+                out.to_str().unwrap(),
+                "--no-build",
+                "--from",
+                bins.to_str().unwrap(),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = scratch("release-out");
+    let r = run(&out, &[]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{stderr}");
+    let manifest = std::fs::read_to_string(out.join("netcheck.yaml")).unwrap();
+    assert_eq!(
+        validate_krew("netcheck.yaml", &manifest),
+        Ok(()),
+        "{manifest}"
+    );
+    assert!(!manifest.contains('@'), "a placeholder is left: {manifest}");
+    let m: Value = serde_saphyr::from_str(&manifest).unwrap();
+    let v = format!("v{}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["spec"]["version"], v.as_str());
+    let platforms = m["spec"]["platforms"].as_array().unwrap();
+    assert!(!platforms.is_empty());
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), platforms.len());
+    for pl in platforms {
+        let uri = str_of(pl, "uri");
+        let file = uri.rsplit('/').next().unwrap();
+        assert_eq!(uri, format!("https://example.invalid/rel/{v}/{file}"));
+        let bytes = std::fs::read(out.join(file)).unwrap();
+        assert_eq!(str_of(pl, "sha256"), sha256_hex(&bytes), "{file}");
+        assert!(sums.contains(&format!("{}  {file}", sha256_hex(&bytes))));
+        // krew links `bin` from the archive's root, where the binaries sit, executable.
+        let listing = Command::new("tar")
+            .arg("tzvf")
+            .arg(out.join(file))
+            .output()
+            .unwrap();
+        let listing = String::from_utf8_lossy(&listing.stdout);
+        for n in names {
+            let line = listing
+                .lines()
+                .find(|l| l.split_whitespace().last() == Some(n))
+                .unwrap_or_else(|| panic!("{n} not at the root of {file}: {listing}"));
+            assert!(line.starts_with("-rwx"), "{line}");
+        }
+        assert_eq!(str_of(pl, "bin"), "kubectl-netcheck");
+    }
+    // The same binaries give the same archives.
+    let again = scratch("release-again");
+    assert!(run(&again, &[]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(again.join("SHA256SUMS")).unwrap(),
+        sums
+    );
+    // Bad arguments are named, exit 2.
+    let r = run(&scratch("release-bad"), &["--base-url", "ftp://x"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("ftp://x"));
+}
+
+// ---------- container image ----------
+
+#[test]
+fn the_dockerfile_builds_the_static_nonroot_image_that_deploy_job_yaml_runs() {
+    let df = std::fs::read_to_string(root().join("deploy/Dockerfile")).unwrap();
+    // Instructions, continuation lines joined, comments dropped.
+    let joined = df.replace("\\\n", " ");
+    let lines: Vec<&str> = joined
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let last_from = lines.iter().rposition(|l| l.starts_with("FROM ")).unwrap();
+    let (build, last) = lines.split_at(last_from);
+    let base = last[0].split_whitespace().nth(1).unwrap();
+    assert!(
+        base == "scratch" || base.starts_with("gcr.io/distroless/static"),
+        "not a minimal base without a C library: {base}"
+    );
+    assert!(
+        build.iter().any(|l| l.contains("linux-musl")),
+        "the binary is not built for musl (static)"
+    );
+    let instr = |name: &str| {
+        last.iter()
+            .find_map(|l| l.strip_prefix(name).map(str::trim))
+            .unwrap_or_else(|| panic!("no {name} in the final stage"))
+    };
+    let user = instr("USER ");
+    let (uid, gid) = user.split_once(':').unwrap_or((user, user));
+    let uid: i64 = uid.parse().expect("numeric USER");
+    let gid: i64 = gid.parse().expect("numeric group");
+    assert_ne!(uid, 0);
+    let entrypoint: Vec<String> = serde_json::from_str(instr("ENTRYPOINT ")).unwrap();
+    let cmd: Vec<String> = serde_json::from_str(instr("CMD ")).unwrap();
+    let copied = instr("COPY ").split_whitespace().last().unwrap();
+    assert_eq!(entrypoint, [copied]);
+
+    let job: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root().join("deploy/job.yaml")).unwrap())
+            .unwrap();
+    let pod = &job["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    assert_eq!(c["command"], serde_json::json!(entrypoint));
+    // `docker run IMAGE` does what the Job does: its args are the image's CMD.
+    assert_eq!(c["args"], serde_json::json!(cmd));
+    assert_eq!(pod["securityContext"]["runAsUser"], uid);
+    assert_eq!(pod["securityContext"]["runAsGroup"], gid);
+    // The report goes to stdout, which is what `kubectl logs job/netcheck` shows: no file.
+    let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    assert!(!args.contains(&"snapshot"), "{args:?}");
+    let r = netcheck(
+        &[
+            args.as_slice(),
+            &["--snapshot", &root().join(CKA).to_string_lossy()],
+        ]
+        .concat(),
+    );
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    report(&r);
+
+    // What the build needs is not in the ignore file: every path Cargo.toml names.
+    let ignore = std::fs::read_to_string(root().join("deploy/Dockerfile.dockerignore")).unwrap();
+    let ignored: Vec<&str> = ignore
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let toml = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let needed = regex::Regex::new(r#"path = "([^"]+)""#).unwrap();
+    let mut paths: Vec<String> = needed
+        .captures_iter(&toml)
+        .map(|c| c[1].to_string())
+        .collect();
+    paths.extend(["Cargo.toml", "Cargo.lock", "src/lib.rs"].map(String::from));
+    for p in paths {
+        let hit = ignored
+            .iter()
+            .find(|i| p == **i || p.starts_with(&format!("{i}/")));
+        assert!(
+            hit.is_none(),
+            "{p} is needed by the build but ignored by {hit:?}"
+        );
+    }
+}
