@@ -11,7 +11,9 @@ pub enum ServicesFormat {
     Wide,
     /// One line per Service, service/NAMESPACE/NAME, and nothing else
     Name,
+    /// The report as JSON (docs/json-schema.md)
     Json,
+    /// The same document as YAML
     Yaml,
 }
 
