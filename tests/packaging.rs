@@ -48,7 +48,7 @@ fn has(cmd: &str) -> bool {
 // ---------- completion scripts ----------
 
 #[test]
-fn completion_scripts_name_every_subcommand_and_bash_parses_its_own() {
+fn completion_scripts_name_every_subcommand_and_complete_in_their_shells() {
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let r = netcheck(&["completion", shell]);
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
@@ -64,9 +64,56 @@ fn completion_scripts_name_every_subcommand_and_bash_parses_its_own() {
             assert!(r.stdout.contains(&form), "{shell} script lacks {form}");
         }
     }
-    let script = scratch("completion").join("netcheck.bash");
+    // Loaded into the shell, each script completes a subcommand and an enumerated value.
+    let dir = scratch("completion");
+    let want_sub: Vec<String> = subcommands()
+        .into_iter()
+        .filter(|s| s.starts_with("ser"))
+        .collect();
+    let want_fail_on = ["error", "info", "never", "warning"];
+    let script = dir.join("netcheck.bash");
     std::fs::write(&script, netcheck(&["completion", "bash"]).stdout).unwrap();
-    succeeds(Command::new("bash").arg("-n").arg(&script));
+    let bash = |words: &str, cword: usize| {
+        let prog = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE=\"${{COMP_WORDS[*]}}\"; \
+             COMP_POINT=${{#COMP_LINE}}; _netcheck netcheck \"${{COMP_WORDS[$COMP_CWORD]}}\" \
+             \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let out = succeeds(Command::new("bash").arg("-c").arg(prog));
+        let mut v: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(bash("netcheck ser", 1), want_sub);
+    assert_eq!(bash("netcheck services --fail-on ''", 3), want_fail_on);
+    // zsh and fish, where installed (not every machine has them).
+    if has("zsh") {
+        let script = dir.join("_netcheck");
+        std::fs::write(&script, netcheck(&["completion", "zsh"]).stdout).unwrap();
+        succeeds(Command::new("zsh").arg("-n").arg(&script));
+    }
+    if has("fish") {
+        let script = dir.join("netcheck.fish");
+        std::fs::write(&script, netcheck(&["completion", "fish"]).stdout).unwrap();
+        let fish = |line: &str| {
+            let prog = format!("source {}; complete -C '{line}'", script.display());
+            let out = succeeds(Command::new("fish").arg("-c").arg(prog));
+            let mut v: Vec<String> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| l.split('\t').next().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(fish("netcheck ser"), want_sub);
+        assert_eq!(fish("netcheck services --fail-on "), want_fail_on);
+    }
 }
 
 #[test]
