@@ -370,7 +370,9 @@ fn the_real_kubectl_completes_kubectl_netcheck_through_the_completion_executable
     }
     let path = plugin_path();
     let dir = scratch("kubectl-home");
-    let kc = kubeconfig_with_contexts(&dir, "http://127.0.0.1:9", "t", &["lab", "prod"]);
+    let cluster = load(&root().join(CKA));
+    let server = ApiServer::start(cluster.clone(), Options::default()).unwrap();
+    let kc = kubeconfig_with_contexts(&dir, &server.url(), server.token(), &["lab", "prod"]);
     let run = |words: &[&str]| {
         let out = succeeds(
             Command::new("kubectl")
@@ -388,6 +390,11 @@ fn the_real_kubectl_completes_kubectl_netcheck_through_the_completion_executable
     assert_eq!(d, NO_FILE_COMP);
     let (c, _) = run(&["services", "--context", ""]);
     assert_eq!(c, ["lab", "prod"]);
+    let (c, _) = run(&["--context", "prod", "services", "-n", ""]);
+    for svc in &cluster.services {
+        let ns = svc.metadata.namespace.clone().unwrap();
+        assert!(c.contains(&ns), "{ns} not in {c:?}");
+    }
     let (c, _) = run(&["report", "-o", ""]);
     assert!(
         c.contains(&"json".to_string()) && c.contains(&"yaml".to_string()),
