@@ -432,6 +432,15 @@ fn the_man_page_has_every_subcommand_and_renders() {
     // Rendered, not echoed: section headings without their roff macros.
     assert!(text.contains("SYNOPSIS") && !text.contains(".SH"), "{text}");
     assert!(text.contains("--request-timeout"), "{text}");
+    // The exit codes of --help are in the page too (docs/usage.md says so).
+    assert!(text.contains("Exit codes"), "{text}");
+    for code in [netcheck::cli::EXIT_FINDINGS, netcheck::cli::EXIT_ERROR] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&code.to_string())),
+            "exit code {code} missing:\n{text}"
+        );
+    }
 }
 
 #[test]
