@@ -4,31 +4,34 @@ use crate::analyze;
 use crate::cli::{self, Cli};
 use crate::collect::{self, Fatal};
 use crate::model::{what, Cluster, CollectError};
-use clap::Parser;
 use std::io::Write;
 
 mod fleet;
 mod practice;
+pub mod tools;
 
 /// Usage text says `kubectl netcheck` when run as the kubectl plugin.
 fn parse() -> Cli {
-    use clap::{CommandFactory, FromArgMatches};
+    use clap::FromArgMatches;
     let argv0 = std::env::args_os().next().unwrap_or_default();
     let plugin = std::path::Path::new(&argv0)
         .file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with("kubectl-"));
-    if !plugin {
-        return Cli::parse();
-    }
-    let cmd = Cli::command()
-        .name("kubectl-netcheck")
-        .bin_name("kubectl netcheck");
+    let cmd = tools::command();
+    let cmd = if plugin {
+        cmd.name("kubectl-netcheck").bin_name("kubectl netcheck")
+    } else {
+        cmd
+    };
     let m = cmd.get_matches();
     Cli::from_arg_matches(&m).unwrap_or_else(|e| e.exit())
 }
 
 pub fn main() -> i32 {
     let args = parse();
+    if let Some(cli::Cmd::Tools(t)) = &args.command {
+        return tools::run(t);
+    }
     if let Some(cli::Cmd::Fleet(a)) = &args.command {
         let a = a.clone();
         return fleet::main(args.settings(), a);
@@ -118,8 +121,8 @@ pub fn main() -> i32 {
     // end: freeing them one by one would take a tenth of the run.
     std::mem::forget(cluster);
 
-    if let Err(e) =
-        crate::render::render(&report, s.format, s.fail_on, &mut out).and_then(|_| out.flush())
+    if let Err(e) = crate::render::render_listing(&report, s.format, s.fail_on, s.listing, &mut out)
+        .and_then(|_| out.flush())
     {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return cli::EXIT_OK;

@@ -9,8 +9,12 @@ use std::time::Duration;
 
 mod fleet;
 mod practice;
+mod services;
+mod tools;
 pub use fleet::FleetArgs;
 pub use practice::{PracticeArgs, TopicArg};
+pub use services::ServicesFormat;
+pub use tools::{Shell, Tools};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
@@ -81,6 +85,8 @@ pub enum Cmd {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
+    #[command(flatten)]
+    Tools(Tools),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -94,8 +100,15 @@ pub struct ServicesArgs {
     /// All namespaces (the default)
     #[arg(short = 'A', long, conflicts_with = "namespace")]
     pub all_namespaces: bool,
-    #[command(flatten)]
-    pub view: View,
+    /// Output format (wide and name as kubectl's)
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub output: Option<ServicesFormat>,
+    /// Only the table's rows: no header line, no cluster context above, no findings below
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Under each answer, show the manual commands that check it, with this cluster's names
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -319,6 +332,8 @@ pub struct Settings {
     pub scope: Scope,
     pub snapshot_out: Option<PathBuf>,
     pub format: Format,
+    /// `services -o wide|name`, `--no-headers`.
+    pub listing: crate::render::Listing,
     pub explain: bool,
     pub fail_on: Option<Severity>,
     pub color: bool,
@@ -342,6 +357,7 @@ impl Cli {
         use std::io::IsTerminal;
         let g = self.global;
         let mut scope = Scope::default();
+        let mut listing = crate::render::Listing::default();
         let (command, view, snapshot_out) = match self.command {
             None => (Some(Command::Report), self.view, None),
             Some(Cmd::Report(v)) => (Some(Command::Report), v, None),
@@ -351,7 +367,16 @@ impl Cli {
             Some(Cmd::Daemonsets(v)) => (Some(Command::Daemonsets), v, None),
             Some(Cmd::Services(a)) => {
                 scope = a.scope();
-                (Some(Command::Services), a.view, None)
+                let (format, l) = a
+                    .output
+                    .unwrap_or(ServicesFormat::Table)
+                    .split(a.no_headers);
+                listing = l;
+                let view = View {
+                    output: Some(format),
+                    explain: a.explain,
+                };
+                (Some(Command::Services), view, None)
             }
             Some(Cmd::Rules(v)) => (Some(Command::Rules), v, None),
             Some(Cmd::Trace(a)) => {
@@ -362,6 +387,8 @@ impl Cli {
             Some(Cmd::Practice(_)) => (Some(Command::Report), self.view, None),
             Some(Cmd::Checks(v)) => (None, v, None),
             Some(Cmd::Diff(a)) => (None, a.view, None),
+            // Handled by app::main before any settings are made.
+            Some(Cmd::Tools(_)) => (Some(Command::Report), self.view, None),
             Some(Cmd::Snapshot { output }) => (None, self.view, Some(output)),
         };
         let color = match g.color {
@@ -377,6 +404,7 @@ impl Cli {
             scope,
             snapshot_out,
             format: view.output.unwrap_or(Format::Table),
+            listing,
             explain: view.explain,
             fail_on: match g.fail_on {
                 FailOn::Error => Some(Severity::Error),

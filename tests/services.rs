@@ -549,3 +549,142 @@ fn detail_keys_and_the_dns_line_are_spaced() {
         r.stdout
     );
 }
+
+// ---------- kubectl's listing habits: -o name, --no-headers, -o wide ----------
+
+fn broken() -> String {
+    root()
+        .join("tests/scenarios/services-broken/cluster.json")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn output_name_lists_every_service_as_kubectl_names_it_and_nothing_else() {
+    for (snap, ns) in [
+        (cka(), None),
+        (broken(), None),
+        (cka(), Some("kube-system")),
+    ] {
+        let mut args = vec!["services", "--snapshot", &snap];
+        if let Some(ns) = ns {
+            args.extend(["-n", ns]);
+        }
+        let json = report(&netcheck(&[args.as_slice(), &["-o", "json"]].concat()));
+        let r = netcheck(&[args.as_slice(), &["-o", "name"]].concat());
+        let want: Vec<String> = rows(&json).iter().map(|r| format!("service/{r}")).collect();
+        assert!(!want.is_empty());
+        assert_eq!(r.stdout.lines().collect::<Vec<_>>(), want, "{}", r.stdout);
+        // The exit code still follows the findings, which are not printed.
+        assert_eq!(
+            r.code,
+            netcheck(&args).code,
+            "-o name changes what is printed, not the verdict"
+        );
+    }
+}
+
+#[test]
+fn no_headers_prints_every_row_and_only_rows() {
+    let snap = broken();
+    let json = report(&netcheck(&["services", "--snapshot", &snap, "-o", "json"]));
+    for extra in [&[][..], &["-o", "wide"][..]] {
+        let args = [
+            &["services", "--snapshot", &snap, "--no-headers"][..],
+            extra,
+        ]
+        .concat();
+        let r = netcheck(&args);
+        let got: Vec<String> = r
+            .stdout
+            .lines()
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join("/"))
+            .collect();
+        assert_eq!(got, rows(&json), "{}", r.stdout);
+        assert!(!r.stdout.contains("NAMESPACE") && !r.stdout.contains("Endpoints from:"));
+        assert!(!r.stdout.contains("ERROR ["), "no findings under the rows");
+        assert_eq!(r.code, 1, "{}", r.stderr);
+    }
+}
+
+#[test]
+fn wide_adds_the_selector_the_pods_and_the_nodes_behind_the_endpoints() {
+    let snap = broken();
+    let json = report(&netcheck(&["services", "--snapshot", &snap, "-o", "json"]));
+    let r = netcheck(&["services", "--snapshot", &snap, "-o", "wide"]);
+    let header = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("NAMESPACE"))
+        .expect("header");
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(cols[cols.len() - 3..], ["SELECTOR", "PODS", "NODES"]);
+    let plain = netcheck(&["services", "--snapshot", &snap]);
+    let plain_cols = plain
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("NAMESPACE"))
+        .unwrap()
+        .split_whitespace()
+        .count();
+    assert_eq!(cols.len(), plain_cols + 3);
+    let services = &json.services.as_ref().unwrap().services;
+    let mut checked = 0;
+    for s in services {
+        // Rows whose cells have no spaces can be split on whitespace; the others are skipped.
+        let Some(line) = r.stdout.lines().find(|l| {
+            let mut w = l.split_whitespace();
+            w.next() == Some(s.namespace.as_str()) && w.next() == Some(s.name.as_str())
+        }) else {
+            panic!("no row for {}/{}", s.namespace, s.name);
+        };
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        if cells.len() != cols.len() {
+            continue;
+        }
+        let tail = &cells[cells.len() - 3..];
+        // The cell read back as a map: key=value pairs, or <none> for no selector.
+        let cell: std::collections::BTreeMap<String, String> = match tail[0] {
+            "<none>" => Default::default(),
+            c => c
+                .split(',')
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').expect("key=value");
+                    (k.to_string(), v.to_string())
+                })
+                .collect(),
+        };
+        assert_eq!(cell, s.selector.clone().unwrap_or_default(), "{line}");
+        if s.selector.as_ref().is_some_and(|x| !x.is_empty()) {
+            assert_eq!(
+                tail[1],
+                format!("{}/{}", s.ready_pods, s.selected_pods),
+                "{line}"
+            );
+        }
+        let nodes: std::collections::BTreeSet<&str> = s
+            .endpoints
+            .iter()
+            .filter_map(|e| e.node.as_deref())
+            .collect();
+        let shown: std::collections::BTreeSet<&str> =
+            tail[2].split(',').filter(|n| *n != "<none>").collect();
+        assert_eq!(shown, nodes, "{line}");
+        checked += 1;
+    }
+    assert!(
+        checked * 2 > services.len(),
+        "too few rows checked: {checked}"
+    );
+}
+
+#[test]
+fn wide_and_name_are_for_services_only() {
+    for cmd in ["report", "cidrs"] {
+        for f in ["wide", "name"] {
+            let r = netcheck(&[cmd, "--snapshot", &cka(), "-o", f]);
+            assert_eq!(r.code, 2, "{cmd} -o {f}");
+            assert!(r.stderr.contains(&format!("'{f}'")), "{}", r.stderr);
+        }
+    }
+}

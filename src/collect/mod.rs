@@ -6,6 +6,7 @@ pub mod exec;
 pub mod fleet;
 pub mod kubeconfig;
 pub mod live;
+pub mod names;
 pub mod node;
 pub mod proto;
 pub mod rules;

@@ -7,6 +7,8 @@ mod machine;
 mod rules;
 mod services;
 
+pub use services::Listing;
+
 use crate::report::*;
 use colored::Colorize;
 use comfy_table::{presets::NOTHING, Table};
@@ -40,10 +42,33 @@ pub fn render(
             let s = serde_saphyr::to_string(r).map_err(io::Error::other)?;
             w.write_all(s.as_bytes())
         }
-        Format::Table => text(r, w),
+        Format::Table => text(r, Listing::default(), w),
         Format::Html => html::report(r, w),
         Format::Sarif => machine::sarif(r, w),
         Format::Junit => machine::junit(r, fail_on, w),
+    }
+}
+
+/// As `render`, with `services`' kubectl-like listing (`-o wide`, `-o name`, `--no-headers`)
+/// in place of its plain table.
+pub fn render_listing(
+    r: &Report,
+    format: Format,
+    fail_on: Option<Severity>,
+    l: Listing,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match &r.services {
+        Some(s) if format == Format::Table && r.command == "services" => {
+            if l.names {
+                services::names(s, w)
+            } else if l.no_headers {
+                services::rows(s, l.wide, w)
+            } else {
+                text(r, l, w)
+            }
+        }
+        _ => render(r, format, fail_on, w),
     }
 }
 
@@ -364,7 +389,7 @@ fn deployments(d: &[Deployment], w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+fn text(r: &Report, l: Listing, w: &mut dyn Write) -> io::Result<()> {
     let src = &r.source;
     let from = src
         .file
@@ -420,7 +445,7 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(s) = &r.services {
         if r.command == "services" {
-            services::services(s, w)?;
+            services::services(s, l.wide, w)?;
         } else {
             services::summary(s, w)?;
         }

@@ -5,6 +5,7 @@
 use super::{print_table, table};
 use crate::report::*;
 use colored::Colorize;
+use comfy_table::{presets::NOTHING, Table};
 use std::io::{self, Write};
 
 /// `80:30007/TCP,443/TCP`, as kubectl prints PORT(S).
@@ -154,8 +155,19 @@ fn context(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn list(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
-    let mut t = table(&[
+/// How `services` lists Services as text, after kubectl's habits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// `-o wide`: SELECTOR, PODS and NODES columns too.
+    pub wide: bool,
+    /// `-o name`: `service/NAMESPACE/NAME` lines only.
+    pub names: bool,
+    /// `--no-headers`: the rows only.
+    pub no_headers: bool,
+}
+
+fn header(wide: bool) -> Vec<&'static str> {
+    let mut h = vec![
         "NAMESPACE",
         "NAME",
         "TYPE",
@@ -164,19 +176,71 @@ fn list(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
         "PORT(S)",
         "ENDPOINTS",
         "STATUS",
-    ]);
+    ];
+    if wide {
+        h.extend(["SELECTOR", "PODS", "NODES"]);
+    }
+    h
+}
+
+fn row(s: &ServicesAnswer, r: &ServiceRow, wide: bool) -> Vec<String> {
+    let mut v = vec![
+        r.namespace.clone(),
+        r.name.clone(),
+        r.kind.clone(),
+        cluster_ip(r),
+        external(r),
+        ports(r),
+        endpoints(s, r),
+        status(r),
+    ];
+    if wide {
+        v.extend([selector(r), pods(r), nodes(r)]);
+    }
+    v
+}
+
+/// `app=web,tier=front`, as kubectl's wide SELECTOR column.
+fn selector(r: &ServiceRow) -> String {
+    match &r.selector {
+        Some(sel) if !sel.is_empty() => sel
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => "<none>".into(),
+    }
+}
+
+/// Ready and selected pods; `-` when there is no selector to select them.
+fn pods(r: &ServiceRow) -> String {
+    match &r.selector {
+        Some(sel) if !sel.is_empty() => format!("{}/{}", r.ready_pods, r.selected_pods),
+        _ => "-".into(),
+    }
+}
+
+/// The nodes the endpoints' pods run on.
+fn nodes(r: &ServiceRow) -> String {
+    let mut n: Vec<&str> = r
+        .endpoints
+        .iter()
+        .filter_map(|e| e.node.as_deref())
+        .collect();
+    n.sort_unstable();
+    n.dedup();
+    if n.is_empty() {
+        "<none>".into()
+    } else {
+        n.join(",")
+    }
+}
+
+fn list(s: &ServicesAnswer, wide: bool, w: &mut dyn Write) -> io::Result<()> {
+    let mut t = table(&header(wide));
     const MAX_ROWS: usize = 200;
     for r in s.services.iter().take(MAX_ROWS) {
-        t.add_row(vec![
-            r.namespace.clone(),
-            r.name.clone(),
-            r.kind.clone(),
-            cluster_ip(r),
-            external(r),
-            ports(r),
-            endpoints(s, r),
-            status(r),
-        ]);
+        t.add_row(row(s, r, wide));
     }
     print_table(&t, w)?;
     if s.services.len() > MAX_ROWS {
@@ -185,6 +249,28 @@ fn list(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
             "... and {} more Services (all of them in -o json)",
             s.services.len() - MAX_ROWS
         )?;
+    }
+    Ok(())
+}
+
+/// `--no-headers`: every row, for scripts, with nothing around them.
+pub fn rows(s: &ServicesAnswer, wide: bool, w: &mut dyn Write) -> io::Result<()> {
+    if s.services.is_empty() {
+        return Ok(());
+    }
+    let mut t = Table::new();
+    t.load_preset(NOTHING);
+    for r in &s.services {
+        t.add_row(row(s, r, wide));
+    }
+    print_table(&t, w)
+}
+
+/// `-o name`: as kubectl's `service/NAME`, with the namespace kept, since the list spans
+/// namespaces.
+pub fn names(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
+    for r in &s.services {
+        writeln!(w, "service/{}/{}", r.namespace, r.name)?;
     }
     Ok(())
 }
@@ -378,7 +464,7 @@ fn detail(s: &ServicesAnswer, r: &ServiceRow, w: &mut dyn Write) -> io::Result<(
 }
 
 /// The `services` command: context, then one Service in detail or the table.
-pub fn services(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
+pub fn services(s: &ServicesAnswer, wide: bool, w: &mut dyn Write) -> io::Result<()> {
     context(s, w)?;
     writeln!(w)?;
     match s.services.as_slice() {
@@ -387,7 +473,7 @@ pub fn services(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
             None => writeln!(w, "No Service matches."),
         },
         [one] if s.shown == "one" => detail(s, one, w),
-        _ => list(s, w),
+        _ => list(s, wide, w),
     }
 }
 
@@ -420,7 +506,7 @@ pub fn summary(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
     context(s, w)?;
     if !s.services.is_empty() {
         writeln!(w)?;
-        list(s, w)?;
+        list(s, false, w)?;
     }
     Ok(())
 }

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(netcheck::app::tools::kubectl_complete_main())
+}
