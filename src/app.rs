@@ -7,6 +7,7 @@ use crate::model::{what, Cluster, CollectError};
 use std::io::Write;
 
 mod fleet;
+mod mcp;
 mod practice;
 pub mod tools;
 
@@ -41,6 +42,9 @@ pub fn main() -> i32 {
             "--kubeconfig given {} times: only `netcheck fleet` reads several kubeconfig files (or set KUBECONFIG=a:b to merge them)",
             args.global.kubeconfig.len()
         ));
+    }
+    if let Some(cli::Cmd::Mcp) = &args.command {
+        return mcp::main();
     }
     if let Some(cli::Cmd::Practice(a)) = &args.command {
         let a = a.clone();

@@ -76,6 +76,9 @@ pub enum Cmd {
     /// resolved and unchanged findings; ranges, CNI, proxy modes and deployments. --fail-on
     /// applies to the new findings only
     Diff(DiffArgs),
+    /// Serve the Model Context Protocol on stdin/stdout: read-only tools (report, cidrs,
+    /// proxy_mode, daemonsets, services, capacity, trace, diff) for AI agents
+    Mcp,
     /// Every finding id: its severity, what it means, which command makes it and the
     /// permission it needs (the ids --only and --skip take)
     Checks(View),
@@ -386,6 +389,8 @@ impl Cli {
             Some(Cmd::Fleet(a)) => (Some(Command::Report), a.view, None),
             Some(Cmd::Practice(_)) => (Some(Command::Report), self.view, None),
             Some(Cmd::Checks(v)) => (None, v, None),
+            // Handled by app::main before any settings are made.
+            Some(Cmd::Mcp) => (None, self.view, None),
             Some(Cmd::Diff(a)) => (None, a.view, None),
             // Handled by app::main before any settings are made.
             Some(Cmd::Tools(_)) => (Some(Command::Report), self.view, None),
