@@ -74,6 +74,21 @@ pub fn main() -> i32 {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
+    if let Some(every) = s.watch {
+        return match s.command {
+            Some(c)
+                if !matches!(
+                    c,
+                    crate::report::Command::Rules | crate::report::Command::Trace
+                ) =>
+            {
+                watch(&s, c, every, &rt)
+            }
+            _ => fail(
+                "--watch goes with report, cidrs, proxy-mode, daemonsets, services or capacity",
+            ),
+        };
+    }
     let res = rt.block_on(async {
         tokio::select! {
             r = collect(&s) => Some(r),
@@ -138,6 +153,93 @@ pub fn main() -> i32 {
     } else {
         cli::EXIT_OK
     }
+}
+
+/// `--watch`: a round every `every`, printing the first report whole and then only what
+/// changed (the `diff` engine), each under a timestamp. A failed round is reported on stderr
+/// and the watch goes on. Ctrl-C ends it, with exit 0.
+fn watch(
+    s: &cli::Settings,
+    command: crate::report::Command,
+    every: std::time::Duration,
+    rt: &tokio::runtime::Runtime,
+) -> i32 {
+    use crate::render::Format;
+    // One listener for the whole watch: a Ctrl-C that lands while a round is being printed
+    // is kept for the next wait, not lost.
+    let mut sigint = {
+        let _in_runtime = rt.enter();
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => return fail(&format!("cannot listen for Ctrl-C: {e}")),
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut prev: Option<crate::report::Report> = None;
+    let now = || {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        crate::collect::proto::rfc3339(secs)
+    };
+    loop {
+        let got = rt.block_on(async {
+            tokio::select! {
+                r = collect(s) => Some(r),
+                _ = sigint.recv() => None,
+            }
+        });
+        let Some(got) = got else { break };
+        let stamp = now();
+        let report = got.map_err(|e| e.0).and_then(|c| report_of(&c, s, command));
+        let written = match (report, &prev) {
+            (Err(e), _) => {
+                eprintln!("netcheck: {stamp}: this round failed: {e}");
+                Ok(())
+            }
+            (Ok(r), None) => {
+                let res = match s.format {
+                    Format::Json => serde_json::to_writer(&mut out, &r)
+                        .map_err(std::io::Error::other)
+                        .and_then(|_| writeln!(out)),
+                    f => writeln!(out, "== {stamp}")
+                        .and_then(|_| crate::render::render(&r, f, s.fail_on, &mut out)),
+                };
+                prev = Some(r);
+                res
+            }
+            (Ok(r), Some(p)) => {
+                let d = crate::report::diff(("previous round", p), (&stamp, &r));
+                let quiet = d.changes.is_empty()
+                    && d.new_findings.is_empty()
+                    && d.resolved_findings.is_empty();
+                let res = match s.format {
+                    Format::Json => serde_json::to_writer(&mut out, &d)
+                        .map_err(std::io::Error::other)
+                        .and_then(|_| writeln!(out)),
+                    _ if quiet => writeln!(out, "== {stamp}: no change"),
+                    f => writeln!(out, "== {stamp}")
+                        .and_then(|_| crate::render::diff_view(&d, f, &mut out)),
+                };
+                prev = Some(r);
+                res
+            }
+        };
+        if written.and_then(|_| out.flush()).is_err() {
+            break;
+        }
+        let stop = rt.block_on(async {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => false,
+                _ = sigint.recv() => true,
+            }
+        });
+        if stop {
+            break;
+        }
+    }
+    eprintln!("netcheck: watch stopped");
+    cli::EXIT_OK
 }
 
 /// The analysed and filtered report of a collected cluster; an error for a Service or trace

@@ -191,6 +191,13 @@ pub struct Global {
     /// Time limit for each API request (e.g. 5s, 500ms, 1m)
     #[arg(long, global = true, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     pub request_timeout: Duration,
+    /// Collect again every --interval and print only what changed since the last round
+    /// (report, cidrs, proxy-mode, daemonsets, services, capacity); Ctrl-C ends it
+    #[arg(long, global = true)]
+    pub watch: bool,
+    /// Time between --watch rounds
+    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration, value_name = "DURATION", requires = "watch")]
+    pub interval: Duration,
     /// Time limit for the whole collection; reads still pending are reported as skipped
     #[arg(long, global = true, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
@@ -352,6 +359,8 @@ pub struct Settings {
     /// Every --kubeconfig given: one, except for `fleet`.
     pub kubeconfigs: Vec<PathBuf>,
     pub filter: crate::analyze::Filter,
+    /// --watch: the time between rounds.
+    pub watch: Option<Duration>,
     pub live: crate::collect::live::Options,
 }
 
@@ -432,6 +441,7 @@ impl Cli {
                     .unwrap_or_else(|| crate::collect::node::default_dir().to_path_buf())
             }),
             kubeconfigs: g.kubeconfig.clone(),
+            watch: g.watch.then_some(g.interval),
             filter: crate::analyze::Filter {
                 only: g.only.clone(),
                 skip: g.skip.clone(),
