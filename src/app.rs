@@ -43,7 +43,13 @@ pub fn main() -> i32 {
         let a = a.clone();
         return practice::main(args.settings(), a);
     }
-    let s = args.settings();
+    let mut s = args.settings();
+    if let Some(a) = &s.reach_args {
+        match crate::discover::netpol::parse_query(&a.from, &a.to, a.port.as_deref()) {
+            Ok(q) => s.scope.reach = Some(q),
+            Err(e) => return fail(&e),
+        }
+    }
     colored::control::set_override(s.color);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -101,6 +107,11 @@ pub fn main() -> i32 {
             return fail(&e);
         }
     }
+    if let Some(q) = &s.scope.reach {
+        if let Err(e) = crate::discover::netpol::check_query(&cluster, q) {
+            return fail(&e);
+        }
+    }
     let report = analyze::analyze(&cluster, &s.hints, command, s.explain, &s.scope);
     if let (Some(name), Some(svc)) = (&s.scope.service, &report.services) {
         if svc.services.is_empty() {
@@ -121,6 +132,12 @@ pub fn main() -> i32 {
             return cli::EXIT_OK;
         }
         return fail(&format!("cannot write output: {e}"));
+    }
+    if let Some(r) = &report.reach {
+        return match r.verdict {
+            crate::report::Verdict::Allowed => cli::EXIT_OK,
+            _ => cli::EXIT_FINDINGS,
+        };
     }
     if analyze::fails(&report, s.fail_on) {
         cli::EXIT_FINDINGS

@@ -19,8 +19,8 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 const AFTER_HELP: &str = "\
 Exit codes:
-  0    no finding at or above --fail-on
-  1    findings at or above --fail-on
+  0    no finding at or above --fail-on (can-reach: allowed)
+  1    findings at or above --fail-on (can-reach: denied, or unknown)
   2    error: bad flags, unreadable kubeconfig or snapshot, unreachable cluster
   130  interrupted (Ctrl-C)
 
@@ -62,6 +62,12 @@ pub enum Cmd {
     /// The path of a packet to a Service: entry rule, Service chain, each endpoint with its
     /// share, the pod and its node. Without rule dumps, the path kube-proxy should have written
     Trace(TraceArgs),
+    /// NetworkPolicies per namespace: which pods are isolated for ingress and egress, policies
+    /// that select no pod, rules that can never match; whether the CNI enforces them at all
+    Policies(View),
+    /// Whether FROM may reach TO under the NetworkPolicies (and AdminNetworkPolicies), and
+    /// why, per pod pair. Exit code 0: allowed; 1: denied (or unknown); 2: bad input
+    CanReach(CanReachArgs),
     /// Many clusters at once (kubeconfig contexts, saved snapshots and reports): one row each,
     /// and the pod, service and node ranges that overlap between them
     Fleet(FleetArgs),
@@ -87,6 +93,22 @@ pub struct ServicesArgs {
     /// All namespaces (the default)
     #[arg(short = 'A', long, conflicts_with = "namespace")]
     pub all_namespaces: bool,
+    #[command(flatten)]
+    pub view: View,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CanReachArgs {
+    /// Where the traffic starts: NAMESPACE/POD, NAMESPACE/LABEL=VALUE[,...] (those pods),
+    /// svc/NAMESPACE/SERVICE (its pods), or an IP address or CIDR outside the cluster
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    /// Where it goes, in the same forms; a Service's port is its targetPort on the pods
+    #[arg(value_name = "TO")]
+    pub to: String,
+    /// The destination port, PORT[/PROTOCOL] (TCP unless said); without it, any port
+    #[arg(long, value_name = "PORT/PROTO")]
+    pub port: Option<String>,
     #[command(flatten)]
     pub view: View,
 }
@@ -278,6 +300,7 @@ impl TraceArgs {
             service: Some(name),
             port: self.port.clone(),
             node: self.node.clone(),
+            reach: None,
         }
     }
 }
@@ -288,6 +311,8 @@ pub struct Settings {
     pub command: Option<Command>,
     /// For `services`: which Services.
     pub scope: Scope,
+    /// For `can-reach`: FROM, TO and --port as typed, parsed (exit 2 if bad) before reading.
+    pub reach_args: Option<CanReachArgs>,
     pub snapshot_out: Option<PathBuf>,
     pub format: Format,
     pub explain: bool,
@@ -312,6 +337,7 @@ impl Cli {
         use std::io::IsTerminal;
         let g = self.global;
         let mut scope = Scope::default();
+        let mut reach_args = None;
         let (command, view, snapshot_out) = match self.command {
             None => (Some(Command::Report), self.view, None),
             Some(Cmd::Report(v)) => (Some(Command::Report), v, None),
@@ -324,6 +350,12 @@ impl Cli {
                 (Some(Command::Services), a.view, None)
             }
             Some(Cmd::Rules(v)) => (Some(Command::Rules), v, None),
+            Some(Cmd::Policies(v)) => (Some(Command::Policies), v, None),
+            Some(Cmd::CanReach(a)) => {
+                let view = a.view.clone();
+                reach_args = Some(a);
+                (Some(Command::CanReach), view, None)
+            }
             Some(Cmd::Trace(a)) => {
                 scope = a.scope();
                 (Some(Command::Trace), a.view, None)
@@ -343,6 +375,7 @@ impl Cli {
         Settings {
             command,
             scope,
+            reach_args,
             snapshot_out,
             format: view.output.unwrap_or(Format::Table),
             explain: view.explain,

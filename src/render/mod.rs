@@ -3,6 +3,7 @@
 mod capacity;
 pub mod fleet;
 pub mod html;
+mod netpol;
 mod rules;
 mod services;
 
@@ -373,6 +374,14 @@ fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(a) = &r.rules {
         rules::rules(a, w)?;
+        writeln!(w)?;
+    }
+    if let Some(p) = &r.policies {
+        netpol::policies(p, r.command == "policies", w)?;
+        writeln!(w)?;
+    }
+    if let Some(a) = &r.reach {
+        netpol::reach(a, w)?;
         writeln!(w)?;
     }
     if let Some(t) = &r.trace {
