@@ -58,7 +58,13 @@ fn e2e_cluster(policies: Value) -> Value {
     let pods = v["pods"].as_array_mut().unwrap();
     for (i, ns) in NS.iter().enumerate() {
         for (j, p) in PODS.iter().enumerate() {
-            pods.push(pod(ns, p, &ip(i, j), json!({"pod": p, "matrix": "1"}), false));
+            pods.push(pod(
+                ns,
+                p,
+                &ip(i, j),
+                json!({"pod": p, "matrix": "1"}),
+                false,
+            ));
         }
     }
     v["namespaces"] = json!(NS
@@ -125,7 +131,12 @@ fn matrix(v: &Value, port: &str) -> [BTreeMap<(String, String), Verdict>; 2] {
             .map(|(a, b)| {
                 let p = &p;
                 s.spawn(move || {
-                    can_reach(p, &format!("{a}/matrix=1"), &format!("{b}/matrix=1"), Some(port))
+                    can_reach(
+                        p,
+                        &format!("{a}/matrix=1"),
+                        &format!("{b}/matrix=1"),
+                        Some(port),
+                    )
                 })
             })
             .collect();
@@ -173,7 +184,12 @@ fn assert_table(v: &Value, port: &str, want: [&str; 9]) {
         let wrong: Vec<String> = want
             .iter()
             .filter(|(k, w)| got.get(*k) != Some(w))
-            .map(|((f, t), w)| format!("{f} -> {t}: want {w:?}, got {:?}", got.get(&(f.clone(), t.clone()))))
+            .map(|((f, t), w)| {
+                format!(
+                    "{f} -> {t}: want {w:?}, got {:?}",
+                    got.get(&(f.clone(), t.clone()))
+                )
+            })
             .collect();
         assert!(wrong.is_empty(), "{path} on {port}:\n{}", wrong.join("\n"));
     }
@@ -200,7 +216,11 @@ fn no_policies_everything_is_allowed() {
 #[test]
 fn e2e_default_deny_ingress() {
     // "should support a 'default-deny-ingress' policy"
-    let v = e2e_cluster(json!([np("x", "deny-ingress", json!({"podSelector": {}, "policyTypes": ["Ingress"]}))]));
+    let v = e2e_cluster(json!([np(
+        "x",
+        "deny-ingress",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]})
+    )]));
     assert_table(
         &v,
         "80/TCP",
@@ -221,7 +241,11 @@ fn e2e_default_deny_ingress() {
 #[test]
 fn e2e_default_deny_all() {
     // "should support a 'default-deny-all' policy": ingress and egress of every pod in x.
-    let v = e2e_cluster(json!([np("x", "deny-all", json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}))]));
+    let v = e2e_cluster(json!([np(
+        "x",
+        "deny-all",
+        json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+    )]));
     assert_table(
         &v,
         "80/TCP",
@@ -243,10 +267,14 @@ fn e2e_default_deny_all() {
 fn e2e_pod_selector_within_the_server_namespace() {
     // "should enforce policy to allow traffic from pods within server namespace based on
     // PodSelector": x/a admits x/b only.
-    let v = e2e_cluster(json!([np("x", "x-a-from-b", json!({
-        "podSelector": {"matchLabels": {"pod": "a"}},
-        "ingress": [{"from": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}]
-    }))]));
+    let v = e2e_cluster(json!([np(
+        "x",
+        "x-a-from-b",
+        json!({
+            "podSelector": {"matchLabels": {"pod": "a"}},
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}]
+        })
+    )]));
     assert_table(
         &v,
         "80/TCP",
@@ -268,10 +296,14 @@ fn e2e_pod_selector_within_the_server_namespace() {
 fn e2e_namespace_selector_with_match_expressions() {
     // "should enforce policy to allow traffic only from a different namespace, based on
     // NamespaceSelector" with an In expression: x/a admits every pod of y.
-    let v = e2e_cluster(json!([np("x", "x-a-from-y", json!({
-        "podSelector": {"matchLabels": {"pod": "a"}},
-        "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [{"key": "ns", "operator": "In", "values": ["y"]}]}}]}]
-    }))]));
+    let v = e2e_cluster(json!([np(
+        "x",
+        "x-a-from-y",
+        json!({
+            "podSelector": {"matchLabels": {"pod": "a"}},
+            "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [{"key": "ns", "operator": "In", "values": ["y"]}]}}]}]
+        })
+    )]));
     assert_table(
         &v,
         "80/TCP",
@@ -294,19 +326,27 @@ fn e2e_pod_selector_or_namespace_selector_and_both_in_one_peer() {
     // "should enforce policy based on PodSelector or NamespaceSelector" (two peers: either) and
     // "... PodSelector and NamespaceSelector" (one peer: both), on x/a and x/b respectively.
     let v = e2e_cluster(json!([
-        np("x", "x-a-either", json!({
-            "podSelector": {"matchLabels": {"pod": "a"}},
-            "ingress": [{"from": [
-                {"namespaceSelector": {"matchLabels": {"ns": "y"}}},
-                {"podSelector": {"matchLabels": {"pod": "b"}}}
-            ]}]
-        })),
-        np("x", "x-b-both", json!({
-            "podSelector": {"matchLabels": {"pod": "b"}},
-            "ingress": [{"from": [
-                {"namespaceSelector": {"matchLabels": {"ns": "z"}}, "podSelector": {"matchLabels": {"pod": "c"}}}
-            ]}]
-        }))
+        np(
+            "x",
+            "x-a-either",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "a"}},
+                "ingress": [{"from": [
+                    {"namespaceSelector": {"matchLabels": {"ns": "y"}}},
+                    {"podSelector": {"matchLabels": {"pod": "b"}}}
+                ]}]
+            })
+        ),
+        np(
+            "x",
+            "x-b-both",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "b"}},
+                "ingress": [{"from": [
+                    {"namespaceSelector": {"matchLabels": {"ns": "z"}}, "podSelector": {"matchLabels": {"pod": "c"}}}
+                ]}]
+            })
+        )
     ]));
     // x/a: all of y, and x/b (podSelector alone is the policy's namespace). x/b: only z/c.
     assert_table(
@@ -331,15 +371,23 @@ fn e2e_ports_numbered_and_named() {
     // "should enforce policy based on Ports" (x/a admits y on 81 only) and "should allow
     // ingress access on one named port" (x/b admits everyone on serve-81-tcp only).
     let v = e2e_cluster(json!([
-        np("x", "x-a-81-from-y", json!({
-            "podSelector": {"matchLabels": {"pod": "a"}},
-            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}],
-                         "ports": [{"port": 81, "protocol": "TCP"}]}]
-        })),
-        np("x", "x-b-named", json!({
-            "podSelector": {"matchLabels": {"pod": "b"}},
-            "ingress": [{"ports": [{"port": "serve-81-tcp"}]}]
-        }))
+        np(
+            "x",
+            "x-a-81-from-y",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "a"}},
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}],
+                             "ports": [{"port": 81, "protocol": "TCP"}]}]
+            })
+        ),
+        np(
+            "x",
+            "x-b-named",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "b"}},
+                "ingress": [{"ports": [{"port": "serve-81-tcp"}]}]
+            })
+        )
     ]));
     assert_table(
         &v,
@@ -396,20 +444,32 @@ fn e2e_egress_to_another_namespace_and_client_side_deny() {
     // support denying of egress traffic on the client side (even if the server explicitly
     // allows this traffic)" (z/a may send nothing, though y/b admits it).
     let v = e2e_cluster(json!([
-        np("x", "x-a-to-y-a", json!({
-            "podSelector": {"matchLabels": {"pod": "a"}},
-            "policyTypes": ["Egress"],
-            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}, "podSelector": {"matchLabels": {"pod": "a"}}}]}]
-        })),
-        np("z", "z-a-no-egress", json!({
-            "podSelector": {"matchLabels": {"pod": "a"}},
-            "policyTypes": ["Egress"]
-        })),
-        np("y", "y-b-from-z-a", json!({
-            "podSelector": {"matchLabels": {"pod": "b"}},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "z"}}, "podSelector": {"matchLabels": {"pod": "a"}}}]}]
-        }))
+        np(
+            "x",
+            "x-a-to-y-a",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "a"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}, "podSelector": {"matchLabels": {"pod": "a"}}}]}]
+            })
+        ),
+        np(
+            "z",
+            "z-a-no-egress",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "a"}},
+                "policyTypes": ["Egress"]
+            })
+        ),
+        np(
+            "y",
+            "y-b-from-z-a",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "b"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "z"}}, "podSelector": {"matchLabels": {"pod": "a"}}}]}]
+            })
+        )
     ]));
     assert_table(
         &v,
@@ -434,16 +494,24 @@ fn e2e_ingress_and_egress_together_and_policy_types_default() {
     // the API's default for an absent policyTypes with egress rules: Ingress and Egress
     // (z/c: out to x only, and in from nothing).
     let v = e2e_cluster(json!([
-        np("x", "x-a-both", json!({
-            "podSelector": {"matchLabels": {"pod": "a"}},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}],
-            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}]}]
-        })),
-        np("z", "z-c-defaulted", json!({
-            "podSelector": {"matchLabels": {"pod": "c"}},
-            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "x"}}}]}]
-        }))
+        np(
+            "x",
+            "x-a-both",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "a"}},
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}],
+                "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}]}]
+            })
+        ),
+        np(
+            "z",
+            "z-c-defaulted",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "c"}},
+                "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "x"}}}]}]
+            })
+        )
     ]));
     assert_table(
         &v,
@@ -468,19 +536,31 @@ fn e2e_ip_block_except_and_stacked_policies() {
     // reach the pod range except y/b's address) and "should enforce multiple, stacked
     // policies with overlapping podSelectors" (y/c admits x and z through two policies).
     let v = e2e_cluster(json!([
-        np("x", "x-a-cidr", json!({
-            "podSelector": {"matchLabels": {"pod": "a"}},
-            "policyTypes": ["Egress"],
-            "egress": [{"to": [{"ipBlock": {"cidr": "10.244.0.0/16", "except": [format!("{}/32", ip(1, 1))]}}]}]
-        })),
-        np("y", "y-c-from-x", json!({
-            "podSelector": {"matchLabels": {"pod": "c"}},
-            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "x"}}}]}]
-        })),
-        np("y", "y-all-from-z", json!({
-            "podSelector": {},
-            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "z"}}}]}]
-        }))
+        np(
+            "x",
+            "x-a-cidr",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "a"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"ipBlock": {"cidr": "10.244.0.0/16", "except": [format!("{}/32", ip(1, 1))]}}]}]
+            })
+        ),
+        np(
+            "y",
+            "y-c-from-x",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "c"}},
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "x"}}}]}]
+            })
+        ),
+        np(
+            "y",
+            "y-all-from-z",
+            json!({
+                "podSelector": {},
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "z"}}}]}]
+            })
+        )
     ]));
     // y-all-from-z isolates all of y: y/a and y/b admit only z; y/c admits x and z.
     assert_table(
@@ -504,10 +584,14 @@ fn e2e_ip_block_except_and_stacked_policies() {
 fn admin_network_policies_in_their_documented_precedence() {
     // ANPs by priority (lower first; the first matching rule decides, Pass hands over to
     // NetworkPolicy), then NetworkPolicy, then the BaselineAdminNetworkPolicy.
-    let mut v = e2e_cluster(json!([np("x", "x-a-from-z-b", json!({
-        "podSelector": {"matchLabels": {"pod": "a"}},
-        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "z"}}, "podSelector": {"matchLabels": {"pod": "b"}}}]}]
-    }))]));
+    let mut v = e2e_cluster(json!([np(
+        "x",
+        "x-a-from-z-b",
+        json!({
+            "podSelector": {"matchLabels": {"pod": "a"}},
+            "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "z"}}, "podSelector": {"matchLabels": {"pod": "b"}}}]}]
+        })
+    )]));
     let anp = |name: &str, priority: i64, rule: Value| {
         json!({"apiVersion": "policy.networking.k8s.io/v1alpha1", "kind": "AdminNetworkPolicy",
             "metadata": {"name": name},
@@ -559,27 +643,67 @@ fn docs_cluster() -> Value {
     let path = root().join("tests/scenarios/kind-default/cluster.json");
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let pods = v["pods"].as_array_mut().unwrap();
-    pods.push(pod("default", "db", "10.244.1.50", json!({"role": "db", "pod-template-hash": "5f7d"}), false));
-    pods.push(pod("default", "frontend", "10.244.1.51", json!({"role": "frontend"}), false));
-    pods.push(pod("default", "other", "10.244.1.52", json!({"role": "other"}), false));
-    pods.push(pod("myproject", "client", "10.244.1.53", json!({"app": "client"}), false));
-    pods.push(pod("elsewhere", "frontend", "10.244.1.54", json!({"role": "frontend"}), false));
-    pods.push(pod("default", "host-agent", "172.18.0.3", json!({"role": "db"}), true));
+    pods.push(pod(
+        "default",
+        "db",
+        "10.244.1.50",
+        json!({"role": "db", "pod-template-hash": "5f7d"}),
+        false,
+    ));
+    pods.push(pod(
+        "default",
+        "frontend",
+        "10.244.1.51",
+        json!({"role": "frontend"}),
+        false,
+    ));
+    pods.push(pod(
+        "default",
+        "other",
+        "10.244.1.52",
+        json!({"role": "other"}),
+        false,
+    ));
+    pods.push(pod(
+        "myproject",
+        "client",
+        "10.244.1.53",
+        json!({"app": "client"}),
+        false,
+    ));
+    pods.push(pod(
+        "elsewhere",
+        "frontend",
+        "10.244.1.54",
+        json!({"role": "frontend"}),
+        false,
+    ));
+    pods.push(pod(
+        "default",
+        "host-agent",
+        "172.18.0.3",
+        json!({"role": "db"}),
+        true,
+    ));
     v["namespaces"] = json!([
         {"metadata": {"name": "default", "labels": {"kubernetes.io/metadata.name": "default"}}},
         {"metadata": {"name": "myproject", "labels": {"kubernetes.io/metadata.name": "myproject", "project": "myproject"}}},
         {"metadata": {"name": "elsewhere", "labels": {"kubernetes.io/metadata.name": "elsewhere"}}}
     ]);
-    v["networkPolicies"] = json!([np("default", "test-network-policy", json!({
-        "podSelector": {"matchLabels": {"role": "db"}},
-        "policyTypes": ["Ingress", "Egress"],
-        "ingress": [{"from": [
-            {"ipBlock": {"cidr": "172.17.0.0/16", "except": ["172.17.1.0/24"]}},
-            {"namespaceSelector": {"matchLabels": {"project": "myproject"}}},
-            {"podSelector": {"matchLabels": {"role": "frontend"}}}
-        ], "ports": [{"protocol": "TCP", "port": 6379}]}],
-        "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 5978}]}]
-    }))]);
+    v["networkPolicies"] = json!([np(
+        "default",
+        "test-network-policy",
+        json!({
+            "podSelector": {"matchLabels": {"role": "db"}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [
+                {"ipBlock": {"cidr": "172.17.0.0/16", "except": ["172.17.1.0/24"]}},
+                {"namespaceSelector": {"matchLabels": {"project": "myproject"}}},
+                {"podSelector": {"matchLabels": {"role": "frontend"}}}
+            ], "ports": [{"protocol": "TCP", "port": 6379}]}],
+            "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 5978}]}]
+        })
+    )]);
     v
 }
 
@@ -587,13 +711,38 @@ fn docs_cluster() -> Value {
 fn docs_example_test_network_policy() {
     let p = serve(&docs_cluster());
     let cases: &[(&str, &str, Option<&str>, Verdict)] = &[
-        ("default/frontend", "default/db", Some("6379"), Verdict::Allowed),
-        ("default/frontend", "default/db", Some("80"), Verdict::Denied),
-        ("default/frontend", "default/db", Some("6379/UDP"), Verdict::Denied),
+        (
+            "default/frontend",
+            "default/db",
+            Some("6379"),
+            Verdict::Allowed,
+        ),
+        (
+            "default/frontend",
+            "default/db",
+            Some("80"),
+            Verdict::Denied,
+        ),
+        (
+            "default/frontend",
+            "default/db",
+            Some("6379/UDP"),
+            Verdict::Denied,
+        ),
         ("default/other", "default/db", Some("6379"), Verdict::Denied),
-        ("myproject/client", "default/db", Some("6379"), Verdict::Allowed),
+        (
+            "myproject/client",
+            "default/db",
+            Some("6379"),
+            Verdict::Allowed,
+        ),
         // podSelector alone means the policy's own namespace.
-        ("elsewhere/frontend", "default/db", Some("6379"), Verdict::Denied),
+        (
+            "elsewhere/frontend",
+            "default/db",
+            Some("6379"),
+            Verdict::Denied,
+        ),
         ("172.17.0.5", "default/db", Some("6379"), Verdict::Allowed),
         ("172.17.1.5", "default/db", Some("6379"), Verdict::Denied),
         ("172.17.1.0/25", "default/db", Some("6379"), Verdict::Denied),
@@ -602,17 +751,39 @@ fn docs_example_test_network_policy() {
         ("default/db", "10.0.0.5", Some("80"), Verdict::Denied),
         ("default/db", "8.8.8.8", Some("5978"), Verdict::Denied),
         // Egress of db is isolated too: even to a pod that admits everything.
-        ("default/db", "default/frontend", Some("80"), Verdict::Denied),
+        (
+            "default/db",
+            "default/frontend",
+            Some("80"),
+            Verdict::Denied,
+        ),
         // Not selected: frontend's own traffic is not isolated.
         ("default/frontend", "default/other", None, Verdict::Allowed),
         // hostNetwork pods are never selected, whatever their labels.
-        ("default/host-agent", "8.8.8.8", Some("53/UDP"), Verdict::Allowed),
-        ("192.168.0.1", "default/host-agent", Some("22"), Verdict::Allowed),
+        (
+            "default/host-agent",
+            "8.8.8.8",
+            Some("53/UDP"),
+            Verdict::Allowed,
+        ),
+        (
+            "192.168.0.1",
+            "default/host-agent",
+            Some("22"),
+            Verdict::Allowed,
+        ),
     ];
     for (from, to, port, want) in cases {
-        for (path, rep) in ["snapshot", "live"].iter().zip(can_reach(&p, from, to, *port)) {
+        for (path, rep) in ["snapshot", "live"]
+            .iter()
+            .zip(can_reach(&p, from, to, *port))
+        {
             let r = rep.reach.unwrap();
-            assert_eq!(r.verdict, *want, "{path}: {from} -> {to} {port:?}: {:#?}", r.pairs);
+            assert_eq!(
+                r.verdict, *want,
+                "{path}: {from} -> {to} {port:?}: {:#?}",
+                r.pairs
+            );
             assert_eq!(r.enforcement.enforces, "yes", "kindnetd v20250214 enforces");
         }
     }
@@ -623,12 +794,19 @@ fn docs_example_test_network_policy() {
         let ing = r.pairs[0].ingress.as_ref().unwrap();
         assert_eq!(ing.decided_by, "networkpolicy");
         assert_eq!(ing.selected_by, ["default/test-network-policy"]);
-        assert!(ing.reasons.iter().any(|x| x.starts_with("default deny")), "{:?}", ing.reasons);
+        assert!(
+            ing.reasons.iter().any(|x| x.starts_with("default deny")),
+            "{:?}",
+            ing.reasons
+        );
         let s = r.suggestion.expect("suggestion");
         let doc: Value = serde_saphyr::from_str(&s.yaml).unwrap();
         assert_eq!(doc["kind"], "NetworkPolicy");
         assert_eq!(doc["metadata"]["namespace"], "default");
-        assert_eq!(doc["spec"]["podSelector"], json!({"matchLabels": {"role": "db"}}));
+        assert_eq!(
+            doc["spec"]["podSelector"],
+            json!({"matchLabels": {"role": "db"}})
+        );
         assert_eq!(doc["spec"]["policyTypes"], json!(["Ingress"]));
         assert_eq!(
             doc["spec"]["ingress"],
@@ -643,14 +821,25 @@ fn docs_example_test_network_policy() {
 fn end_port_range_and_a_service_target_port() {
     // The documentation's port range example: 32000 to 32768 on TCP.
     let mut v = docs_cluster();
-    v["networkPolicies"] = json!([np("default", "multi-port-egress", json!({
-        "podSelector": {"matchLabels": {"role": "db"}},
-        "policyTypes": ["Egress"],
-        "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 32000, "endPort": 32768}]}]
-    })), np("default", "db-on-80", json!({
-        "podSelector": {"matchLabels": {"role": "db"}},
-        "ingress": [{"ports": [{"port": 80}]}]
-    }))]);
+    v["networkPolicies"] = json!([
+        np(
+            "default",
+            "multi-port-egress",
+            json!({
+                "podSelector": {"matchLabels": {"role": "db"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/24"}}], "ports": [{"protocol": "TCP", "port": 32000, "endPort": 32768}]}]
+            })
+        ),
+        np(
+            "default",
+            "db-on-80",
+            json!({
+                "podSelector": {"matchLabels": {"role": "db"}},
+                "ingress": [{"ports": [{"port": 80}]}]
+            })
+        )
+    ]);
     // Service port 6379 targets the pods' port 80: the policy sees 80.
     v["services"].as_array_mut().unwrap().push(json!({
         "metadata": {"name": "db", "namespace": "default"},
@@ -681,17 +870,33 @@ fn end_port_range_and_a_service_target_port() {
 #[test]
 fn policies_command_isolation_and_findings() {
     let mut v = e2e_cluster(json!([
-        np("x", "deny-ingress", json!({"podSelector": {}, "policyTypes": ["Ingress"]})),
-        np("y", "y-a-out", json!({"podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Egress"]})),
-        np("y", "typo", json!({"podSelector": {"matchLabels": {"pod": "aa"}}})),
-        np("z", "dead", json!({
-            "podSelector": {"matchLabels": {"pod": "a"}},
-            "ingress": [{"from": [
-                {"podSelector": {"matchLabels": {"app": "gone"}}},
-                {"namespaceSelector": {"matchLabels": {"team": "nobody"}}},
-                {"namespaceSelector": {"matchLabels": {"ns": "x"}}, "podSelector": {"matchLabels": {"pod": "b"}}}
-            ]}]
-        }))
+        np(
+            "x",
+            "deny-ingress",
+            json!({"podSelector": {}, "policyTypes": ["Ingress"]})
+        ),
+        np(
+            "y",
+            "y-a-out",
+            json!({"podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Egress"]})
+        ),
+        np(
+            "y",
+            "typo",
+            json!({"podSelector": {"matchLabels": {"pod": "aa"}}})
+        ),
+        np(
+            "z",
+            "dead",
+            json!({
+                "podSelector": {"matchLabels": {"pod": "a"}},
+                "ingress": [{"from": [
+                    {"podSelector": {"matchLabels": {"app": "gone"}}},
+                    {"namespaceSelector": {"matchLabels": {"team": "nobody"}}},
+                    {"namespaceSelector": {"matchLabels": {"ns": "x"}}, "podSelector": {"matchLabels": {"pod": "b"}}}
+                ]}]
+            })
+        )
     ]));
     v["objects"] = json!([{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
         "metadata": {"name": "l7", "namespace": "x"}, "spec": {}}]);
@@ -710,7 +915,12 @@ fn policies_command_isolation_and_findings() {
         assert_eq!(ns("z").ingress_isolated, ["a"]);
         assert_eq!(a.select_nothing, ["y/typo"]);
         let dead: Vec<&str> = a.dead_peers.iter().map(|d| d.peer.as_str()).collect();
-        assert_eq!(dead, ["ingress[0].from[0]", "ingress[0].from[1]"], "{:?}", a.dead_peers);
+        assert_eq!(
+            dead,
+            ["ingress[0].from[0]", "ingress[0].from[1]"],
+            "{:?}",
+            a.dead_peers
+        );
         let ids: Vec<&str> = rep.findings.iter().map(|f| f.id.as_str()).collect();
         for id in ["netpol-selects-nothing", "netpol-peer-matches-nothing"] {
             assert!(ids.contains(&id), "{ids:?}");
@@ -728,13 +938,21 @@ fn policies_command_isolation_and_findings() {
 fn policies_on_a_cni_that_ignores_them_is_a_finding() {
     let path = root().join("tests/scenarios/minikube-flannel/cluster.json");
     let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    v["networkPolicies"] = json!([np("default", "deny-ingress", json!({"podSelector": {}, "policyTypes": ["Ingress"]}))]);
+    v["networkPolicies"] = json!([np(
+        "default",
+        "deny-ingress",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]})
+    )]);
     let p = serve(&v);
     for src in [["--snapshot", &p.snapshot], ["--kubeconfig", &p.kubeconfig]] {
         let r = netcheck(&["report", "-o", "json", "--fail-on", "never", src[0], src[1]]);
         assert_eq!(r.code, 0, "{}", r.stderr);
         let rep = report(&r);
-        let f = rep.findings.iter().find(|f| f.id == "netpol-not-enforced").expect("netpol-not-enforced");
+        let f = rep
+            .findings
+            .iter()
+            .find(|f| f.id == "netpol-not-enforced")
+            .expect("netpol-not-enforced");
         assert!(f.message.contains("flannel"), "{}", f.message);
         assert_eq!(rep.policies.unwrap().enforcement.enforces, "no");
     }
@@ -749,7 +967,10 @@ fn bad_input_exits_2_with_what_was_expected() {
         (&["x/a", "y/a", "--port", "http"], "--port 'http'"),
         (&["x/a", "y/a", "--port", "80/ICMP"], "protocol 'ICMP'"),
         (&["x/a", "y/nope"], "TO: pod y/nope not found"),
-        (&["x/pod=zz", "y/a"], "FROM: no pod in namespace x has the labels pod=zz"),
+        (
+            &["x/pod=zz", "y/a"],
+            "FROM: no pod in namespace x has the labels pod=zz",
+        ),
         (&["svc/x/none", "y/a"], "FROM: service x/none not found"),
         (&["1.2.3.4", "8.8.8.8"], "both outside the cluster"),
     ];
@@ -760,7 +981,11 @@ fn bad_input_exits_2_with_what_was_expected() {
         let r = netcheck(&a);
         assert_eq!(r.code, 2, "{a:?}: {}", r.stderr);
         assert!(r.stderr.contains(want), "{a:?}: {}", r.stderr);
-        assert!(r.stderr.contains("netcheck: error:") && !r.stderr.contains("panicked"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("netcheck: error:") && !r.stderr.contains("panicked"),
+            "{}",
+            r.stderr
+        );
     }
 }
 
@@ -770,20 +995,34 @@ fn refused_reads_make_the_answer_unknown() {
     let server = ApiServer::start(
         serde_json::from_str(&std::fs::read_to_string(&p.snapshot).unwrap()).unwrap(),
         Options {
-            deny: vec![netcheck_testkit::Rule::path("/apis/networking.k8s.io/v1/networkpolicies")],
+            deny: vec![netcheck_testkit::Rule::path(
+                "/apis/networking.k8s.io/v1/networkpolicies",
+            )],
             ..Default::default()
         },
     )
     .unwrap();
     let kc = scratch("netpol-403").join("kubeconfig");
     server.write_kubeconfig(&kc).unwrap();
-    let r = netcheck(&["can-reach", "x/a", "y/b", "-o", "json", "--kubeconfig", kc.to_str().unwrap()]);
+    let r = netcheck(&[
+        "can-reach",
+        "x/a",
+        "y/b",
+        "-o",
+        "json",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 1, "unknown is not allowed: {}", r.stderr);
     let rep = report(&r);
     let a = rep.reach.unwrap();
     assert_eq!(a.verdict, Verdict::Unknown);
     let eg = a.pairs[0].egress.as_ref().unwrap();
-    assert!(eg.reasons[0].contains("NetworkPolicies could not be read: 403"), "{:?}", eg.reasons);
+    assert!(
+        eg.reasons[0].contains("NetworkPolicies could not be read: 403"),
+        "{:?}",
+        eg.reasons
+    );
     assert!(rep.skipped.iter().any(|s| s.what == "networkpolicies"
         && s.needs.as_deref() == Some("list networkpolicies.networking.k8s.io (all namespaces)")));
 }
