@@ -6,6 +6,7 @@
 //! - one `can-reach` question between two pods (index built, both sides resolved, evaluated);
 //! - one between a 100-pod selector and a pod (100 pairs);
 //! - the `policies` answer (every pod against every policy of its namespace, dead peers);
+//!
 //! and the whole `netcheck can-reach --snapshot` command (reading the snapshot included).
 //! It prints the figures; nothing here asserts a time.
 
