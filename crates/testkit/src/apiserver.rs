@@ -1461,6 +1461,10 @@ impl Shared {
                 None => groups.push((r.group, vec![r.version])),
             }
         }
+        // A stable version is preferred over a beta over an alpha, as kube-apiserver orders them.
+        for (_, vs) in &mut groups {
+            vs.sort_by_key(|v| u8::from(v.contains("beta")) + 2 * u8::from(v.contains("alpha")));
+        }
         let groups: Vec<Value> = groups
             .iter()
             .map(|(g, vs)| {
