@@ -34,6 +34,13 @@ pub fn analyze(
     });
     let rules = wants(Topic::Rules).then(|| discover::rules::discover(c, &cidrs, &proxy));
     let capacity = wants(Topic::Capacity).then(|| discover::capacity::discover(c, &cidrs));
+    let policies = wants(Topic::Policies).then(|| discover::netpol::policies(c, &cidrs.cni));
+    // The app checks the question first (a bad one exits 2), so a failure here is not asked.
+    let reach = scope
+        .reach
+        .as_ref()
+        .filter(|_| wants(Topic::Reach))
+        .and_then(|q| discover::netpol::can_reach(c, q, &cidrs.cni).ok());
     let mut trace = wants(Topic::Trace)
         .then(|| discover::rules::trace(c, &proxy, scope).ok())
         .flatten();
@@ -52,6 +59,7 @@ pub fn analyze(
         services: services.as_ref(),
         rules: rules.as_ref(),
         capacity: capacity.as_ref(),
+        policies: policies.as_ref(),
         hints,
         topics: command.topics(),
     };
@@ -88,6 +96,8 @@ pub fn analyze(
         rules,
         trace,
         capacity,
+        policies,
+        reach,
         also_check: hints.also_check.clone(),
         findings,
 

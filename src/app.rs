@@ -55,9 +55,15 @@ pub fn main() -> i32 {
         Some(cli::Cmd::Diff(a)) => Some(a.clone()),
         _ => None,
     };
-    let s = args.settings();
+    let mut s = args.settings();
     if let Err(e) = s.filter.validate() {
         return fail(&e);
+    }
+    if let Some(a) = &s.reach_args {
+        match crate::discover::netpol::parse_query(&a.from, &a.to, a.port.as_deref()) {
+            Ok(q) => s.scope.reach = Some(q),
+            Err(e) => return fail(&e),
+        }
     }
     colored::control::set_override(s.color);
     if checks {
@@ -147,6 +153,12 @@ pub fn main() -> i32 {
             return cli::EXIT_OK;
         }
         return fail(&format!("cannot write output: {e}"));
+    }
+    if let Some(r) = &report.reach {
+        return match r.verdict {
+            crate::report::Verdict::Allowed => cli::EXIT_OK,
+            _ => cli::EXIT_FINDINGS,
+        };
     }
     if analyze::fails(&report, s.fail_on) {
         cli::EXIT_FINDINGS
@@ -251,6 +263,9 @@ pub(crate) fn report_of(
 ) -> Result<crate::report::Report, String> {
     if command == crate::report::Command::Trace {
         crate::discover::rules::target(cluster, &s.scope)?;
+    }
+    if let Some(q) = &s.scope.reach {
+        crate::discover::netpol::check_query(cluster, q)?;
     }
     let mut report = analyze::analyze(cluster, &s.hints, command, s.explain, &s.scope);
     s.filter.apply(&mut report);

@@ -23,8 +23,8 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 const AFTER_HELP: &str = "\
 Exit codes:
-  0    no finding at or above --fail-on
-  1    findings at or above --fail-on
+  0    no finding at or above --fail-on (can-reach: allowed)
+  1    findings at or above --fail-on (can-reach: denied, or unknown)
   2    error: bad flags, unreadable kubeconfig or snapshot, unreachable cluster
   130  interrupted (Ctrl-C)
 
@@ -66,6 +66,12 @@ pub enum Cmd {
     /// The path of a packet to a Service: entry rule, Service chain, each endpoint with its
     /// share, the pod and its node. Without rule dumps, the path kube-proxy should have written
     Trace(TraceArgs),
+    /// NetworkPolicies per namespace: which pods are isolated for ingress and egress, policies
+    /// that select no pod, rules that can never match; whether the CNI enforces them at all
+    Policies(View),
+    /// Whether FROM may reach TO under the NetworkPolicies (and AdminNetworkPolicies), and
+    /// why, per pod pair. Exit code 0: allowed; 1: denied (or unknown); 2: bad input
+    CanReach(CanReachArgs),
     /// Many clusters at once (kubeconfig contexts, saved snapshots and reports): one row each,
     /// and the pod, service and node ranges that overlap between them
     Fleet(FleetArgs),
@@ -122,6 +128,22 @@ pub struct DiffArgs {
     /// The later snapshot or report
     #[arg(value_name = "AFTER")]
     pub after: PathBuf,
+    #[command(flatten)]
+    pub view: View,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CanReachArgs {
+    /// Where the traffic starts: NAMESPACE/POD, NAMESPACE/LABEL=VALUE[,...] (those pods),
+    /// svc/NAMESPACE/SERVICE (its pods), or an IP address or CIDR outside the cluster
+    #[arg(value_name = "FROM")]
+    pub from: String,
+    /// Where it goes, in the same forms; a Service's port is its targetPort on the pods
+    #[arg(value_name = "TO")]
+    pub to: String,
+    /// The destination port, PORT[/PROTOCOL] (TCP unless said); without it, any port
+    #[arg(long, value_name = "PORT/PROTO")]
+    pub port: Option<String>,
     #[command(flatten)]
     pub view: View,
 }
@@ -330,6 +352,7 @@ impl TraceArgs {
             service: Some(name),
             port: self.port.clone(),
             node: self.node.clone(),
+            reach: None,
         }
     }
 }
@@ -340,6 +363,8 @@ pub struct Settings {
     pub command: Option<Command>,
     /// For `services`: which Services.
     pub scope: Scope,
+    /// For `can-reach`: FROM, TO and --port as typed, parsed (exit 2 if bad) before reading.
+    pub reach_args: Option<CanReachArgs>,
     pub snapshot_out: Option<PathBuf>,
     pub format: Format,
     /// `services -o wide|name`, `--no-headers`.
@@ -370,6 +395,7 @@ impl Cli {
         let g = self.global;
         let mut scope = Scope::default();
         let mut listing = crate::render::Listing::default();
+        let mut reach_args = None;
         let (command, view, snapshot_out) = match self.command {
             None => (Some(Command::Report), self.view, None),
             Some(Cmd::Report(v)) => (Some(Command::Report), v, None),
@@ -391,6 +417,12 @@ impl Cli {
                 (Some(Command::Services), view, None)
             }
             Some(Cmd::Rules(v)) => (Some(Command::Rules), v, None),
+            Some(Cmd::Policies(v)) => (Some(Command::Policies), v, None),
+            Some(Cmd::CanReach(a)) => {
+                let view = a.view.clone();
+                reach_args = Some(a);
+                (Some(Command::CanReach), view, None)
+            }
             Some(Cmd::Trace(a)) => {
                 scope = a.scope();
                 (Some(Command::Trace), a.view, None)
@@ -416,6 +448,7 @@ impl Cli {
         Settings {
             command,
             scope,
+            reach_args,
             snapshot_out,
             format: view.output.unwrap_or(Format::Table),
             listing,

@@ -692,7 +692,11 @@ fn discovery_follows_what_the_cluster_carries() {
         [
             own("discovery.k8s.io", &["discovery.k8s.io/v1"]),
             own("apps", &["apps/v1"]),
-            own("networking.k8s.io", &["networking.k8s.io/v1beta1"]),
+            // v1 for NetworkPolicies (always served), preferred over the v1beta1 ServiceCIDRs.
+            own(
+                "networking.k8s.io",
+                &["networking.k8s.io/v1", "networking.k8s.io/v1beta1"],
+            ),
             own("crd.projectcalico.org", &["crd.projectcalico.org/v1"]),
         ]
     );

@@ -543,6 +543,8 @@ mod tests {
                 rules: None,
                 trace: None,
                 capacity: None,
+                policies: None,
+                reach: None,
                 also_check: vec![],
                 findings: vec![],
                 skipped: vec![],

@@ -6,6 +6,7 @@ mod capacity;
 pub mod catalog;
 pub use capacity::{line as capacity_line, WARN_PERCENT};
 pub mod fleet;
+mod netpol;
 mod overlap;
 mod podcidr;
 mod proxy;
@@ -16,8 +17,8 @@ mod sources;
 use crate::discover::Hints;
 use crate::model::Cluster;
 use crate::report::{
-    CapacityAnswer, CidrAnswer, Deployment, Finding, ProxyAnswer, RulesAnswer, ServicesAnswer,
-    Severity, Topic,
+    CapacityAnswer, CidrAnswer, Deployment, Finding, PoliciesAnswer, ProxyAnswer, RulesAnswer,
+    ServicesAnswer, Severity, Topic,
 };
 
 pub struct Ctx<'a> {
@@ -28,6 +29,7 @@ pub struct Ctx<'a> {
     pub services: Option<&'a ServicesAnswer>,
     pub rules: Option<&'a RulesAnswer>,
     pub capacity: Option<&'a CapacityAnswer>,
+    pub policies: Option<&'a PoliciesAnswer>,
     pub hints: &'a Hints,
     /// The topics this run covers.
     pub topics: &'a [Topic],
@@ -66,6 +68,11 @@ pub const REGISTRY: &[(Topic, Check)] = &[
     (Topic::Capacity, capacity::duplicate_pod_ips),
     (Topic::Capacity, capacity::network_unavailable),
     (Topic::Capacity, capacity::version_skew),
+    (Topic::Policies, netpol::not_enforced),
+    (Topic::Policies, netpol::not_evaluated),
+    (Topic::Policies, netpol::select_nothing),
+    (Topic::Policies, netpol::dead_peers),
+    (Topic::Policies, netpol::admin_errors),
 ];
 
 /// Runs the checks of the given topics, most severe first; ties keep registry order.

@@ -405,6 +405,7 @@ mod tests {
             services: None,
             rules: None,
             capacity: None,
+            policies: None,
             hints: &hints,
             topics: &topics,
         };

@@ -138,7 +138,13 @@ pub fn load(dir: &Path, logs: LogPolicy, log_bytes: usize) -> Result<Cluster, Fa
         reason: NOT_IN_DUMP.into(),
         needs: None,
     };
-    for w in [what::VERSION, what::ENDPOINTSLICES, what::SERVICECIDRS] {
+    for w in [
+        what::VERSION,
+        what::ENDPOINTSLICES,
+        what::SERVICECIDRS,
+        what::NETWORKPOLICIES,
+        what::NAMESPACES,
+    ] {
         c.errors.push(lacks(w.into()));
     }
     // What the live collector would read next, as it plans it: the CNI's ConfigMaps and

@@ -41,6 +41,8 @@ impl Item for EndpointSlice {
 impl Item for Endpoints {}
 impl Item for Event {}
 impl Item for IpAddress {}
+impl Item for NetworkPolicy {}
+impl Item for Namespace {}
 impl Item for PodEntry {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::pod);
 }
@@ -122,7 +124,7 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
     };
     let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
     let mut shapes = Shapes::default();
-    let (nodes, pods, services, slices, dss, sc, cms, events, ipa) = tokio::join!(
+    let (nodes, pods, services, slices, dss, sc, cms, events, ipa, netpols, namespaces) = tokio::join!(
         api.list::<Node>("/api/v1/nodes", |mut n| {
             n.metadata
                 .annotations
@@ -175,7 +177,38 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
             };
             Some(a)
         }),
+        api.list::<NetworkPolicy>("/apis/networking.k8s.io/v1/networkpolicies", |mut p| {
+            p.metadata = Meta {
+                name: std::mem::take(&mut p.metadata.name),
+                namespace: p.metadata.namespace.take(),
+                ..Meta::default()
+            };
+            Some(p)
+        }),
+        // Only the labels: namespaceSelectors read nothing else.
+        api.list::<Namespace>("/api/v1/namespaces", |mut n| {
+            n.metadata = Meta {
+                name: std::mem::take(&mut n.metadata.name),
+                labels: std::mem::take(&mut n.metadata.labels),
+                ..Meta::default()
+            };
+            Some(n)
+        }),
     );
+    match netpols {
+        Ok(v) => c.network_policies = Some(v),
+        // Not served (only a server before 1.7, or a test's): there can be none.
+        Err(e) if e.code() == Some(404) => c.network_policies = Some(vec![]),
+        Err(e) => c.errors.push(err(
+            what::NETWORKPOLICIES,
+            &e,
+            "list networkpolicies.networking.k8s.io (all namespaces)",
+        )),
+    }
+    match namespaces {
+        Ok(v) => c.namespaces = Some(v),
+        Err(e) => c.errors.push(err(what::NAMESPACES, &e, "list namespaces")),
+    }
     match ipa {
         Ok(v) => c.ip_addresses = v,
         // Not served before 1.33 (beta and off by default before).

@@ -7,6 +7,7 @@ pub mod cni;
 pub mod components;
 pub mod deploy;
 pub mod env;
+pub mod netpol;
 pub mod plan;
 pub mod platform;
 pub mod proxy;

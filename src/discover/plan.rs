@@ -5,7 +5,9 @@
 use super::proxy::{self, LogPolicy, LogRequest};
 use super::{cni, env, platform};
 use crate::model::{
-    ApiType, Cluster, AZURE_NNC, CALICO_BLOCK_AFFINITY, KUBEOVN_SUBNET, OPENSHIFT_NETWORK,
+    ApiType, Cluster, ADMIN_NETWORK_POLICY, AZURE_NNC, BASELINE_ADMIN_NETWORK_POLICY,
+    CALICO_BLOCK_AFFINITY, CALICO_GLOBAL_NETWORK_POLICY, CALICO_NETWORK_POLICY,
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY, CILIUM_NETWORK_POLICY, KUBEOVN_SUBNET, OPENSHIFT_NETWORK,
 };
 
 /// One object (by name) or whole collection of an API that only some clusters serve.
@@ -71,6 +73,18 @@ pub fn second_round(c: &Cluster, logs: LogPolicy) -> Plan {
     }
     if cni.name == "kube-ovn" {
         read(KUBEOVN_SUBNET, None, None);
+    }
+    // Any cluster may have the policy API's CRDs installed; absent ones answer 404.
+    read(ADMIN_NETWORK_POLICY, None, None);
+    read(BASELINE_ADMIN_NETWORK_POLICY, None, None);
+    // The CNI's own policies exist only where that CNI runs (its CRDs come with it).
+    if cni.name == "cilium" {
+        read(CILIUM_NETWORK_POLICY, None, None);
+        read(CILIUM_CLUSTERWIDE_NETWORK_POLICY, None, None);
+    }
+    if matches!(cni.name.as_str(), "calico" | "canal") {
+        read(CALICO_NETWORK_POLICY, None, None);
+        read(CALICO_GLOBAL_NETWORK_POLICY, None, None);
     }
     if platform.name == "aks" && matches!(cni.name.as_str(), "azure-cni" | "cilium") {
         read(AZURE_NNC, Some("kube-system"), None);

@@ -1,8 +1,7 @@
 //! DaemonSets: the pod template they schedule and their rollout status.
 
-use super::{Meta, PodSpec};
+use super::{LabelSelector, Meta, PodSpec};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
@@ -22,13 +21,6 @@ pub struct DaemonSetSpec {
     pub selector: LabelSelector,
     #[serde(default)]
     pub template: PodTemplate,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct LabelSelector {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub match_labels: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]

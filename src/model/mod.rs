@@ -11,6 +11,7 @@ mod host;
 mod node;
 mod object;
 mod pod;
+mod policy;
 mod rules;
 mod service;
 mod strmap;
@@ -24,6 +25,7 @@ pub use host::*;
 pub use node::*;
 pub use object::*;
 pub use pod::*;
+pub use policy::*;
 pub use rules::*;
 pub use service::*;
 pub use strmap::StrMap;
@@ -86,6 +88,13 @@ pub struct Cluster {
     /// Events of the reasons in `EVENT_REASONS` (address exhaustion), newest kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
+    /// NetworkPolicies of all namespaces; `None` when not read (a refused read, or a snapshot
+    /// taken before netcheck read them): reachability is then unknown, not "no policies".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_policies: Option<Vec<NetworkPolicy>>,
+    /// Namespaces with their labels, for namespaceSelectors; `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<Namespace>>,
     /// Rule dumps of nodes' data planes (--rules, --on-node).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_sets: Vec<RuleSet>,
@@ -302,6 +311,8 @@ pub mod what {
     pub const SERVICECIDRS: &str = "servicecidrs";
     pub const IPPOOLS: &str = "ippools";
     pub const IPADDRESSES: &str = "ipaddresses";
+    pub const NETWORKPOLICIES: &str = "networkpolicies";
+    pub const NAMESPACES: &str = "namespaces";
     pub fn events(reason: &str) -> String {
         format!("events reason={reason}")
     }

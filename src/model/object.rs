@@ -87,11 +87,77 @@ pub const CALICO_BLOCK_AFFINITY: ApiType = ApiType {
     namespaced: false,
 };
 
+/// The cluster-wide policies of SIG Network's policy API, evaluated before (AdminNetworkPolicy)
+/// and after (BaselineAdminNetworkPolicy) NetworkPolicies. Not installed (404) is normal.
+pub const ADMIN_NETWORK_POLICY: ApiType = ApiType {
+    group: "policy.networking.k8s.io",
+    version: "v1alpha1",
+    plural: "adminnetworkpolicies",
+    kind: "AdminNetworkPolicy",
+    namespaced: false,
+};
+
+pub const BASELINE_ADMIN_NETWORK_POLICY: ApiType = ApiType {
+    group: "policy.networking.k8s.io",
+    version: "v1alpha1",
+    plural: "baselineadminnetworkpolicies",
+    kind: "BaselineAdminNetworkPolicy",
+    namespaced: false,
+};
+
+/// The CNI's own policy kinds: counted and named, not evaluated (their semantics are the
+/// CNI's: L7 rules, entities, tiers, orders).
+pub const CILIUM_NETWORK_POLICY: ApiType = ApiType {
+    group: "cilium.io",
+    version: "v2",
+    plural: "ciliumnetworkpolicies",
+    kind: "CiliumNetworkPolicy",
+    namespaced: true,
+};
+
+pub const CILIUM_CLUSTERWIDE_NETWORK_POLICY: ApiType = ApiType {
+    group: "cilium.io",
+    version: "v2",
+    plural: "ciliumclusterwidenetworkpolicies",
+    kind: "CiliumClusterwideNetworkPolicy",
+    namespaced: false,
+};
+
+pub const CALICO_NETWORK_POLICY: ApiType = ApiType {
+    group: "crd.projectcalico.org",
+    version: "v1",
+    plural: "networkpolicies",
+    kind: "NetworkPolicy",
+    namespaced: true,
+};
+
+pub const CALICO_GLOBAL_NETWORK_POLICY: ApiType = ApiType {
+    group: "crd.projectcalico.org",
+    version: "v1",
+    plural: "globalnetworkpolicies",
+    kind: "GlobalNetworkPolicy",
+    namespaced: false,
+};
+
+/// Policy kinds netcheck reads but does not evaluate.
+pub const CNI_POLICY_TYPES: &[ApiType] = &[
+    CILIUM_NETWORK_POLICY,
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CALICO_NETWORK_POLICY,
+    CALICO_GLOBAL_NETWORK_POLICY,
+];
+
 pub const API_TYPES: &[ApiType] = &[
     OPENSHIFT_NETWORK,
     KUBEOVN_SUBNET,
     AZURE_NNC,
     CALICO_BLOCK_AFFINITY,
+    ADMIN_NETWORK_POLICY,
+    BASELINE_ADMIN_NETWORK_POLICY,
+    CILIUM_NETWORK_POLICY,
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CALICO_NETWORK_POLICY,
+    CALICO_GLOBAL_NETWORK_POLICY,
 ];
 
 impl ApiObject {

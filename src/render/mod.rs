@@ -4,6 +4,7 @@ mod capacity;
 pub mod fleet;
 pub mod html;
 mod machine;
+mod netpol;
 mod rules;
 mod services;
 
@@ -456,6 +457,14 @@ fn text(r: &Report, l: Listing, w: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(a) = &r.rules {
         rules::rules(a, w)?;
+        writeln!(w)?;
+    }
+    if let Some(p) = &r.policies {
+        netpol::policies(p, r.command == "policies", w)?;
+        writeln!(w)?;
+    }
+    if let Some(a) = &r.reach {
+        netpol::reach(a, w)?;
         writeln!(w)?;
     }
     if let Some(t) = &r.trace {

@@ -6,6 +6,7 @@ mod cidrs;
 mod deploy;
 mod diff;
 mod fleet;
+mod netpol;
 mod proxy;
 mod rules;
 mod services;
@@ -15,6 +16,7 @@ pub use cidrs::*;
 pub use deploy::*;
 pub use diff::*;
 pub use fleet::*;
+pub use netpol::*;
 pub use proxy::*;
 pub use rules::*;
 pub use services::*;
@@ -35,6 +37,8 @@ pub enum Command {
     Rules,
     Trace,
     Capacity,
+    Policies,
+    CanReach,
 }
 
 impl Command {
@@ -48,6 +52,8 @@ impl Command {
             Command::Rules => "rules",
             Command::Trace => "trace",
             Command::Capacity => "capacity",
+            Command::Policies => "policies",
+            Command::CanReach => "can-reach",
         }
     }
     pub fn topics(self) -> &'static [Topic] {
@@ -58,6 +64,7 @@ impl Command {
                 Topic::Deploy,
                 Topic::Services,
                 Topic::Capacity,
+                Topic::Policies,
             ],
             Command::Cidrs => &[Topic::Cidrs, Topic::Capacity],
             Command::ProxyMode => &[Topic::Proxy],
@@ -66,6 +73,8 @@ impl Command {
             Command::Rules => &[Topic::Rules],
             Command::Trace => &[Topic::Trace],
             Command::Capacity => &[Topic::Capacity],
+            Command::Policies => &[Topic::Policies],
+            Command::CanReach => &[Topic::Reach],
         }
     }
 }
@@ -80,6 +89,10 @@ pub enum Topic {
     Rules,
     Trace,
     Capacity,
+    /// NetworkPolicies: isolation, enforcement, rules that never match (#17).
+    Policies,
+    /// One flow through the policies (`can-reach`).
+    Reach,
 }
 
 /// Which Services a `services` view covers: all, one namespace, or one Service.
@@ -90,6 +103,8 @@ pub struct Scope {
     /// trace: one port (number or name) and one node.
     pub port: Option<String>,
     pub node: Option<String>,
+    /// can-reach: the flow asked about.
+    pub reach: Option<ReachQuery>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -117,6 +132,12 @@ pub struct Report {
     /// Added in #18: older reports lack it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacityAnswer>,
+    /// NetworkPolicies (#17): in `policies`, and in `report` for its findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<PoliciesAnswer>,
+    /// `can-reach`: one flow through the policies (#17).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<ReachAnswer>,
     /// The --also-check ranges, for the address map (added; absent when none were given).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_check: Vec<ipnet::IpNet>,

@@ -11,7 +11,8 @@ use crate::exec;
 use netcheck::collect::proto;
 use netcheck::model::{
     ApiObject, Cluster, ConfigMap, DaemonSet, EndpointSlice, Endpoints, Event, IpAddress, IpPool,
-    Meta, Node, Pod, Service, ServiceCidr, WorkloadPod, API_TYPES,
+    Meta, Namespace, NetworkPolicy, Node, Pod, Service, ServiceCidr, WorkloadPod, API_TYPES,
+    NAMESPACE_NAME_LABEL,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -428,7 +429,9 @@ object!(
     DaemonSet,
     ServiceCidr,
     IpPool,
-    ApiObject
+    ApiObject,
+    NetworkPolicy,
+    Namespace
 );
 
 impl Object for Event {
@@ -636,6 +639,19 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
         );
         out.push(Resource::new(spec, &c.ip_pools, d));
     }
+    // Served by every API server since 1.7, whether or not anything enforces it.
+    out.push(Resource::new(
+        (
+            "networking.k8s.io",
+            "v1",
+            "networkpolicies",
+            "NetworkPolicy",
+            true,
+            Some("netpol"),
+        ),
+        c.network_policies.as_deref().unwrap_or_default(),
+        d,
+    ));
     // What `kubectl cluster-info dump` lists besides the above (it stops at the first list
     // that fails): the namespaces every object is in, and empty lists of the kinds netcheck
     // does not model.
@@ -647,16 +663,23 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
     names.extend(["default", "kube-system"]);
     names.sort_unstable();
     names.dedup();
-    let namespaces: Vec<ApiObject> = names
-        .into_iter()
-        .map(|n| ApiObject {
-            metadata: Meta {
-                name: n.into(),
-                ..Meta::default()
-            },
-            ..ApiObject::default()
-        })
-        .collect();
+    // The model's namespaces with their labels; the others with the label the API server
+    // puts on every namespace.
+    let declared = c.namespaces.as_deref().unwrap_or_default();
+    let mut namespaces: Vec<Namespace> = declared.to_vec();
+    namespaces.extend(
+        names
+            .into_iter()
+            .filter(|n| !declared.iter().any(|d| d.metadata.name == *n))
+            .map(|n| Namespace {
+                metadata: Meta {
+                    name: n.into(),
+                    labels: [(NAMESPACE_NAME_LABEL.to_string(), n.to_string())].into(),
+                    ..Meta::default()
+                },
+            }),
+    );
+    namespaces.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     out.push(Resource::new(
         ("", "v1", "events", "Event", true, Some("ev")),
         &c.events,
@@ -1437,6 +1460,10 @@ impl Shared {
                 Some((_, vs)) => vs.push(r.version),
                 None => groups.push((r.group, vec![r.version])),
             }
+        }
+        // A stable version is preferred over a beta over an alpha, as kube-apiserver orders them.
+        for (_, vs) in &mut groups {
+            vs.sort_by_key(|v| u8::from(v.contains("beta")) + 2 * u8::from(v.contains("alpha")));
         }
         let groups: Vec<Value> = groups
             .iter()
