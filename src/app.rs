@@ -59,11 +59,8 @@ pub fn main() -> i32 {
     if let Err(e) = s.filter.validate() {
         return fail(&e);
     }
-    if let Some(a) = &s.reach_args {
-        match crate::discover::netpol::parse_query(&a.from, &a.to, a.port.as_deref()) {
-            Ok(q) => s.scope.reach = Some(q),
-            Err(e) => return fail(&e),
-        }
+    if let Err(e) = resolve_reach(&mut s) {
+        return fail(&e);
     }
     colored::control::set_override(s.color);
     if checks {
@@ -252,6 +249,19 @@ fn watch(
     }
     eprintln!("netcheck: watch stopped");
     cli::EXIT_OK
+}
+
+/// `can-reach`'s FROM, TO and --port parsed (before anything is read, so bad input costs no
+/// request).
+pub(crate) fn resolve_reach(s: &mut cli::Settings) -> Result<(), String> {
+    if let Some(a) = &s.reach_args {
+        s.scope.reach = Some(crate::discover::netpol::parse_query(
+            &a.from,
+            &a.to,
+            a.port.as_deref(),
+        )?);
+    }
+    Ok(())
 }
 
 /// The analysed and filtered report of a collected cluster; an error for a Service or trace

@@ -83,7 +83,7 @@ pub enum Cmd {
     /// applies to the new findings only
     Diff(DiffArgs),
     /// Serve the Model Context Protocol on stdin/stdout: read-only tools (report, cidrs,
-    /// proxy_mode, daemonsets, services, capacity, trace, diff) for AI agents
+    /// proxy_mode, daemonsets, services, capacity, policies, can_reach, trace, diff) for AI agents
     Mcp,
     /// Every finding id: its severity, what it means, which command makes it and the
     /// permission it needs (the ids --only and --skip take)

@@ -71,9 +71,19 @@ fn protocol_transcript() {
         req(6, "no/such", json!({})),
         "{not json".to_string(),
         req(7, "ping", json!({})),
+        req(
+            8,
+            "tools/call",
+            json!({"name": "can_reach", "arguments": {"snapshot": CKA, "from": "default/nginx1", "to": "default/nginx2", "port": "80"}}),
+        ),
+        req(
+            9,
+            "tools/call",
+            json!({"name": "can_reach", "arguments": {"snapshot": CKA, "from": "nginx1", "to": "default/nginx2"}}),
+        ),
     ]);
     // The notification gets no reply: 8 replies for 8 requests and one unparsable line.
-    assert_eq!(replies.len(), 8, "{replies:#?}");
+    assert_eq!(replies.len(), 10, "{replies:#?}");
     let by_id = |id: u32| {
         replies
             .iter()
@@ -94,6 +104,8 @@ fn protocol_transcript() {
             "daemonsets",
             "services",
             "capacity",
+            "policies",
+            "can_reach",
             "trace",
             "diff"
         ]
@@ -126,6 +138,18 @@ fn protocol_transcript() {
     let parse = replies.iter().find(|r| r["id"].is_null()).unwrap();
     assert_eq!(parse["error"]["code"], -32700);
     assert_eq!(by_id(7)["result"], json!({}));
+    // The lab's two nginx pods: one pair, judged (the lab's snapshot predates NetworkPolicy
+    // reads, so the verdict is unknown rather than allowed).
+    let reach = &by_id(8)["result"]["structuredContent"]["reach"];
+    assert_eq!(by_id(8)["result"]["isError"], false);
+    assert_eq!(reach["pairsTotal"], 1, "{reach}");
+    assert_eq!(reach["from"], "pod default/nginx1");
+    // FROM without a namespace is refused, naming it.
+    assert_eq!(by_id(9)["result"]["isError"], true);
+    assert!(by_id(9)["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("nginx1"));
 }
 
 #[test]
@@ -153,7 +177,7 @@ fn python_sdk_session() {
     );
     let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seen["server"], "netcheck");
-    assert_eq!(seen["tools"].as_array().unwrap().len(), 8);
+    assert_eq!(seen["tools"].as_array().unwrap().len(), 10);
     assert_eq!(seen["readOnly"], true);
     assert_eq!(seen["cidrs"]["isError"], false);
     assert_eq!(

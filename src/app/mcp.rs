@@ -37,6 +37,12 @@ const TOOLS: &[Tool] = &[
     Tool { name: "daemonsets", command: "daemonsets", description: "How kube-proxy and the CNI agent are deployed, which nodes lack a ready one, and why", own: &[] },
     Tool { name: "services", command: "services", description: "Every Service from its ClusterIP to its pods: selector, readiness, endpoints, targetPort, NodePort range, LoadBalancer status, DNS", own: SERVICE_ARGS },
     Tool { name: "capacity", command: "capacity", description: "How full each range is: node podCIDR slots, the CNI's pool, each node's podCIDR, ClusterIPs, NodePorts; address-exhaustion events, duplicate pod IPs, version skew", own: &[] },
+    Tool { name: "policies", command: "policies", description: "NetworkPolicies per namespace: which pods are isolated for ingress and egress, policies that select no pod, rules that can never match, admin policies, and whether the CNI enforces them", own: &[] },
+    Tool { name: "can_reach", command: "can-reach", description: "Whether FROM may reach TO under the NetworkPolicies and AdminNetworkPolicies, each side's deciding policy and rule, and the smallest policy that would allow a denied flow (printed, never applied)", own: &[
+        ("from", "string", "NAMESPACE/POD, NAMESPACE/LABEL=VALUE[,...], svc/NAMESPACE/SERVICE, or an IP or CIDR outside the cluster", true),
+        ("to", "string", "The destination, in the same forms", true),
+        ("port", "string", "PORT[/PROTOCOL], TCP unless said; without it, any port", false),
+    ] },
     Tool { name: "trace", command: "trace", description: "The path kube-proxy should have written for a Service: entry, Service chain, each endpoint with its share, the pod and its node", own: &[
         ("service", "string", "The Service, NAMESPACE/NAME or NAME with namespace", true),
         ("namespace", "string", "The Service's namespace (default: default)", false),
@@ -104,7 +110,7 @@ fn schema(t: &Tool) -> Value {
 fn argv(t: &Tool, args: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
     let mut v = vec!["netcheck".to_string(), t.command.to_string()];
     let known = |k: &str| COMMON.iter().any(|c| c.0 == k) || t.own.iter().any(|c| c.0 == k);
-    const POSITIONAL: &[&str] = &["service", "before", "after"];
+    const POSITIONAL: &[&str] = &["service", "before", "after", "from", "to"];
     // Positional arguments in the order the command takes them.
     for name in POSITIONAL {
         match args.get(*name) {
@@ -151,8 +157,9 @@ fn call(t: &Tool, args: &serde_json::Map<String, Value>) -> Result<Value, String
         Some(cli::Cmd::Diff(a)) => Some((a.before.clone(), a.after.clone())),
         _ => None,
     };
-    let s = parsed.settings();
+    let mut s = parsed.settings();
     s.filter.validate()?;
+    super::resolve_reach(&mut s)?;
     if let Some((before, after)) = diff {
         let d = super::compare(&s, &before, &after)?;
         return serde_json::to_value(d).map_err(|e| e.to_string());
