@@ -89,13 +89,24 @@ fn event(
     e
 }
 
-fn pending_pod(name: &str, node: &str) -> Value {
-    json!({
+/// A pod of `node` stuck in sandbox creation, with the kubelet's event saying why (the event
+/// names its node only when `host` is given, else through the pod).
+fn stuck_pod(v: &mut Value, name: &str, node: &str, message: &str, host: Option<&str>) {
+    v["pods"].as_array_mut().unwrap().push(json!({
         "metadata": {"name": name, "namespace": "default",
             "ownerReferences": [{"kind": "ReplicaSet", "name": "batch-6d4cf56db6", "controller": true}]},
         "spec": {"nodeName": node, "containers": [{"name": "main", "image": "busybox:1.36"}]},
         "status": {"phase": "Pending"}
-    })
+    }));
+    v["events"] = json!([event(
+        &format!("{name}.187a2b3c4d5e6f71"),
+        "default",
+        "Pod",
+        name,
+        "FailedCreatePodSandBox",
+        message,
+        host
+    )]);
 }
 
 /// kind's kube-controller-manager carves /24s out of --cluster-cidr=10.244.0.0/16: 2^(24-16) =
@@ -227,19 +238,13 @@ fn calico_pool_near_exhaustion() {
 #[test]
 fn calico_pool_exhausted_with_failing_pods() {
     let mut v = calico(16);
-    v["pods"]
-        .as_array_mut()
-        .unwrap()
-        .push(pending_pod("api-7f9c-x2", "k8s-worker-2"));
-    v["events"] = json!([event(
-        "api-7f9c-x2.187a2b3c4d5e6f71",
-        "default",
-        "Pod",
+    stuck_pod(
+        &mut v,
         "api-7f9c-x2",
-        "FailedCreatePodSandBox",
+        "k8s-worker-2",
         "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \"5c1d\": plugin type=\"calico\" failed (add): failed to request 1 IPv4 addresses. IPAM allocated only 0.",
-        Some("k8s-worker-2")
-    )]);
+        Some("k8s-worker-2"),
+    );
     for r in both(&v) {
         let u = range(&r, "pool-blocks", "calico pool");
         assert_eq!((u.total, u.used, u.free), (16, 16, 0));
@@ -318,19 +323,13 @@ fn service_range_nearly_full() {
 #[test]
 fn host_local_exhaustion_is_reported_per_node() {
     let mut v = base("kind-default");
-    v["pods"]
-        .as_array_mut()
-        .unwrap()
-        .push(pending_pod("batch-6d4cf56db6-q8x2k", "kind-worker"));
-    v["events"] = json!([event(
-        "batch-6d4cf56db6-q8x2k.187a2b3c4d5e6f72",
-        "default",
-        "Pod",
+    stuck_pod(
+        &mut v,
         "batch-6d4cf56db6-q8x2k",
-        "FailedCreatePodSandBox",
+        "kind-worker",
         "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox \"9a3f\": plugin type=\"ptp\" failed (add): failed to allocate for range 0: no IP addresses available in range set: 10.244.1.1-10.244.1.254",
-        None
-    )]);
+        None,
+    );
     for r in both(&v) {
         let f = finding(&r, "ip-allocation-failed");
         assert_eq!(f.subjects, ["node kind-worker: 1 event(s)"]);

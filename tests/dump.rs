@@ -383,3 +383,72 @@ fn a_log_kubectl_could_not_read_is_skipped_with_its_error() {
         .unwrap();
     assert_ne!(node.basis, "log", "{node:?}");
 }
+
+/// A dump holds every event of each namespace; only the reasons netcheck reads are kept, and
+/// capacity sees them as it does live.
+#[test]
+fn events_in_a_dump_feed_capacity() {
+    let mut v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/scenarios/kind-default/cluster.json")).unwrap(),
+    )
+    .unwrap();
+    v["nodes"][2]["spec"] = serde_json::json!({});
+    let event = |name: &str, kind: &str, obj: &str, reason: &str, message: &str| {
+        serde_json::json!({
+            "metadata": {"name": name, "namespace": "default"},
+            "involvedObject": {"kind": kind, "name": obj},
+            "reason": reason, "message": message, "count": 2
+        })
+    };
+    v["events"] = serde_json::json!([
+        event(
+            "kind-worker2.1",
+            "Node",
+            "kind-worker2",
+            "CIDRNotAvailable",
+            "Node kind-worker2 status is now: CIDRNotAvailable"
+        ),
+        event(
+            "web.1",
+            "Pod",
+            "web",
+            "Scheduled",
+            "Successfully assigned default/web to kind-worker"
+        ),
+    ]);
+    let file = scratch("dump-events").join("cluster.json");
+    std::fs::write(&file, v.to_string()).unwrap();
+    let dir = dump(&file, false);
+    let out = netcheck(&[
+        "capacity",
+        "--dump",
+        dir.to_str().unwrap(),
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let r = report(&out);
+    let slots = r
+        .capacity
+        .as_ref()
+        .unwrap()
+        .ranges
+        .iter()
+        .find(|u| u.kind == "node-slots")
+        .unwrap();
+    assert_eq!(slots.waiting, ["node kind-worker2"]);
+    assert_eq!(slots.failures.len(), 1, "{:?}", slots.failures);
+    assert!(slots.failures[0].contains("CIDRNotAvailable"));
+    let snap = netcheck(&["snapshot", "--dump", dir.to_str().unwrap(), "-o", "-"]);
+    assert_eq!(snap.code, 0, "{}", snap.stderr);
+    let kept: serde_json::Value = serde_json::from_str(&snap.stdout).unwrap();
+    let reasons: Vec<&str> = kept["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["CIDRNotAvailable"]);
+}

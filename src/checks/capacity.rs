@@ -137,43 +137,43 @@ pub fn max_pods(c: &Ctx) -> Vec<Finding> {
 }
 
 pub fn ip_allocation_failed(c: &Ctx) -> Vec<Finding> {
-    let Some(cap) = c.capacity else {
+    if c.capacity.is_none() {
         return vec![];
-    };
-    let failing: Vec<_> = cap
-        .nodes
+    }
+    // From the events themselves: a node that is not (or no longer) in the node list, or an
+    // event whose node is unknown, still counts.
+    let events = crate::discover::capacity::Events::new(c.cluster);
+    if events.exhausted.is_empty() {
+        return vec![];
+    }
+    let by_node: BTreeMap<&str, &Vec<String>> = events
+        .exhausted
         .iter()
-        .filter(|n| !n.failures.is_empty())
+        .map(|(n, v)| (n.as_str(), v))
         .collect();
+    let subjects = by_node
+        .iter()
+        .map(|(n, v)| match *n {
+            "(unknown node)" => format!("node unknown: {} event(s)", v.len()),
+            n => format!("node {n}: {} event(s)", v.len()),
+        })
+        .collect();
+    let mut all: Vec<&String> = by_node.values().copied().flatten().collect();
+    all.sort();
     let mut f = finding(
         "ip-allocation-failed",
         Severity::Error,
-        String::new(),
+        format!(
+            "pods could not get an address ({} event(s) of IP exhaustion, {})",
+            all.len(),
+            events
+                .exhausted_by
+                .iter()
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         "the CNI's IPAM has no address left for new pods there: see the node's podCIDR or the pool above; pods stay in ContainerCreating until addresses free up",
-    );
-    // Events whose node is not known still count.
-    let mut subjects: Vec<String> = failing
-        .iter()
-        .map(|n| format!("node {}: {} event(s)", n.node, n.failures.len()))
-        .collect();
-    let events = crate::discover::capacity::Events::new(c.cluster);
-    if let Some(v) = events.exhausted.get("(unknown node)") {
-        subjects.push(format!("node unknown: {} event(s)", v.len()));
-    }
-    if subjects.is_empty() {
-        return vec![];
-    }
-    let mut all: Vec<&String> = events.exhausted.values().flatten().collect();
-    all.sort();
-    f.message = format!(
-        "pods could not get an address ({} event(s) of IP exhaustion, {})",
-        all.len(),
-        events
-            .exhausted_by
-            .iter()
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ")
     );
     f.evidence = all.into_iter().take(MAX_SUBJECTS).cloned().collect();
     vec![limited(f, subjects)]

@@ -100,7 +100,13 @@ fn help(id: &str) -> String {
     out.trim().to_string()
 }
 
-pub fn rules() -> Vec<Rule> {
+/// The catalogue, read from the document once per process.
+pub fn rules() -> &'static [Rule] {
+    static RULES: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
+    RULES.get_or_init(read)
+}
+
+fn read() -> Vec<Rule> {
     let mut out: Vec<Rule> = vec![];
     let mut section = "";
     for line in DOC.lines() {

@@ -99,6 +99,8 @@ pub fn load(dir: &Path, logs: LogPolicy, log_bytes: usize) -> Result<Cluster, Fa
         .filter(|p| p.is_dir())
         .collect();
     namespaces.sort();
+    // Events kept so far, per reason of EVENT_REASONS.
+    let mut kept = [0usize; EVENT_REASONS.len()];
     for ns in &namespaces {
         let file = |name: &str| ns.join(format!("{name}.{}", format.ext()));
         let pods = file("pods");
@@ -119,9 +121,11 @@ pub fn load(dir: &Path, logs: LogPolicy, log_bytes: usize) -> Result<Cluster, Fa
         let events = file("events");
         if events.exists() {
             for e in read_list::<Event>(&events, format)? {
-                let n = c.events.iter().filter(|x| x.reason == e.reason).count();
-                if EVENT_REASONS.contains(&e.reason.as_str()) && n < MAX_EVENTS {
-                    c.events.push(e.clipped());
+                if let Some(i) = EVENT_REASONS.iter().position(|r| *r == e.reason) {
+                    if kept[i] < MAX_EVENTS {
+                        kept[i] += 1;
+                        c.events.push(e.clipped());
+                    }
                 }
             }
         }

@@ -16,9 +16,9 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// The rules of the report's command (all of them for `report`).
-fn rules_for(command: &str) -> Vec<Rule> {
+fn rules_for(command: &str) -> Vec<&'static Rule> {
     catalog::rules()
-        .into_iter()
+        .iter()
         .filter(|r| match command {
             "report" => !matches!(r.command, "rules" | "fleet"),
             "trace" => r.command == "rules",
@@ -34,7 +34,7 @@ pub fn sarif(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     // A finding of another command's id (none expected) still gets its rule.
     for f in &r.findings {
         if !rules.iter().any(|x| x.id == f.id) {
-            if let Some(x) = catalog::rules().into_iter().find(|x| x.id == f.id) {
+            if let Some(x) = catalog::rules().iter().find(|x| x.id == f.id) {
                 rules.push(x);
             }
         }

@@ -82,24 +82,45 @@ fn fact(f: &Fact) -> String {
     }
 }
 
+fn push(out: &mut Vec<Change>, what: String, x: String, y: String) {
+    if x != y {
+        out.push(Change {
+            what,
+            before: x,
+            after: y,
+        });
+    }
+}
+
+/// One change per key whose value differs; a key on one side only shows "-" on the other.
+fn keyed(
+    out: &mut Vec<Change>,
+    what: &str,
+    x: BTreeMap<String, String>,
+    y: BTreeMap<String, String>,
+) {
+    let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+    for k in keys {
+        let side = |m: &BTreeMap<String, String>| m.get(k).cloned().unwrap_or_else(|| "-".into());
+        push(out, format!("{what} {k}"), side(&x), side(&y));
+    }
+}
+
 fn changes(a: &Report, b: &Report) -> Vec<Change> {
     let mut out = vec![];
-    let mut cmp = |what: String, x: String, y: String| {
-        if x != y {
-            out.push(Change {
-                what,
-                before: x,
-                after: y,
-            });
-        }
-    };
     let none = || "-".to_string();
     if let (Some(x), Some(y)) = (&a.cidrs, &b.cidrs) {
         for ((name, fx), (_, fy)) in x.facts().into_iter().zip(y.facts()) {
-            cmp(name.into(), fact(fx), fact(fy));
+            push(&mut out, name.into(), fact(fx), fact(fy));
         }
-        cmp("cni".into(), x.cni.name.clone(), y.cni.name.clone());
-        cmp(
+        push(
+            &mut out,
+            "cni".into(),
+            x.cni.name.clone(),
+            y.cni.name.clone(),
+        );
+        push(
+            &mut out,
             "platform".into(),
             x.platform.name.clone(),
             y.platform.name.clone(),
@@ -113,26 +134,17 @@ fn changes(a: &Report, b: &Report) -> Vec<Change> {
                 })
                 .collect()
         };
-        let (px, py) = (pods(x), pods(y));
-        for n in px
-            .keys()
-            .chain(py.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            cmp(
-                format!("podCIDR of node {n}"),
-                px.get(n).cloned().unwrap_or_else(none),
-                py.get(n).cloned().unwrap_or_else(none),
-            );
-        }
+        keyed(&mut out, "podCIDR of node", pods(x), pods(y));
     }
     if let (Some(x), Some(y)) = (&a.proxy, &b.proxy) {
-        cmp(
+        push(
+            &mut out,
             "proxy implementation".into(),
             x.implementation.clone(),
             y.implementation.clone(),
         );
-        cmp(
+        push(
+            &mut out,
             "proxy mode configured".into(),
             x.configured_mode.clone().unwrap_or_else(none),
             y.configured_mode.clone().unwrap_or_else(none),
@@ -141,52 +153,31 @@ fn changes(a: &Report, b: &Report) -> Vec<Change> {
             p.nodes
                 .iter()
                 .map(|n| {
+                    let running = n.running.clone();
                     (
                         n.node.clone(),
-                        n.running
-                            .clone()
-                            .unwrap_or_else(|| format!("unknown ({})", n.basis)),
+                        running.unwrap_or_else(|| format!("unknown ({})", n.basis)),
                     )
                 })
                 .collect()
         };
-        let (nx, ny) = (per(x), per(y));
-        for n in nx
-            .keys()
-            .chain(ny.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            cmp(
-                format!("proxy mode on node {n}"),
-                nx.get(n).cloned().unwrap_or_else(none),
-                ny.get(n).cloned().unwrap_or_else(none),
-            );
-        }
+        keyed(&mut out, "proxy mode on node", per(x), per(y));
     }
     if let (Some(x), Some(y)) = (&a.deployments, &b.deployments) {
-        let show = |d: &Deployment| {
-            let mut s = format!("{} {}/{} nodes ready", d.kind, d.nodes_ready, d.nodes_total);
-            if !d.missing.is_empty() {
-                let names: Vec<&str> = d.missing.iter().map(|m| m.node.as_str()).collect();
-                s.push_str(&format!(", missing on {}", names.join(", ")));
-            }
-            s
-        };
         let by = |v: &[Deployment]| -> BTreeMap<String, String> {
-            v.iter().map(|d| (d.component.clone(), show(d))).collect()
+            v.iter()
+                .map(|d| {
+                    let mut s =
+                        format!("{} {}/{} nodes ready", d.kind, d.nodes_ready, d.nodes_total);
+                    if !d.missing.is_empty() {
+                        let names: Vec<&str> = d.missing.iter().map(|m| m.node.as_str()).collect();
+                        s.push_str(&format!(", missing on {}", names.join(", ")));
+                    }
+                    (d.component.clone(), s)
+                })
+                .collect()
         };
-        let (dx, dy) = (by(x), by(y));
-        for c in dx
-            .keys()
-            .chain(dy.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            cmp(
-                format!("deployment {c}"),
-                dx.get(c).cloned().unwrap_or_else(none),
-                dy.get(c).cloned().unwrap_or_else(none),
-            );
-        }
+        keyed(&mut out, "deployment", by(x), by(y));
     }
     out
 }
