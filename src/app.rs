@@ -183,6 +183,14 @@ fn watch(
             Err(e) => return fail(&format!("cannot listen for Ctrl-C: {e}")),
         }
     };
+    // A live cluster is watched, so that a round reads only what changed.
+    let mut session = match (&s.snapshot_in, &s.dump_in) {
+        (None, None) => match rt.block_on(collect::live::Session::connect(s.live.clone(), true)) {
+            Ok(w) => Some(w),
+            Err(e) => return fail(&e.0),
+        },
+        _ => None,
+    };
     let mut out = std::io::stdout().lock();
     let mut prev: Option<crate::report::Report> = None;
     let now = || {
@@ -194,13 +202,24 @@ fn watch(
     loop {
         let got = rt.block_on(async {
             tokio::select! {
-                r = collect(s) => Some(r),
+                r = collect_in(s, session.as_mut()) => Some(r),
                 _ = sigint.recv() => None,
             }
         });
         let Some(got) = got else { break };
         let stamp = now();
-        let report = got.map_err(|e| e.0).and_then(|c| report_of(&c, s, command));
+        if let Some(w) = &mut session {
+            for (read, why) in w.lost() {
+                eprintln!("netcheck: {stamp}: read {read} again: its watch was lost: {why}");
+            }
+        }
+        let report = got.map_err(|e| e.0).and_then(|c| {
+            let r = report_of(&c, s, command);
+            if let Some(w) = &mut session {
+                w.keep(c);
+            }
+            r
+        });
         let written = match (report, &prev) {
             (Err(e), _) => {
                 eprintln!("netcheck: {stamp}: this round failed: {e}");
@@ -376,10 +395,24 @@ fn fail(msg: &str) -> i32 {
 }
 
 async fn collect(s: &cli::Settings) -> Result<Cluster, Fatal> {
+    collect_in(s, None).await
+}
+
+/// A round of collection; `session` keeps a live cluster's reads between rounds (--watch).
+async fn collect_in(
+    s: &cli::Settings,
+    session: Option<&mut collect::live::Session>,
+) -> Result<Cluster, Fatal> {
+    let live = async {
+        match session {
+            Some(w) => w.round().await,
+            None => collect::live::collect(&s.live).await,
+        }
+    };
     let mut c = match (&s.snapshot_in, &s.dump_in) {
         (Some(p), _) => collect::snapshot::load(p)?,
         (None, Some(d)) => collect::dump::load(d, s.live.logs, s.live.log_bytes)?,
-        (None, None) => match collect::live::collect(&s.live).await {
+        (None, None) => match live.await {
             Ok(c) => c,
             // On a control-plane node the files still answer when the API does not.
             Err(e) if s.on_node.is_some() => {

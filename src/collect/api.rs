@@ -7,6 +7,7 @@ use crate::model::CollectError;
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,12 +56,17 @@ pub(super) struct Api {
     pub page_size: u32,
     /// The run's deadline: nothing is asked for after it.
     pub end: Instant,
+    /// The resourceVersion each list (by path) and each object got by path was read at:
+    /// where a watch of it starts (`watch.rs`).
+    pub versions: std::sync::Mutex<std::collections::HashMap<String, super::watch::Read>>,
 }
 
 #[derive(Deserialize)]
 struct ListMeta {
     #[serde(default, rename = "continue")]
     cont: Option<String>,
+    #[serde(default, rename = "resourceVersion")]
+    rv: Option<String>,
 }
 
 /// What a request brought back.
@@ -287,6 +293,29 @@ impl Api {
         serde_json::from_slice(&a.body).map_err(|e| ReqError::Decode(e.to_string()))
     }
 
+    /// One object by its path, its version recorded for a watch; so is its absence.
+    pub async fn get_object<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReqError> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            metadata: Option<ListMeta>,
+        }
+        let res = self.get_json::<Value>(path).await;
+        match &res {
+            Ok(v) => {
+                let rv = Versioned::deserialize(v).ok().and_then(|m| m.metadata?.rv);
+                self.versioned(path, rv, true);
+            }
+            Err(e) if e.code() == Some(404) => self.versioned(path, None, true),
+            Err(_) => {}
+        }
+        T::deserialize(res?).map_err(|e| ReqError::Decode(e.to_string()))
+    }
+
+    fn versioned(&self, path: &str, rv: Option<String>, object: bool) {
+        let mut v = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        v.insert(path.to_string(), super::watch::Read { rv, object });
+    }
+
     /// A paginated list, each page reduced by `keep` before it is kept.
     pub async fn list<T: Item>(
         self: &Arc<Self>,
@@ -346,8 +375,12 @@ impl Api {
                 let Some((peeked, job)) = inflight.pop_front() else {
                     return Ok(());
                 };
-                let (cont, items) = job.await.map_err(|e| ReqError::Decode(e.to_string()))??;
+                let (cont, rv, items) =
+                    job.await.map_err(|e| ReqError::Decode(e.to_string()))??;
                 items.into_iter().for_each(|t| sink(Some(t)));
+                if cont.is_none() && rv.is_some() {
+                    self.versioned(path, rv, false);
+                }
                 if peeked.as_ref() != Some(&cont) {
                     // The peek failed or disagreed with the decoded page: whatever was fetched
                     // after it is not the list's next page.
@@ -428,11 +461,14 @@ impl Api {
                     }
                 };
                 first = false;
-                let (cont, items) = match answer.protobuf {
-                    true => (stream.cont, stream.items),
+                let (cont, rv, items) = match answer.protobuf {
+                    true => (stream.cont, stream.rv, stream.items),
                     false => decode_page::<T>(&answer)?,
                 };
                 items.into_iter().for_each(|t| sink(Some(t)));
+                if cont.is_none() && rv.is_some() {
+                    self.versioned(path, rv, false);
+                }
                 current = match ahead {
                     Some(a) if told == Some(cont.clone()) => Some(a),
                     // Told nothing early, or not what the page said in the end (a retried
@@ -453,15 +489,20 @@ impl Api {
 type Early = tokio::sync::oneshot::Receiver<Option<String>>;
 type PageResult<T> = Result<(Answer, proto::ListStream<T>), ReqError>;
 
-/// A list page's continue token and items, from JSON or (for the types that have a decoder
-/// of it) protobuf.
-fn decode_page<T: Item>(a: &Answer) -> Result<(Option<String>, Vec<T>), ReqError> {
+type Decoded<T> = (Option<String>, Option<String>, Vec<T>);
+
+/// A list page's continue token, resourceVersion and items, from JSON or (for the types that
+/// have a decoder of it) protobuf.
+fn decode_page<T: Item>(a: &Answer) -> Result<Decoded<T>, ReqError> {
     match a.protobuf {
         true => Err(ReqError::Decode("protobuf answer to a JSON request".into())),
         false => serde_json::from_slice::<Page<T>>(&a.body)
             .map(|p| {
-                let cont = p.metadata.and_then(|m| m.cont).filter(|c| !c.is_empty());
-                (cont, p.items)
+                let m = p.metadata.unwrap_or(ListMeta {
+                    cont: None,
+                    rv: None,
+                });
+                (m.cont.filter(|c| !c.is_empty()), m.rv, p.items)
             })
             .map_err(|e| ReqError::Decode(e.to_string())),
     }

@@ -30,15 +30,7 @@ pub const NOT_IN_DUMP: &str = "not in a cluster-info dump";
 /// Larger files are refused before parsing (as snapshots are).
 const MAX_FILE_BYTES: u64 = super::snapshot::MAX_SNAPSHOT_BYTES;
 
-/// The ConfigMaps the live collector reads in its first round (src/collect/live.rs).
-const FIRST_ROUND_CONFIG_MAPS: &[&str] = &[
-    "kube-proxy",
-    "kube-proxy-config",
-    "kubeadm-config",
-    "kubelet-config",
-    "coredns",
-    "node-local-dns",
-];
+use super::live::FIRST_ROUND_CONFIG_MAPS;
 
 #[derive(Deserialize)]
 struct List<T> {

@@ -3,10 +3,12 @@
 //! engine (paging, retries, deadlines, protobuf) is in `api.rs`.
 
 use super::api::{encode, err, futures_join, Answer, Api, Decoder, Item, ReqError, JSON};
+use super::watch::{self, Changes, Key, Keyed, Watches};
 use super::{proto, Fatal};
 use crate::discover::{plan, proxy};
 use crate::model::*;
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,295 +63,629 @@ pub(super) const POD_ANNOTATIONS: &[&str] =
     &["kubernetes.io/config.mirror", "kubernetes.io/config.source"];
 
 pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
-    let (client, server) = super::kubeconfig::client(
-        o.kubeconfig.as_deref(),
-        o.context.as_deref(),
-        o.request_timeout,
-    )
-    .await?;
-    let api = Arc::new(Api {
-        client,
-        request_timeout: o.request_timeout,
-        page_size: o.page_size,
-        end: Instant::now() + o.deadline,
-    });
-    let mut c = Cluster::new_snapshot();
-    c.source = SourceInfo {
-        mode: "live".into(),
-        context: o.context.clone(),
-        server: Some(server.clone()),
-        file: None,
-        collected_at: None,
-    };
+    Session::connect(o.clone(), false).await?.round().await
+}
 
-    // A first request tells an unreachable server or rejected credentials apart from RBAC gaps.
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Version {
-        git_version: String,
+/// One cluster, read round after round. Watching (`--watch`), each round after the first
+/// applies what the watches saw to the answers it kept from the last, and reads again only
+/// what they cannot vouch for; without, every round reads everything.
+pub struct Session {
+    o: Options,
+    client: kube::Client,
+    server: String,
+    watches: Option<Watches>,
+    kept: Option<Cluster>,
+    logs: HashMap<proxy::LogRequest, PodLog>,
+    probe: Option<ServiceCidrProbe>,
+}
+
+/// Which kept answers a round can still use, by the path they were read at.
+#[derive(Default)]
+struct Reuse {
+    seen: HashMap<String, Changes>,
+    kept: HashSet<String>,
+}
+
+impl Reuse {
+    /// What changed since a kept answer was read, if its watch can tell.
+    fn changes(&mut self, path: &str) -> Option<Changes> {
+        let ch = self.seen.remove(path)?;
+        self.kept.insert(path.to_string());
+        Some(ch)
     }
-    match api.get_json::<Version>("/version").await {
-        Ok(v) => c.server_version = Some(v.git_version),
-        Err(
-            e @ ReqError::Status {
-                code: 403 | 404, ..
-            },
-        ) => c
-            .errors
-            .push(err(what::VERSION, &e, "get /version (nonResourceURLs)")),
-        Err(ReqError::Status {
-            code: 401, message, ..
-        }) => {
-            return Err(Fatal(format!(
-                "API server {server} rejected the credentials (401 Unauthorized): {message}"
-            )))
+    /// Whether a kept answer still stands as it is: its watch saw nothing change.
+    fn quiet(&mut self, path: &str) -> bool {
+        if self.kept.contains(path) {
+            return true;
         }
-        Err(e) => {
-            return Err(Fatal(format!(
-                "cannot reach the API server {server}: {}",
-                e.describe()
-            )))
+        match self.seen.remove(path) {
+            Some(ch) if ch.is_empty() => self.kept.insert(path.to_string()),
+            _ => false,
         }
     }
+}
 
-    let cm = |ns: &str, name: &str| {
-        let api = api.clone();
-        let path = format!(
-            "/api/v1/namespaces/{}/configmaps/{}",
-            encode(ns),
-            encode(name)
-        );
-        let (ns, name) = (ns.to_string(), name.to_string());
-        async move { (ns, name, api.get_json::<ConfigMap>(&path).await) }
-    };
-    let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
-    let mut shapes = Shapes::default();
-    let (nodes, pods, services, slices, dss, sc, cms, events, ipa, netpols, namespaces) = tokio::join!(
-        api.list::<Node>("/api/v1/nodes", |mut n| {
-            n.metadata
-                .annotations
-                .retain(|k, _| NODE_ANNOTATIONS.iter().any(|p| k.starts_with(p)));
-            Some(n)
-        }),
-        api.list_into::<PodEntry>("/api/v1/pods", |e| match e {
-            Some(PodEntry::Infra(mut p)) => {
-                p.metadata
-                    .annotations
-                    .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
-                infra_pods.push(*p);
+/// The ConfigMaps (in kube-system) read in the first round: they may say what the rest means.
+pub(super) const FIRST_ROUND_CONFIG_MAPS: &[&str] = &[
+    "kube-proxy",
+    "kube-proxy-config",
+    "kubeadm-config",
+    "kubelet-config",
+    "coredns",
+    "node-local-dns",
+];
+
+const NODES: &str = "/api/v1/nodes";
+const PODS: &str = "/api/v1/pods";
+const SERVICES: &str = "/api/v1/services";
+const SLICES: &str = "/apis/discovery.k8s.io/v1/endpointslices";
+const DAEMONSETS: &str = "/apis/apps/v1/daemonsets";
+const IPADDRESSES: &str = "/apis/networking.k8s.io/v1/ipaddresses";
+const NETPOLS: &str = "/apis/networking.k8s.io/v1/networkpolicies";
+const NAMESPACES: &str = "/api/v1/namespaces";
+const IPPOOLS: &str = "/apis/crd.projectcalico.org/v1/ippools";
+const SERVICE_CIDRS: [&str; 2] = [
+    "/apis/networking.k8s.io/v1/servicecidrs",
+    "/apis/networking.k8s.io/v1beta1/servicecidrs",
+];
+
+impl Session {
+    pub async fn connect(o: Options, watch: bool) -> Result<Session, Fatal> {
+        let (client, server) = super::kubeconfig::client(
+            o.kubeconfig.as_deref(),
+            o.context.as_deref(),
+            o.request_timeout,
+        )
+        .await?;
+        Ok(Session {
+            watches: watch.then(|| Watches::new(client.clone())),
+            o,
+            client,
+            server,
+            kept: None,
+            logs: HashMap::new(),
+            probe: None,
+        })
+    }
+
+    /// Hands back the model the last round returned, for the next round to bring up to date.
+    /// Only what the API answered is taken from it; the rest is read or made anew.
+    pub fn keep(&mut self, c: Cluster) {
+        if self.watches.is_some() {
+            self.kept = Some(c);
+        }
+    }
+
+    /// Reads made again this round because their watch was lost, with why.
+    pub fn lost(&mut self) -> Vec<(String, String)> {
+        self.watches.as_mut().map(Watches::lost).unwrap_or_default()
+    }
+
+    pub async fn round(&mut self) -> Result<Cluster, Fatal> {
+        let o = &self.o;
+        let api = Arc::new(Api {
+            client: self.client.clone(),
+            request_timeout: o.request_timeout,
+            page_size: o.page_size,
+            end: Instant::now() + o.deadline,
+            versions: Default::default(),
+        });
+        let server = &self.server;
+        let mut c = Cluster::new_snapshot();
+        c.source = SourceInfo {
+            mode: "live".into(),
+            context: o.context.clone(),
+            server: Some(server.clone()),
+            file: None,
+            collected_at: None,
+        };
+
+        // A first request tells an unreachable server or rejected credentials apart from RBAC
+        // gaps; watching, it is also how an upgrade is seen.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Version {
+            git_version: String,
+        }
+        match api.get_json::<Version>("/version").await {
+            Ok(v) => c.server_version = Some(v.git_version),
+            Err(
+                e @ ReqError::Status {
+                    code: 403 | 404, ..
+                },
+            ) => c
+                .errors
+                .push(err(what::VERSION, &e, "get /version (nonResourceURLs)")),
+            Err(ReqError::Status {
+                code: 401, message, ..
+            }) => {
+                return Err(Fatal(format!(
+                    "API server {server} rejected the credentials (401 Unauthorized): {message}"
+                )))
             }
+            Err(e) => {
+                return Err(Fatal(format!(
+                    "cannot reach the API server {server}: {}",
+                    e.describe()
+                )))
+            }
+        }
+
+        // Without the last round's answers (a first round, or one that failed) the watches'
+        // changes have nothing to apply to: everything is read.
+        let seen = self.watches.as_mut().map(Watches::take).unwrap_or_default();
+        let mut reuse = Reuse::default();
+        if self.kept.is_some() {
+            reuse.seen = seen;
+        }
+        let mut prev = self.kept.take().unwrap_or_default();
+        let cms: Vec<_> = FIRST_ROUND_CONFIG_MAPS
+            .iter()
+            .map(|n| config_map(&api, &mut reuse, &prev, "kube-system", n))
+            .collect();
+        let events_kept: Vec<_> = EVENT_REASONS
+            .iter()
+            .map(|r| {
+                let kept = reuse.quiet(&events_path(r)).then(|| {
+                    let (of, rest) = std::mem::take(&mut prev.events)
+                        .into_iter()
+                        .partition(|e| e.reason == *r);
+                    prev.events = rest;
+                    of
+                });
+                events(api.clone(), r, kept)
+            })
+            .collect();
+        let slices_kept = (prev.endpoints_api.as_deref() == Some("discovery.k8s.io/v1"))
+            .then(|| reuse.changes(SLICES))
+            .flatten()
+            .map(|ch| (std::mem::take(&mut prev.endpoint_slices), ch));
+        let pods_kept = reuse.changes(PODS).map(|ch| {
+            let both = (
+                std::mem::take(&mut prev.pods),
+                std::mem::take(&mut prev.workload_pods),
+            );
+            (both, ch)
+        });
+        let sc_kept = SERVICE_CIDRS
+            .iter()
+            .any(|p| reuse.quiet(p))
+            .then(|| std::mem::take(&mut prev.service_cidrs));
+        macro_rules! kept {
+            ($path:expr, $field:expr) => {
+                reuse
+                    .changes($path)
+                    .map(|ch| (std::mem::take(&mut $field), ch))
+            };
+        }
+        let (nodes, pods, services, slices, dss, sc, cms, events, ipa, netpols, namespaces) = tokio::join!(
+            list_kept(&api, NODES, kept!(NODES, prev.nodes), node),
+            read_pods(&api, pods_kept),
+            list_kept(&api, SERVICES, kept!(SERVICES, prev.services), Some),
+            async {
+                match slices_kept {
+                    Some(k) => match list_kept(&api, SLICES, Some(k), Some).await {
+                        Ok(v) => EndpointRead {
+                            api: Some("discovery.k8s.io/v1".into()),
+                            slices: v,
+                            ..EndpointRead::default()
+                        },
+                        Err(_) => endpoints(&api).await,
+                    },
+                    None => endpoints(&api).await,
+                }
+            },
+            list_kept(&api, DAEMONSETS, kept!(DAEMONSETS, prev.daemon_sets), Some),
+            async {
+                match sc_kept {
+                    Some(v) => Ok(v),
+                    None => service_cidrs(&api).await,
+                }
+            },
+            futures_join(cms),
+            futures_join(events_kept),
+            list_kept(
+                &api,
+                IPADDRESSES,
+                kept!(IPADDRESSES, prev.ip_addresses),
+                ip_address
+            ),
+            list_kept(
+                &api,
+                NETPOLS,
+                reuse
+                    .changes(NETPOLS)
+                    .map(|ch| (prev.network_policies.take().unwrap_or_default(), ch)),
+                network_policy
+            ),
+            // Only the labels: namespaceSelectors read nothing else.
+            list_kept(
+                &api,
+                NAMESPACES,
+                reuse
+                    .changes(NAMESPACES)
+                    .map(|ch| (prev.namespaces.take().unwrap_or_default(), ch)),
+                namespace
+            ),
+        );
+        match netpols {
+            Ok(v) => c.network_policies = Some(v),
+            // Not served (only a server before 1.7, or a test's): there can be none.
+            Err(e) if e.code() == Some(404) => c.network_policies = Some(vec![]),
+            Err(e) => c.errors.push(err(
+                what::NETWORKPOLICIES,
+                &e,
+                "list networkpolicies.networking.k8s.io (all namespaces)",
+            )),
+        }
+        match namespaces {
+            Ok(v) => c.namespaces = Some(v),
+            Err(e) => c.errors.push(err(what::NAMESPACES, &e, "list namespaces")),
+        }
+        match ipa {
+            Ok(v) => c.ip_addresses = v,
+            // Not served before 1.33 (beta and off by default before).
+            Err(e) if e.code() == Some(404) => {}
+            Err(e) => c.errors.push(err(
+                what::IPADDRESSES,
+                &e,
+                "list ipaddresses.networking.k8s.io",
+            )),
+        }
+        for (reason, res) in events {
+            match res {
+                Ok(v) => c.events.extend(v),
+                Err(e) => c.errors.push(err(
+                    &what::events(reason),
+                    &e,
+                    "list events (all namespaces)",
+                )),
+            }
+        }
+        record(
+            &mut c.nodes,
+            nodes,
+            &mut c.errors,
+            what::NODES,
+            "list nodes",
+        );
+        let (pods, changed_pods) = pods;
+        match pods {
+            Ok(v) => (c.pods, c.workload_pods) = v,
+            Err(e) => c
+                .errors
+                .push(err(what::PODS, &e, "list pods (all namespaces)")),
+        }
+        record(
+            &mut c.services,
+            services,
+            &mut c.errors,
+            what::SERVICES,
+            "list services (all namespaces)",
+        );
+        c.endpoints_api = slices.api;
+        c.endpoint_slices = slices.slices;
+        c.endpoints = slices.endpoints;
+        c.errors.extend(slices.errors);
+        record(
+            &mut c.daemon_sets,
+            dss,
+            &mut c.errors,
+            what::DAEMONSETS,
+            "list daemonsets.apps (all namespaces)",
+        );
+        match sc {
+            Ok(v) => c.service_cidrs = v,
+            Err(e) => c.errors.push(err(
+                what::SERVICECIDRS,
+                &e,
+                "list servicecidrs.networking.k8s.io",
+            )),
+        }
+        add_config_maps(&mut c, cms);
+        c.shrink();
+
+        // Second round: what the first one showed is needed (the CNI's own configuration, logs).
+        let plan = plan::second_round(&c, o.logs);
+        let cm_reqs = plan
+            .config_maps
+            .iter()
+            .map(|(ns, name)| config_map(&api, &mut reuse, &prev, ns, name))
+            .collect();
+        let obj_reqs: Vec<_> = plan
+            .objects
+            .iter()
+            .cloned()
+            .map(|r| {
+                let api = api.clone();
+                let path = match r.name {
+                    Some(n) => format!("{}/{}", r.api.path(r.namespace), encode(n)),
+                    None => r.api.path(r.namespace),
+                };
+                let kept = reuse.quiet(&path).then(|| {
+                    prev.objects
+                        .iter()
+                        .filter(|x| {
+                            x.is(&r.api)
+                                && r.name.is_none_or(|n| x.metadata.name == n)
+                                && r.namespace.is_none_or(|ns| x.metadata.ns() == ns)
+                        })
+                        .cloned()
+                        .collect()
+                });
+                async move {
+                    let res = match kept {
+                        Some(v) => Ok(v),
+                        None => read_objects(&api, &r, &path).await,
+                    };
+                    (r, res)
+                }
+            })
+            .collect();
+        let pools_kept =
+            (plan.ip_pools && reuse.quiet(IPPOOLS)).then(|| std::mem::take(&mut prev.ip_pools));
+        // A log is read again when its pod changed (a restart, a new pod of the same name).
+        match &changed_pods {
+            None => self.logs.clear(),
+            Some(keys) => self
+                .logs
+                .retain(|r, _| !keys.contains(&(r.namespace.clone(), r.pod.clone()))),
+        }
+        let (log_kept, log_reqs): (Vec<_>, Vec<_>) = plan
+            .logs
+            .into_iter()
+            .partition(|r| self.logs.contains_key(r));
+        let probe_kept = self.probe.clone();
+        let (cms, objects, pools, logs, probe) = tokio::join!(
+            futures_join(cm_reqs),
+            futures_join(obj_reqs),
+            async {
+                match (plan.ip_pools, pools_kept) {
+                    (_, Some(p)) => Some(Ok(p)),
+                    (true, None) => Some(api.list::<IpPool>(IPPOOLS, Some).await),
+                    (false, None) => None,
+                }
+            },
+            read_logs(&api, log_reqs, o),
+            async {
+                match (o.probe_service_cidr, probe_kept) {
+                    (true, Some(p)) => Some(Ok(p)),
+                    (true, None) => Some(probe(&api).await),
+                    (false, _) => None,
+                }
+            },
+        );
+        add_config_maps(&mut c, cms);
+        for (r, res) in objects {
+            match res {
+                Ok(v) => c.objects.extend(v),
+                // Not served: the CRD is not installed, or the object does not exist.
+                Err(e) if e.code() == Some(404) => {}
+                Err(e) => {
+                    let verb = if r.name.is_some() { "get" } else { "list" };
+                    let needs = match r.name {
+                        Some(n) => format!("get {} {n}", r.api.resource()),
+                        None => format!("{verb} {}", r.api.resource()),
+                    };
+                    c.errors
+                        .push(err(&what::object(&r.api, r.name), &e, &needs));
+                }
+            }
+        }
+        match pools {
+            Some(Ok(p)) => c.ip_pools = p,
+            Some(Err(e)) if e.code() == Some(404) => {}
+            Some(Err(e)) => {
+                c.errors
+                    .push(err(what::IPPOOLS, &e, "list ippools.crd.projectcalico.org"))
+            }
+            None => {}
+        }
+        let watching = self.watches.is_some();
+        for r in log_kept {
+            c.logs.extend(self.logs.get(&r).cloned());
+        }
+        for (req, res) in logs {
+            match res {
+                Ok(l) => {
+                    if watching {
+                        self.logs.insert(req, l.clone());
+                    }
+                    c.logs.push(l)
+                }
+                Err(e) => c.errors.push(err(
+                    &what::log(&req.namespace, &req.pod, &req.container, req.previous),
+                    &e,
+                    &format!("get pods/log in {}", req.namespace),
+                )),
+            }
+        }
+        match probe {
+            Some(Ok(p)) => {
+                if watching {
+                    self.probe = Some(p.clone());
+                }
+                c.probe = Some(p)
+            }
+            Some(Err(e)) => {
+                c.errors
+                    .push(err(what::PROBE, &e, "create services in default (dry run)"))
+            }
+            None => {}
+        }
+        if let Some(w) = &mut self.watches {
+            let made = std::mem::take(&mut *api.versions.lock().unwrap_or_else(|e| e.into_inner()));
+            w.follow(made, &reuse.kept);
+        }
+        Ok(c)
+    }
+}
+
+/// A list kept from the last round and brought up to date with its watch's changes, or else
+/// read (each item reduced by `keep` either way).
+async fn list_kept<T: Item + Keyed>(
+    api: &Arc<Api>,
+    path: &str,
+    kept: Option<(Vec<T>, Changes)>,
+    keep: fn(T) -> Option<T>,
+) -> Result<Vec<T>, ReqError> {
+    if let Some((mut v, ch)) = kept {
+        if watch::apply(&mut v, ch, keep).is_ok() {
+            return Ok(v);
+        }
+    }
+    api.list(path, keep).await
+}
+
+/// Only these node annotations are read; dropping the rest keeps large clusters small.
+fn node(mut n: Node) -> Option<Node> {
+    n.metadata
+        .annotations
+        .retain(|k, _| NODE_ANNOTATIONS.iter().any(|p| k.starts_with(p)));
+    Some(n)
+}
+
+fn ip_address(mut a: IpAddress) -> Option<IpAddress> {
+    a.metadata = Meta {
+        name: std::mem::take(&mut a.metadata.name),
+        ..Meta::default()
+    };
+    Some(a)
+}
+
+fn network_policy(mut p: NetworkPolicy) -> Option<NetworkPolicy> {
+    p.metadata = Meta {
+        name: std::mem::take(&mut p.metadata.name),
+        namespace: p.metadata.namespace.take(),
+        ..Meta::default()
+    };
+    Some(p)
+}
+
+fn namespace(mut n: Namespace) -> Option<Namespace> {
+    n.metadata = Meta {
+        name: std::mem::take(&mut n.metadata.name),
+        labels: std::mem::take(&mut n.metadata.labels),
+        ..Meta::default()
+    };
+    Some(n)
+}
+
+type PodLists = (Vec<Pod>, Vec<WorkloadPod>);
+
+/// Infrastructure pods are kept whole, others reduced (see [`PodEntry`]). With the pods kept
+/// from the last round, also which ones changed (`None`: all were read anew).
+async fn read_pods(
+    api: &Arc<Api>,
+    kept: Option<(PodLists, Changes)>,
+) -> (Result<PodLists, ReqError>, Option<HashSet<Key>>) {
+    if let Some(((mut infra, mut workload), ch)) = kept {
+        let keys: HashSet<Key> = ch.keys().cloned().collect();
+        let mut new: HashMap<Key, PodEntry> = HashMap::with_capacity(ch.len());
+        let decoded = ch.into_iter().try_for_each(|(k, v)| {
+            if let Some(v) = v {
+                new.insert(k, pod_entry(PodEntry::deserialize(v)?));
+            }
+            Ok::<_, serde_json::Error>(())
+        });
+        if decoded.is_ok() {
+            infra.retain_mut(
+                |p| match new.remove(&(p.metadata.ns().into(), p.name().into())) {
+                    Some(PodEntry::Infra(n)) => {
+                        *p = *n;
+                        true
+                    }
+                    Some(w) => {
+                        new.insert((p.metadata.ns().into(), p.name().into()), w);
+                        false
+                    }
+                    None => !keys.contains(&(p.metadata.ns().into(), p.name().into())),
+                },
+            );
+            workload.retain_mut(|w| {
+                let k = (w.namespace.to_string(), w.name.to_string());
+                match new.remove(&k) {
+                    Some(PodEntry::Workload(n)) => {
+                        *w = n;
+                        true
+                    }
+                    Some(i) => {
+                        new.insert(k, i);
+                        false
+                    }
+                    None => !keys.contains(&k),
+                }
+            });
+            for e in new.into_values() {
+                match e {
+                    PodEntry::Infra(p) => infra.push(*p),
+                    PodEntry::Workload(w) => workload.push(w),
+                }
+            }
+            return (Ok((infra, workload)), Some(keys));
+        }
+    }
+    let (mut infra, mut workload) = (vec![], vec![]);
+    let mut shapes = Shapes::default();
+    let res = api
+        .list_into::<PodEntry>(PODS, |e| match e.map(pod_entry) {
+            Some(PodEntry::Infra(p)) => infra.push(*p),
             Some(PodEntry::Workload(mut w)) => {
                 shapes.share(&mut w);
-                workload_pods.push(w);
+                workload.push(w);
             }
             None => {
-                infra_pods.clear();
-                workload_pods.clear();
+                infra.clear();
+                workload.clear();
             }
-        }),
-        api.list::<Service>("/api/v1/services", Some),
-        endpoints(&api),
-        api.list::<DaemonSet>("/apis/apps/v1/daemonsets", Some),
-        service_cidrs(&api),
-        futures_join(
-            [
-                "kube-proxy",
-                "kube-proxy-config",
-                "kubeadm-config",
-                "kubelet-config",
-                "coredns",
-                "node-local-dns"
-            ]
-            .iter()
-            .map(|n| cm("kube-system", n))
-            .collect()
-        ),
-        futures_join(
-            EVENT_REASONS
-                .iter()
-                .map(|r| events(api.clone(), r))
-                .collect()
-        ),
-        api.list::<IpAddress>("/apis/networking.k8s.io/v1/ipaddresses", |mut a| {
-            a.metadata = Meta {
-                name: std::mem::take(&mut a.metadata.name),
-                ..Meta::default()
-            };
-            Some(a)
-        }),
-        api.list::<NetworkPolicy>("/apis/networking.k8s.io/v1/networkpolicies", |mut p| {
-            p.metadata = Meta {
-                name: std::mem::take(&mut p.metadata.name),
-                namespace: p.metadata.namespace.take(),
-                ..Meta::default()
-            };
-            Some(p)
-        }),
-        // Only the labels: namespaceSelectors read nothing else.
-        api.list::<Namespace>("/api/v1/namespaces", |mut n| {
-            n.metadata = Meta {
-                name: std::mem::take(&mut n.metadata.name),
-                labels: std::mem::take(&mut n.metadata.labels),
-                ..Meta::default()
-            };
-            Some(n)
-        }),
-    );
-    match netpols {
-        Ok(v) => c.network_policies = Some(v),
-        // Not served (only a server before 1.7, or a test's): there can be none.
-        Err(e) if e.code() == Some(404) => c.network_policies = Some(vec![]),
-        Err(e) => c.errors.push(err(
-            what::NETWORKPOLICIES,
-            &e,
-            "list networkpolicies.networking.k8s.io (all namespaces)",
-        )),
-    }
-    match namespaces {
-        Ok(v) => c.namespaces = Some(v),
-        Err(e) => c.errors.push(err(what::NAMESPACES, &e, "list namespaces")),
-    }
-    match ipa {
-        Ok(v) => c.ip_addresses = v,
-        // Not served before 1.33 (beta and off by default before).
-        Err(e) if e.code() == Some(404) => {}
-        Err(e) => c.errors.push(err(
-            what::IPADDRESSES,
-            &e,
-            "list ipaddresses.networking.k8s.io",
-        )),
-    }
-    for (reason, res) in events {
-        match res {
-            Ok(v) => c.events.extend(v),
-            Err(e) => c.errors.push(err(
-                &what::events(reason),
-                &e,
-                "list events (all namespaces)",
-            )),
-        }
-    }
-    record(
-        &mut c.nodes,
-        nodes,
-        &mut c.errors,
-        what::NODES,
-        "list nodes",
-    );
-    match pods {
-        Ok(()) => (c.pods, c.workload_pods) = (infra_pods, workload_pods),
-        Err(e) => c
-            .errors
-            .push(err(what::PODS, &e, "list pods (all namespaces)")),
-    }
-    record(
-        &mut c.services,
-        services,
-        &mut c.errors,
-        what::SERVICES,
-        "list services (all namespaces)",
-    );
-    c.endpoints_api = slices.api;
-    c.endpoint_slices = slices.slices;
-    c.endpoints = slices.endpoints;
-    c.errors.extend(slices.errors);
-    record(
-        &mut c.daemon_sets,
-        dss,
-        &mut c.errors,
-        what::DAEMONSETS,
-        "list daemonsets.apps (all namespaces)",
-    );
-    match sc {
-        Ok(v) => c.service_cidrs = v,
-        Err(e) => c.errors.push(err(
-            what::SERVICECIDRS,
-            &e,
-            "list servicecidrs.networking.k8s.io",
-        )),
-    }
-    add_config_maps(&mut c, cms);
-    c.shrink();
+        })
+        .await;
+    (res.map(|()| (infra, workload)), None)
+}
 
-    // Second round: what the first one showed is needed (the CNI's own configuration, logs).
-    let plan = plan::second_round(&c, o.logs);
-    let cm_reqs = plan
-        .config_maps
-        .iter()
-        .map(|(ns, name)| cm(ns, name))
-        .collect();
-    let obj_reqs = plan.objects.iter().cloned().map(|r| {
-        let api = api.clone();
-        async move {
-            let res = read_objects(&api, &r).await;
-            (r, res)
+fn pod_entry(e: PodEntry) -> PodEntry {
+    match e {
+        PodEntry::Infra(mut p) => {
+            p.metadata
+                .annotations
+                .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
+            PodEntry::Infra(p)
         }
-    });
-    let (cms, objects, pools, logs, probe) = tokio::join!(
-        futures_join(cm_reqs),
-        futures_join(obj_reqs.collect()),
-        async {
-            if plan.ip_pools {
-                Some(
-                    api.list::<IpPool>("/apis/crd.projectcalico.org/v1/ippools", Some)
-                        .await,
-                )
-            } else {
-                None
-            }
-        },
-        read_logs(&api, plan.logs, o),
-        async {
-            if o.probe_service_cidr {
-                Some(probe(&api).await)
-            } else {
-                None
-            }
-        },
+        w => w,
+    }
+}
+
+/// A ConfigMap kept from the last round if its watch saw no change (kept absent too), or else
+/// got.
+fn config_map(
+    api: &Arc<Api>,
+    reuse: &mut Reuse,
+    prev: &Cluster,
+    ns: &str,
+    name: &str,
+) -> impl std::future::Future<Output = (String, String, Result<ConfigMap, ReqError>)> + Send + 'static
+{
+    let api = api.clone();
+    let path = format!(
+        "/api/v1/namespaces/{}/configmaps/{}",
+        encode(ns),
+        encode(name)
     );
-    add_config_maps(&mut c, cms);
-    for (r, res) in objects {
-        match res {
-            Ok(v) => c.objects.extend(v),
-            // Not served: the CRD is not installed, or the object does not exist.
-            Err(e) if e.code() == Some(404) => {}
-            Err(e) => {
-                let verb = if r.name.is_some() { "get" } else { "list" };
-                let needs = match r.name {
-                    Some(n) => format!("get {} {n}", r.api.resource()),
-                    None => format!("{verb} {}", r.api.resource()),
-                };
-                c.errors
-                    .push(err(&what::object(&r.api, r.name), &e, &needs));
-            }
-        }
+    let kept = reuse.quiet(&path).then(|| {
+        prev.config_map(ns, name).cloned().ok_or(ReqError::Status {
+            code: 404,
+            reason: "NotFound".into(),
+            message: format!("configmaps \"{name}\" not found"),
+        })
+    });
+    let (ns, name) = (ns.to_string(), name.to_string());
+    async move {
+        let res = match kept {
+            Some(r) => r,
+            None => api.get_object::<ConfigMap>(&path).await,
+        };
+        (ns, name, res)
     }
-    match pools {
-        Some(Ok(p)) => c.ip_pools = p,
-        Some(Err(e)) if e.code() == Some(404) => {}
-        Some(Err(e)) => c
-            .errors
-            .push(err(what::IPPOOLS, &e, "list ippools.crd.projectcalico.org")),
-        None => {}
-    }
-    for (req, res) in logs {
-        match res {
-            Ok(l) => c.logs.push(l),
-            Err(e) => c.errors.push(err(
-                &what::log(&req.namespace, &req.pod, &req.container, req.previous),
-                &e,
-                &format!("get pods/log in {}", req.namespace),
-            )),
-        }
-    }
-    match probe {
-        Some(Ok(p)) => c.probe = Some(p),
-        Some(Err(e)) => c
-            .errors
-            .push(err(what::PROBE, &e, "create services in default (dry run)")),
-        None => {}
-    }
-    Ok(c)
 }
 
 fn record<T>(
@@ -379,12 +715,21 @@ fn add_config_maps(c: &mut Cluster, res: Vec<(String, String, Result<ConfigMap, 
     }
 }
 
-/// The events of one reason, selected by the server; at most `MAX_EVENTS` are kept.
+fn events_path(reason: &str) -> String {
+    format!("/api/v1/events?fieldSelector=reason%3D{reason}")
+}
+
+/// The events of one reason, selected by the server (or kept from the last round); at most
+/// `MAX_EVENTS` are kept.
 async fn events(
     api: Arc<Api>,
     reason: &'static str,
+    kept: Option<Vec<Event>>,
 ) -> (&'static str, Result<Vec<Event>, ReqError>) {
-    let path = format!("/api/v1/events?fieldSelector=reason%3D{reason}");
+    if let Some(v) = kept {
+        return (reason, Ok(v));
+    }
+    let path = events_path(reason);
     let mut out = Vec::new();
     let res = api
         .list_into::<Event>(&path, |e| match e {
@@ -509,14 +854,14 @@ async fn probe(api: &Api) -> Result<ServiceCidrProbe, ReqError> {
 }
 
 /// One object by name, or a whole collection, of an API that only some clusters serve.
-async fn read_objects(api: &Arc<Api>, r: &plan::ObjectRead) -> Result<Vec<ApiObject>, ReqError> {
-    let base = r.api.path(r.namespace);
+async fn read_objects(
+    api: &Arc<Api>,
+    r: &plan::ObjectRead,
+    path: &str,
+) -> Result<Vec<ApiObject>, ReqError> {
     let mut v = match r.name {
-        Some(n) => vec![
-            api.get_json::<ApiObject>(&format!("{base}/{}", encode(n)))
-                .await?,
-        ],
-        None => api.list::<ApiObject>(&base, Some).await?,
+        Some(_) => vec![api.get_object::<ApiObject>(path).await?],
+        None => api.list::<ApiObject>(path, Some).await?,
     };
     // List items of built-in APIs carry no kind; custom resources do. Say it either way.
     for o in &mut v {

@@ -12,6 +12,7 @@ pub mod proto;
 pub mod rules;
 
 pub mod snapshot;
+pub mod watch;
 
 /// An error that ends the run (exit 2): bad input, unreachable cluster, unreadable snapshot.
 #[derive(Debug)]

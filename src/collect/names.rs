@@ -36,6 +36,7 @@ pub async fn live(
             request_timeout: limit,
             page_size: 500,
             end,
+            versions: Default::default(),
         });
         api.list::<Namespace>("/api/v1/namespaces", Some)
             .await

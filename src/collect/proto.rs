@@ -147,16 +147,18 @@ pub fn unwrap(body: &[u8]) -> Result<&[u8]> {
     raw.ok_or_else(|| "protobuf: envelope without a message".into())
 }
 
-/// ListMeta's continue token (field 3).
-fn list_continue(meta: &[u8]) -> Result<Option<String>> {
-    let mut cont = None;
+/// ListMeta's resourceVersion (field 2) and continue token (field 3).
+fn list_meta(meta: &[u8]) -> Result<(Option<String>, Option<String>)> {
+    let (mut rv, mut cont) = (None, None);
     each(meta, |n, v| {
-        if n == 3 {
-            cont = opt_string(v)?;
+        match n {
+            2 => rv = opt_string(v)?,
+            3 => cont = opt_string(v)?,
+            _ => {}
         }
         Ok(())
     })?;
-    Ok(cont)
+    Ok((rv, cont))
 }
 
 /// A protobuf list answer decoded as it arrives: each item as soon as its bytes are in, so
@@ -168,6 +170,8 @@ pub struct ListStream<T> {
     /// Bytes of the list message (Unknown.raw) not yet consumed; None before its header.
     raw_left: Option<usize>,
     pub cont: Option<String>,
+    /// The list's resourceVersion: where a watch of it starts.
+    pub rv: Option<String>,
     pub items: Vec<T>,
     /// Told the continue token as soon as it is read (the API server writes the list's
     /// metadata ahead of its items), so that the next page can be asked for early.
@@ -231,6 +235,7 @@ impl<T: Send> ListStream<T> {
             pending: Vec::new(),
             raw_left: None,
             cont: None,
+            rv: None,
             items: Vec::new(),
             early: None,
         }
@@ -291,7 +296,7 @@ impl<T: Send> ListStream<T> {
             };
             match n {
                 1 => {
-                    self.cont = list_continue(bytes(v)?)?;
+                    (self.rv, self.cont) = list_meta(bytes(v)?)?;
                     self.tell();
                 }
                 2 => self.items.push((self.item)(bytes(v)?)?),
@@ -308,6 +313,7 @@ impl<T: Send> Feed for ListStream<T> {
         self.pending.clear();
         self.raw_left = None;
         self.cont = None;
+        self.rv = None;
         self.items.clear();
     }
 

@@ -1,10 +1,11 @@
 //! A std-only HTTP/1.1 server on 127.0.0.1 that answers from a [`Cluster`] snapshot the way
 //! kube-apiserver would: discovery, paginated lists with selectors, single objects, pod logs,
-//! the dry-run Service probe, Status error bodies, plus injectable denials and faults.
+//! the dry-run Service probe, Status error bodies, plus injectable denials and faults; and
+//! watches, of the changes a test makes with [`ApiServer::put`] and [`ApiServer::delete`].
 //!
 //! Every object is serialised once at start, so a page is a concatenation of ready strings;
 //! that keeps 150,000-pod lists cheap. One thread per connection, keep-alive, Content-Length
-//! framing on every response (no chunked encoding to get wrong). Optionally HTTPS (rustls,
+//! framing on every response but watches (chunked, and the connection closes after). Optionally HTTPS (rustls,
 //! [`Tls`]) and RBAC-style authorization from a role's rules ([`Options::allow`]).
 
 use crate::exec;
@@ -21,11 +22,14 @@ use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const RESOURCE_VERSION: &str = "12345";
+/// The version of the store as served, before any change.
+const FIRST_VERSION: u64 = 12345;
+/// How often a watch that asked for bookmarks gets one.
+const BOOKMARK_EVERY: Duration = Duration::from_secs(2);
 const DEFAULT_VERSION: &str = "v1.30.0";
 const DEFAULT_TOKEN: &str = "test-token";
 /// The identity named in 403 messages: what netcheck runs as in-cluster.
@@ -297,6 +301,52 @@ impl ApiServer {
         )
     }
 
+    /// Creates or replaces an object of the resource named by `plural`, as a client's write
+    /// would: lists show it from now on and watches see it as ADDED or MODIFIED.
+    pub fn put<T: Object>(&self, plural: &str, item: &T) {
+        let d = self.shared.opts.decorate;
+        let done = self.shared.write(plural, |res, rv| {
+            let o = res.obj(item, d, Some(rv));
+            let key = (o.ns.clone(), o.name.clone());
+            let kind = match res.by_key.get(&key) {
+                Some(&i) => {
+                    res.objs[i] = o.clone();
+                    "MODIFIED"
+                }
+                None => {
+                    res.by_key.insert(key, res.objs.len());
+                    res.objs.push(o.clone());
+                    "ADDED"
+                }
+            };
+            Some((kind, o))
+        });
+        assert!(done, "testkit: no resource {plural:?} is served");
+    }
+
+    /// Deletes an object; false if there was none.
+    pub fn delete(&self, plural: &str, ns: &str, name: &str) -> bool {
+        self.shared.write(plural, |res, _| {
+            let i = res.by_key.remove(&(ns.to_string(), name.to_string()))?;
+            let o = res.objs.remove(i);
+            for v in res.by_key.values_mut().filter(|v| **v > i) {
+                *v -= 1;
+            }
+            Some(("DELETED", o))
+        })
+    }
+
+    /// Forgets the history of changes, as etcd's compaction does once it has moved past a
+    /// watcher: every open watch ends with 410 Gone, and so does one asked to start from a
+    /// version before now.
+    pub fn expire(&self) {
+        let mut h = lock(&self.shared.history);
+        h.rv += 1;
+        h.compacted = h.rv;
+        h.changes.clear();
+        self.shared.changed.notify_all();
+    }
+
     /// Stop accepting, wait for the accept thread, and close every open connection.
     pub fn stop(self) {}
 }
@@ -366,6 +416,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 // ---------- the pre-serialised store ----------
 
+#[derive(Clone)]
 struct Obj {
     ns: String,
     name: String,
@@ -402,7 +453,7 @@ type Spec = (
 );
 
 /// What the store needs from a model object besides its JSON.
-trait Object: Serialize {
+pub trait Object: Serialize {
     fn meta(&self) -> &Meta;
     fn node(&self) -> Option<&str> {
         None
@@ -484,41 +535,62 @@ impl Resource {
             objs: Vec::with_capacity(items.len()),
             by_key: HashMap::with_capacity(items.len()),
         };
-        let gv = res.gv();
         for item in items {
-            let m = item.meta();
-            let mut pb = None;
-            let body = match (decorate, kind) {
-                (None, k) if !PROTOBUF_KINDS.contains(&k) => serde_json::to_string(item),
-                (d, _) => serde_json::to_value(item).and_then(|mut v| {
-                    if let Some(f) = d {
-                        f(kind, &mut v);
-                    }
-                    if PROTOBUF_KINDS.contains(&kind) {
-                        let encoded = super::proto::encode(kind, &v);
-                        pb = Some(encoded.unwrap_or_else(|e| panic!("testkit protobuf: {e}")));
-                    }
-                    serde_json::to_string(&v)
-                }),
-            }
-            .expect("model serialises");
-            // Every model object has `metadata`, so `body` is a non-empty object: splice the
-            // type fields in front, as the real server includes them in list items.
-            let json = format!(r#"{{"kind":"{kind}","apiVersion":"{gv}",{}"#, &body[1..]);
+            let o = res.obj(item, decorate, None);
             res.by_key
-                .insert((m.ns().into(), m.name.clone()), res.objs.len());
-            res.objs.push(Obj {
-                ns: m.ns().into(),
-                name: m.name.clone(),
-                labels: m.labels.clone(),
-                node: item.node().map(Into::into),
-                fields: item.fields(),
-                container: item.container().map(Into::into),
-                json,
-                pb,
-            });
+                .insert((o.ns.clone(), o.name.clone()), res.objs.len());
+            res.objs.push(o);
         }
         res
+    }
+
+    /// An object as stored: its JSON (and protobuf) ready to serve, with the version it was
+    /// written at (that of a change, or the store's first).
+    fn obj<T: Object>(
+        &self,
+        item: &T,
+        decorate: Option<fn(&str, &mut Value)>,
+        rv: Option<u64>,
+    ) -> Obj {
+        let (kind, gv) = (self.kind, self.gv());
+        let m = item.meta();
+        let mut pb = None;
+        let body = match (decorate, kind) {
+            (None, k) if !PROTOBUF_KINDS.contains(&k) => serde_json::to_string(item),
+            (d, _) => serde_json::to_value(item).and_then(|mut v| {
+                if let Some(f) = d {
+                    f(kind, &mut v);
+                }
+                if PROTOBUF_KINDS.contains(&kind) {
+                    let encoded = super::proto::encode(kind, &v);
+                    pb = Some(encoded.unwrap_or_else(|e| panic!("testkit protobuf: {e}")));
+                }
+                serde_json::to_string(&v)
+            }),
+        }
+        .expect("model serialises");
+        // Every model object has `metadata` (serialised ahead of any nested one), so `body` is
+        // a non-empty object: splice the type fields in front, as the real server includes
+        // them in list items, and the version into the metadata, as it always has one.
+        let rv = format!(r#""resourceVersion":"{}""#, rv.unwrap_or(FIRST_VERSION));
+        let body = match body.split_once(r#""metadata":{"#) {
+            Some((head, tail)) => {
+                let comma = if tail.starts_with('}') { "" } else { "," };
+                format!(r#"{head}"metadata":{{{rv}{comma}{tail}"#)
+            }
+            None => body,
+        };
+        let json = format!(r#"{{"kind":"{kind}","apiVersion":"{gv}",{}"#, &body[1..]);
+        Obj {
+            ns: m.ns().into(),
+            name: m.name.clone(),
+            labels: m.labels.clone(),
+            node: item.node().map(Into::into),
+            fields: item.fields(),
+            container: item.container().map(Into::into),
+            json,
+            pb,
+        }
     }
 
     fn gv(&self) -> String {
@@ -728,9 +800,30 @@ fn all_resources(c: &Cluster, d: Option<fn(&str, &mut Value)>) -> Vec<Resource> 
 
 // ---------- shared state and the connection loop ----------
 
+/// One write to the store, as watches see it.
+struct Change {
+    rv: u64,
+    /// Index into the resources.
+    res: usize,
+    kind: &'static str,
+    /// The object after the change (before it, for a deletion).
+    obj: Obj,
+}
+
+#[derive(Default)]
+struct History {
+    changes: Vec<Arc<Change>>,
+    /// The store's version: that of its last change.
+    rv: u64,
+    /// Versions up to this one are forgotten (compacted): a watch from there gets 410 Gone.
+    compacted: u64,
+}
+
 struct Shared {
     cluster: Cluster,
-    resources: Vec<Resource>,
+    resources: RwLock<Vec<Resource>>,
+    history: Mutex<History>,
+    changed: Condvar,
     opts: Options,
     addr: SocketAddr,
     /// Mixed into continue tokens so tokens from another server instance are rejected.
@@ -767,7 +860,13 @@ impl Shared {
             ..Cluster::default()
         };
         Shared {
-            resources,
+            resources: RwLock::new(resources),
+            history: Mutex::new(History {
+                rv: FIRST_VERSION,
+                compacted: FIRST_VERSION,
+                ..History::default()
+            }),
+            changed: Condvar::new(),
             cluster,
             deny_counts: Mutex::new(vec![0; opts.deny.len()]),
             fault_counts: Mutex::new(vec![0; opts.faults.len()]),
@@ -781,6 +880,192 @@ impl Shared {
             next_conn: AtomicU64::new(0),
             stop: AtomicBool::new(false),
         }
+    }
+}
+
+impl Shared {
+    fn resources(&self) -> std::sync::RwLockReadGuard<'_, Vec<Resource>> {
+        self.resources.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One change to the store, at the next version; false if `change` made none.
+    fn write(
+        &self,
+        plural: &str,
+        change: impl FnOnce(&mut Resource, u64) -> Option<(&'static str, Obj)>,
+    ) -> bool {
+        let mut resources = self.resources.write().unwrap_or_else(|e| e.into_inner());
+        let Some(i) = resources.iter().position(|r| r.plural == plural) else {
+            return false;
+        };
+        let mut h = lock(&self.history);
+        let rv = h.rv + 1;
+        let Some((kind, obj)) = change(&mut resources[i], rv) else {
+            return false;
+        };
+        h.rv = rv;
+        h.changes.push(Arc::new(Change {
+            rv,
+            res: i,
+            kind,
+            obj,
+        }));
+        self.changed.notify_all();
+        true
+    }
+
+    /// A list request with `watch=true`: what to stream, or the error to answer.
+    fn watch_request(&self, req: &Request, route: &Route) -> Option<Action> {
+        let Route::Resource(t) = route else {
+            return None;
+        };
+        if req.method != "GET"
+            || t.name.is_some()
+            || !matches!(req.param("watch"), Some("true" | "1"))
+        {
+            return None;
+        }
+        let bad = |msg: String| Some(Action::Send(status(400, &msg, json!({}))));
+        let resources = self.resources();
+        let Some(res) = resources
+            .iter()
+            .position(|r| (r.group, r.version, r.plural) == (t.group, t.version, t.plural))
+            .filter(|&i| t.ns.is_none() || resources[i].namespaced)
+        else {
+            return Some(Action::Send(status(404, NOT_FOUND, json!({}))));
+        };
+        let labels = match parse_labels(req.param("labelSelector").unwrap_or("")) {
+            Ok(l) => l,
+            Err(e) => return bad(e),
+        };
+        let fields = match parse_fields(req.param("fieldSelector").unwrap_or(""), &resources[res]) {
+            Ok(f) => f,
+            Err(e) => return bad(e),
+        };
+        let from = match req.param("resourceVersion").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => match v.parse::<u64>() {
+                Ok(v) => Some(v),
+                Err(_) => return bad(format!("invalid resource version: {v:?}")),
+            },
+        };
+        let secs = req
+            .param("timeoutSeconds")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(1800);
+        Some(Action::Watch(WatchSpec {
+            res,
+            ns: t.ns.map(Into::into),
+            labels,
+            fields,
+            from,
+            until: Instant::now() + Duration::from_secs(secs),
+            bookmarks: req.param("allowWatchBookmarks") == Some("true"),
+        }))
+    }
+
+    /// Streams a watch's events, one JSON object per line in chunked encoding, until its
+    /// timeout, the server's stop, or a client that went away. Returns the bytes written.
+    fn stream_watch<S: Write>(&self, w: &mut Counted<S>, spec: &WatchSpec) -> usize {
+        let start = w.written;
+        let (kind, gv) = {
+            let r = &self.resources()[spec.res];
+            (r.kind, r.gv())
+        };
+        let event = |w: &mut Counted<S>, kind: &str, object: &str| -> io::Result<()> {
+            let line = format!("{{\"type\":\"{kind}\",\"object\":{object}}}\n");
+            write!(w, "{:x}\r\n{line}\r\n", line.len())?;
+            w.flush()
+        };
+        let gone = |w: &mut Counted<S>| {
+            let s = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Expired",
+                "code": 410, "message": "too old resource version"});
+            event(w, "ERROR", &s.to_string())
+        };
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nCache-Control: no-cache, private\r\nConnection: close\r\n\r\n";
+        let res = (|| -> io::Result<()> {
+            w.write_all(head.as_bytes())?;
+            let mut next = match spec.from {
+                Some(rv) if rv > 0 => {
+                    if rv < lock(&self.history).compacted {
+                        return gone(w);
+                    }
+                    rv
+                }
+                // No version (or 0): the current objects first, as ADDED, then what changes.
+                _ => {
+                    let resources = self.resources();
+                    let rv = lock(&self.history).rv;
+                    for o in resources[spec.res].objs.iter().filter(|o| spec.selects(o)) {
+                        event(w, "ADDED", &o.json)?;
+                    }
+                    rv
+                }
+            };
+            let mut bookmarked = Instant::now();
+            loop {
+                let (batch, rv) = {
+                    let mut h = lock(&self.history);
+                    while h.rv <= next
+                        && !self.stop.load(Ordering::SeqCst)
+                        && Instant::now() < spec.until
+                        && !(spec.bookmarks && bookmarked.elapsed() >= BOOKMARK_EVERY)
+                    {
+                        h = self
+                            .changed
+                            .wait_timeout(h, Duration::from_millis(200))
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                    }
+                    if next < h.compacted {
+                        drop(h);
+                        return gone(w);
+                    }
+                    let batch: Vec<Arc<Change>> = h
+                        .changes
+                        .iter()
+                        .filter(|c| c.rv > next && c.res == spec.res)
+                        .cloned()
+                        .collect();
+                    (batch, h.rv)
+                };
+                for c in batch.iter().filter(|c| spec.selects(&c.obj)) {
+                    event(w, c.kind, &c.obj.json)?;
+                }
+                next = rv;
+                if self.stop.load(Ordering::SeqCst) || Instant::now() >= spec.until {
+                    return Ok(());
+                }
+                if spec.bookmarks && bookmarked.elapsed() >= BOOKMARK_EVERY {
+                    let b = json!({"kind": kind, "apiVersion": gv, "metadata": {"resourceVersion": next.to_string()}});
+                    event(w, "BOOKMARK", &b.to_string())?;
+                    bookmarked = Instant::now();
+                }
+            }
+        })();
+        if res.is_ok() {
+            let _ = w.write_all(b"0\r\n\r\n").and_then(|_| w.flush());
+        }
+        w.written - start
+    }
+}
+
+struct WatchSpec {
+    res: usize,
+    ns: Option<String>,
+    labels: Vec<LabelReq>,
+    fields: Vec<FieldReq>,
+    /// The version to start after; `None`: start with the current objects.
+    from: Option<u64>,
+    until: Instant,
+    bookmarks: bool,
+}
+
+impl WatchSpec {
+    fn selects(&self, o: &Obj) -> bool {
+        self.ns.as_deref().is_none_or(|ns| o.ns == ns)
+            && self.labels.iter().all(|s| s.matches(&o.labels))
+            && self.fields.iter().all(|f| f.matches(o))
     }
 }
 
@@ -853,6 +1138,8 @@ enum Action {
         key: String,
         messages: Vec<(u8, Vec<u8>)>,
     },
+    /// A watch's event stream; the connection closes after it.
+    Watch(WatchSpec),
 }
 
 fn serve_conn(shared: &Shared, stream: TcpStream) {
@@ -927,6 +1214,16 @@ fn serve<S: Read + Write>(shared: &Shared, stream: S) {
                     r.status = 101;
                 }
                 let _ = exec::write(reader.get_mut(), &key, &messages);
+                break;
+            }
+            Action::Watch(spec) => {
+                if let Some(r) = lock(&shared.log).get_mut(idx) {
+                    (r.status, r.content_type) = (200, "application/json");
+                }
+                let sent = shared.stream_watch(reader.get_mut(), &spec);
+                if let Some(r) = lock(&shared.log).get_mut(idx) {
+                    r.bytes = sent;
+                }
                 break;
             }
         };
@@ -1404,7 +1701,9 @@ impl Shared {
                 thread::sleep(*d);
                 Action::Send(self.respond(req, &route, None))
             }
-            log_fault => Action::Send(self.respond(req, &route, log_fault)),
+            log_fault => self
+                .watch_request(req, &route)
+                .unwrap_or_else(|| Action::Send(self.respond(req, &route, log_fault))),
         }
     }
 
@@ -1454,7 +1753,8 @@ impl Shared {
 
     fn groups(&self) -> Value {
         let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-        for r in self.resources.iter().filter(|r| !r.group.is_empty()) {
+        let resources = self.resources();
+        for r in resources.iter().filter(|r| !r.group.is_empty()) {
             match groups.iter_mut().find(|(g, _)| *g == r.group) {
                 Some((_, vs)) if vs.contains(&r.version) => {}
                 Some((_, vs)) => vs.push(r.version),
@@ -1477,7 +1777,7 @@ impl Shared {
 
     fn api_resources(&self, group: &str, version: &str) -> Response {
         let mut list: Vec<Value> = self
-            .resources
+            .resources()
             .iter()
             .filter(|r| r.group == group && r.version == version)
             .map(|r| {
@@ -1511,8 +1811,8 @@ impl Shared {
 
     fn get(&self, req: &Request, t: &Target, log_fault: Option<&Fault>) -> Response {
         let not_found = || status(404, NOT_FOUND, json!({}));
-        let Some(res) = self
-            .resources
+        let resources = self.resources();
+        let Some(res) = resources
             .iter()
             .find(|r| (r.group, r.version, r.plural) == (t.group, t.version, t.plural))
         else {
@@ -1548,6 +1848,8 @@ impl Shared {
 
     fn list(&self, req: &Request, res: &Resource, ns: Option<&str>) -> Response {
         let bad = |msg: String| status(400, &msg, json!({}));
+        // Read under the store's lock (held by the caller): no change can come between.
+        let rv = lock(&self.history).rv;
         let labels = match parse_labels(req.param("labelSelector").unwrap_or("")) {
             Ok(l) => l,
             Err(e) => return bad(e),
@@ -1597,7 +1899,7 @@ impl Shared {
             .map(|n| res.objs[n..].iter().filter(|o| matches(o)).count());
         let pb = items.iter().map(|o| o.pb.as_deref());
         if req.wants_protobuf() && !self.opts.json_only && pb.clone().all(|p| p.is_some()) {
-            let meta = json!({"resourceVersion": RESOURCE_VERSION, "continue": token, "remainingItemCount": remaining});
+            let meta = json!({"resourceVersion": rv.to_string(), "continue": token, "remainingItemCount": remaining});
             let kind = format!("{}List", res.kind);
             if let Ok(body) = super::proto::list_page(&res.gv(), &kind, &meta, pb.flatten()) {
                 return Response {
@@ -1612,7 +1914,7 @@ impl Shared {
         let mut body = String::with_capacity(size + 256);
         let _ = write!(
             body,
-            r#"{{"apiVersion":"{}","kind":"{}List","metadata":{{"resourceVersion":"{RESOURCE_VERSION}""#,
+            r#"{{"apiVersion":"{}","kind":"{}List","metadata":{{"resourceVersion":"{rv}""#,
             res.gv(),
             res.kind
         );
@@ -1641,18 +1943,15 @@ impl Shared {
 
     /// `pods/NAME/exec` over WebSocket: a command prints the node's rule dump it names.
     fn exec(&self, req: &Request, t: &Target) -> Action {
-        let pod = self
-            .resources
-            .iter()
-            .find(|r| r.plural == "pods")
-            .and_then(|r| {
-                r.by_key
-                    .get(&(
-                        t.ns.unwrap_or("").to_string(),
-                        t.name.unwrap_or("").to_string(),
-                    ))
-                    .map(|&i| &r.objs[i])
-            });
+        let resources = self.resources();
+        let pod = resources.iter().find(|r| r.plural == "pods").and_then(|r| {
+            r.by_key
+                .get(&(
+                    t.ns.unwrap_or("").to_string(),
+                    t.name.unwrap_or("").to_string(),
+                ))
+                .map(|&i| &r.objs[i])
+        });
         let Some(pod) = pod else {
             return Action::Send(status(
                 404,

@@ -1,0 +1,346 @@
+//! Watch rounds (`--watch`): after a round, each list and object read is watched from the
+//! resourceVersion it was read at. The next round applies what the watches saw to the model
+//! it kept (`live.rs`) instead of listing again; what a watch cannot vouch for (history
+//! expired, watch refused or broken, never read) is read again, and said so.
+
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// An object's namespace ("" for cluster-scoped ones) and name.
+pub type Key = (String, String);
+/// What changed since the last round, by object: its new JSON, or `None` when deleted.
+pub type Changes = HashMap<Key, Option<Value>>;
+
+/// How a read was made, for the watch that follows it (recorded by `api.rs`).
+#[derive(Debug, Clone)]
+pub struct Read {
+    /// The resourceVersion of the answer; `None` for an object that was not found (watched
+    /// from now on, so that its creation is seen).
+    pub rv: Option<String>,
+    /// An object got by name rather than a list.
+    pub object: bool,
+}
+
+/// The server ends a watch after this; it is then resumed where it stopped.
+const WATCH_SECONDS: u64 = 300;
+/// With bookmarks asked for, a healthy watch is never silent for this long.
+const IDLE: Duration = Duration::from_secs(WATCH_SECONDS + 60);
+/// Failed watch requests in a row before the read is given up as unwatchable.
+const TRIES: u32 = 3;
+
+#[derive(Default)]
+struct Seen {
+    changes: Changes,
+    /// Why the watch can no longer vouch for the kept answer.
+    lost: Option<String>,
+    /// The server refused the watch itself (RBAC without `watch`, a proxy): not asked again.
+    refused: bool,
+}
+
+struct Watch {
+    seen: Arc<Mutex<Seen>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock(m: &Mutex<Seen>) -> MutexGuard<'_, Seen> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The watches of one cluster, by the path each read was made at.
+pub struct Watches {
+    client: kube::Client,
+    by_path: HashMap<String, Watch>,
+    /// Reads whose watch was lost since the last round, and why.
+    lost: Vec<(String, String)>,
+    /// Reads whose watch the server refused: made each round instead.
+    refused: HashSet<String>,
+}
+
+impl Watches {
+    pub fn new(client: kube::Client) -> Self {
+        Watches {
+            client,
+            by_path: HashMap::new(),
+            lost: vec![],
+            refused: HashSet::new(),
+        }
+    }
+
+    /// What each healthy watch saw since the last round. Lost watches are dropped (their
+    /// reads are made again) and remembered for [`Watches::lost`].
+    pub fn take(&mut self) -> HashMap<String, Changes> {
+        let mut out = HashMap::new();
+        let (lost, refused) = (&mut self.lost, &mut self.refused);
+        self.by_path.retain(|path, w| {
+            let mut s = lock(&w.seen);
+            match s.lost.take() {
+                Some(why) => {
+                    if s.refused {
+                        refused.insert(path.clone());
+                    }
+                    lost.push((path.clone(), why));
+                    false
+                }
+                None => {
+                    out.insert(path.clone(), std::mem::take(&mut s.changes));
+                    true
+                }
+            }
+        });
+        out
+    }
+
+    /// Reads that had to be made again this round because their watch was lost, with why.
+    pub fn lost(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.lost)
+    }
+
+    /// After a round: a watch for each read made (from the version it was read at), the
+    /// running watches of answers kept, and none for what was not read this time.
+    pub fn follow(&mut self, made: HashMap<String, Read>, kept: &HashSet<String>) {
+        self.by_path
+            .retain(|p, _| kept.contains(p) && !made.contains_key(p));
+        for (path, read) in made {
+            if self.refused.contains(&path) {
+                continue;
+            }
+            let seen = Arc::new(Mutex::new(Seen::default()));
+            let url = match read.object {
+                true => match object_watch(&path) {
+                    Some(u) => u,
+                    None => continue,
+                },
+                false => path.clone(),
+            };
+            let task = tokio::spawn(run(self.client.clone(), url, read.rv, seen.clone()));
+            self.by_path.insert(path, Watch { seen, task });
+        }
+    }
+}
+
+/// `/…/configmaps/NAME` watched as its collection selected by name.
+fn object_watch(path: &str) -> Option<String> {
+    let (collection, name) = path.rsplit_once('/')?;
+    Some(format!("{collection}?fieldSelector=metadata.name%3D{name}"))
+}
+
+fn watch_url(path: &str, rv: Option<&str>) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut u =
+        format!("{path}{sep}watch=1&allowWatchBookmarks=true&timeoutSeconds={WATCH_SECONDS}");
+    if let Some(rv) = rv {
+        u.push_str("&resourceVersion=");
+        u.push_str(&super::api::encode(rv));
+    }
+    u
+}
+
+/// How one watch request ended.
+enum End {
+    /// The server closed it (its timeout): resume from the last version seen.
+    Closed,
+    /// Failed in a way another try may mend (connection, 5xx, 429).
+    Retry(String),
+    /// The kept answer can no longer be vouched for.
+    Lost(String),
+    /// The server will not serve this watch.
+    Refused(String),
+}
+
+async fn run(client: kube::Client, url: String, mut rv: Option<String>, seen: Arc<Mutex<Seen>>) {
+    let mut failed = 0;
+    loop {
+        let why = match stream(&client, &url, &mut rv, &seen).await {
+            End::Closed => {
+                failed = 0;
+                continue;
+            }
+            End::Refused(why) => {
+                lock(&seen).refused = true;
+                why
+            }
+            End::Lost(why) => why,
+            End::Retry(why) if failed + 1 >= TRIES => why,
+            End::Retry(_) => {
+                failed += 1;
+                tokio::time::sleep(Duration::from_millis(500 << failed)).await;
+                continue;
+            }
+        };
+        lock(&seen).lost = Some(why);
+        return;
+    }
+}
+
+#[derive(Deserialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    object: Value,
+}
+
+fn text(v: &Value, path: &[&str]) -> Option<String> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+async fn stream(
+    client: &kube::Client,
+    path: &str,
+    rv: &mut Option<String>,
+    seen: &Mutex<Seen>,
+) -> End {
+    let req = match http::Request::get(watch_url(path, rv.as_deref()))
+        .header("accept", "application/json")
+        .body(kube::client::Body::empty())
+    {
+        Ok(r) => r,
+        Err(e) => return End::Lost(e.to_string()),
+    };
+    let resp = match tokio::time::timeout(IDLE, client.send(req)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return End::Retry(super::kubeconfig::chain(&e)),
+        Err(_) => return End::Retry("no answer to the watch request".into()),
+    };
+    let code = resp.status().as_u16();
+    let mut body = resp.into_body();
+    if code >= 400 {
+        let msg = match body.collect().await {
+            Ok(b) => serde_json::from_slice::<Value>(&b.to_bytes())
+                .ok()
+                .and_then(|v| text(&v, &["message"]))
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let why = format!("watch answered {code}: {msg}");
+        return match code {
+            429 | 500.. => End::Retry(why),
+            410 => End::Lost(why),
+            _ => End::Refused(format!("{why}; it is read again each round")),
+        };
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let frame = match tokio::time::timeout(IDLE, body.frame()).await {
+            Err(_) => return End::Retry("the watch went silent".into()),
+            Ok(None) => return End::Closed,
+            Ok(Some(Err(e))) => return End::Retry(super::kubeconfig::chain(&e)),
+            Ok(Some(Ok(f))) => f,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        buf.extend_from_slice(&data);
+        let mut events = serde_json::Deserializer::from_slice(&buf).into_iter::<Event>();
+        let mut used = 0;
+        while let Some(ev) = events.next() {
+            match ev {
+                Ok(ev) => {
+                    if let Some(end) = saw(ev, rv, seen) {
+                        return end;
+                    }
+                    used = events.byte_offset();
+                }
+                Err(e) if e.is_eof() => break,
+                Err(e) => return End::Lost(format!("unreadable watch event: {e}")),
+            }
+        }
+        buf.drain(..used);
+    }
+}
+
+fn saw(ev: Event, rv: &mut Option<String>, seen: &Mutex<Seen>) -> Option<End> {
+    let o = ev.object;
+    match ev.kind.as_str() {
+        "ERROR" => {
+            let code = o.get("code").and_then(Value::as_u64).unwrap_or(0);
+            let msg = text(&o, &["message"]).unwrap_or_default();
+            return Some(match code {
+                // The version it started from is older than the server keeps.
+                410 => End::Lost(format!("its history expired (410 Gone: {msg})")),
+                c => End::Lost(format!("watch error {c}: {msg}")),
+            });
+        }
+        "BOOKMARK" => *rv = text(&o, &["metadata", "resourceVersion"]).or(rv.take()),
+        "ADDED" | "MODIFIED" | "DELETED" => {
+            *rv = text(&o, &["metadata", "resourceVersion"]).or(rv.take());
+            let key = (
+                text(&o, &["metadata", "namespace"]).unwrap_or_default(),
+                text(&o, &["metadata", "name"]).unwrap_or_default(),
+            );
+            let now = (ev.kind != "DELETED").then_some(o);
+            lock(seen).changes.insert(key, now);
+        }
+        other => return Some(End::Lost(format!("unknown watch event type {other:?}"))),
+    }
+    None
+}
+
+/// A kept item's identity, matching the watch's [`Key`].
+pub trait Keyed {
+    fn key(&self) -> (&str, &str);
+}
+
+macro_rules! keyed {
+    ($($t:ty),*) => { $(impl Keyed for $t {
+        fn key(&self) -> (&str, &str) { (self.metadata.ns(), &self.metadata.name) }
+    })* };
+}
+use crate::model::*;
+keyed!(
+    Node,
+    Service,
+    EndpointSlice,
+    DaemonSet,
+    IpAddress,
+    NetworkPolicy,
+    Namespace
+);
+
+/// Applies changes to a kept list, each new object reduced by `keep` as the list's were.
+/// A change that does not decode leaves the list as it was: it is then read again.
+pub fn apply<T: Keyed + serde::de::DeserializeOwned>(
+    items: &mut Vec<T>,
+    changes: Changes,
+    keep: impl Fn(T) -> Option<T>,
+) -> Result<(), String> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut new = HashMap::with_capacity(changes.len());
+    for (k, v) in changes {
+        let t = match v {
+            Some(v) => T::deserialize(v).map_err(|e| e.to_string())?,
+            None => {
+                new.insert(k, None);
+                continue;
+            }
+        };
+        new.insert(k, keep(t));
+    }
+    items.retain_mut(|x| {
+        let (ns, name) = x.key();
+        match new.remove(&(ns.to_string(), name.to_string())) {
+            None => true,
+            Some(None) => false,
+            Some(Some(t)) => {
+                *x = t;
+                true
+            }
+        }
+    });
+    items.extend(new.into_values().flatten());
+    Ok(())
+}
