@@ -581,42 +581,35 @@ async fn read_pods(
 ) -> (Result<PodLists, ReqError>, Option<HashSet<Key>>) {
     if let Some(((mut infra, mut workload), ch)) = kept {
         let keys: HashSet<Key> = ch.keys().cloned().collect();
-        let mut new: HashMap<Key, PodEntry> = HashMap::with_capacity(ch.len());
-        let decoded = ch.into_iter().try_for_each(|(k, v)| {
-            if let Some(v) = v {
-                new.insert(k, pod_entry(PodEntry::deserialize(v)?));
-            }
-            Ok::<_, serde_json::Error>(())
-        });
-        if decoded.is_ok() {
-            infra.retain_mut(
-                |p| match new.remove(&(p.metadata.ns().into(), p.name().into())) {
-                    Some(PodEntry::Infra(n)) => {
-                        *p = *n;
-                        true
-                    }
-                    Some(w) => {
-                        new.insert((p.metadata.ns().into(), p.name().into()), w);
-                        false
-                    }
-                    None => !keys.contains(&(p.metadata.ns().into(), p.name().into())),
-                },
-            );
-            workload.retain_mut(|w| {
-                let k = (w.namespace.to_string(), w.name.to_string());
-                match new.remove(&k) {
-                    Some(PodEntry::Workload(n)) => {
-                        *w = n;
-                        true
-                    }
-                    Some(i) => {
-                        new.insert(k, i);
-                        false
-                    }
-                    None => !keys.contains(&k),
+        let decoded =
+            watch::Pending::decode(ch, |s| serde_json::from_str(s).map(|e| Some(pod_entry(e))));
+        if let Ok(mut new) = decoded {
+            // A pod may change kind (a workload pod turned infrastructure by a new label).
+            infra.retain_mut(|p| match new.take(p.metadata.ns(), p.name()) {
+                None => true,
+                Some(None) => false,
+                Some(Some(PodEntry::Infra(n))) => {
+                    *p = *n;
+                    true
+                }
+                Some(Some(w)) => {
+                    new.put_back(p.metadata.ns(), p.name(), w);
+                    false
                 }
             });
-            for e in new.into_values() {
+            workload.retain_mut(|w| match new.take(&w.namespace, &w.name) {
+                None => true,
+                Some(None) => false,
+                Some(Some(PodEntry::Workload(n))) => {
+                    *w = n;
+                    true
+                }
+                Some(Some(i)) => {
+                    new.put_back(&w.namespace, &w.name, i);
+                    false
+                }
+            });
+            for e in new.rest() {
                 match e {
                     PodEntry::Infra(p) => infra.push(*p),
                     PodEntry::Workload(w) => workload.push(w),

@@ -5,6 +5,7 @@
 
 use http_body_util::BodyExt;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,7 +14,7 @@ use std::time::Duration;
 /// An object's namespace ("" for cluster-scoped ones) and name.
 pub type Key = (String, String);
 /// What changed since the last round, by object: its new JSON, or `None` when deleted.
-pub type Changes = HashMap<Key, Option<Value>>;
+pub type Changes = HashMap<Key, Option<Box<RawValue>>>;
 
 /// How a read was made, for the watch that follows it (recorded by `api.rs`).
 #[derive(Debug, Clone)]
@@ -186,7 +187,24 @@ async fn run(client: kube::Client, url: String, mut rv: Option<String>, seen: Ar
 struct Event {
     #[serde(rename = "type")]
     kind: String,
-    object: Value,
+    object: Box<RawValue>,
+}
+
+/// What a watch needs of an event's object (or of an ERROR event's Status).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Head {
+    metadata: HeadMeta,
+    code: u64,
+    message: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct HeadMeta {
+    name: String,
+    namespace: String,
+    resource_version: Option<String>,
 }
 
 fn text(v: &Value, path: &[&str]) -> Option<String> {
@@ -258,30 +276,34 @@ async fn stream(
             }
         }
         buf.drain(..used);
+        // A burst of changes must not keep its buffer for the rest of the watch.
+        if buf.is_empty() && buf.capacity() > 1 << 20 {
+            buf = Vec::new();
+        }
     }
 }
 
 fn saw(ev: Event, rv: &mut Option<String>, seen: &Mutex<Seen>) -> Option<End> {
     let o = ev.object;
+    let head: Head = match serde_json::from_str(o.get()) {
+        Ok(h) => h,
+        Err(e) => return Some(End::Lost(format!("unreadable watch event: {e}"))),
+    };
+    let m = head.metadata;
     match ev.kind.as_str() {
         "ERROR" => {
-            let code = o.get("code").and_then(Value::as_u64).unwrap_or(0);
-            let msg = text(&o, &["message"]).unwrap_or_default();
-            return Some(match code {
+            let msg = head.message;
+            return Some(match head.code {
                 // The version it started from is older than the server keeps.
                 410 => End::Lost(format!("its history expired (410 Gone: {msg})")),
                 c => End::Lost(format!("watch error {c}: {msg}")),
             });
         }
-        "BOOKMARK" => *rv = text(&o, &["metadata", "resourceVersion"]).or(rv.take()),
+        "BOOKMARK" => *rv = m.resource_version.or(rv.take()),
         "ADDED" | "MODIFIED" | "DELETED" => {
-            *rv = text(&o, &["metadata", "resourceVersion"]).or(rv.take());
-            let key = (
-                text(&o, &["metadata", "namespace"]).unwrap_or_default(),
-                text(&o, &["metadata", "name"]).unwrap_or_default(),
-            );
+            *rv = m.resource_version.or(rv.take());
             let now = (ev.kind != "DELETED").then_some(o);
-            lock(seen).changes.insert(key, now);
+            lock(seen).changes.insert((m.namespace, m.name), now);
         }
         other => return Some(End::Lost(format!("unknown watch event type {other:?}"))),
     }
@@ -309,6 +331,48 @@ keyed!(
     Namespace
 );
 
+/// Decoded changes, found by a kept item's name and namespace without allocating (every kept
+/// item is looked up). `None`: the object is gone (deleted, or no longer kept).
+pub struct Pending<T>(HashMap<String, Vec<(String, Option<T>)>>);
+
+impl<T> Pending<T> {
+    /// Decodes every change; one that does not decode fails them all (the list is then read
+    /// again rather than half updated).
+    pub fn decode<E: std::fmt::Display>(
+        changes: Changes,
+        decode: impl Fn(&str) -> Result<Option<T>, E>,
+    ) -> Result<Self, String> {
+        let mut m: HashMap<String, Vec<(String, Option<T>)>> = HashMap::new();
+        for ((ns, name), v) in changes {
+            let t = match v {
+                Some(raw) => decode(raw.get()).map_err(|e| e.to_string())?,
+                None => None,
+            };
+            m.entry(name).or_default().push((ns, t));
+        }
+        Ok(Pending(m))
+    }
+
+    /// The change of one object, if it changed.
+    pub fn take(&mut self, ns: &str, name: &str) -> Option<Option<T>> {
+        let v = self.0.get_mut(name)?;
+        let i = v.iter().position(|(n, _)| n == ns)?;
+        Some(v.swap_remove(i).1)
+    }
+
+    pub fn put_back(&mut self, ns: &str, name: &str, t: T) {
+        self.0
+            .entry(name.to_string())
+            .or_default()
+            .push((ns.to_string(), Some(t)));
+    }
+
+    /// What is left: objects that were not kept before (created, or newly kept).
+    pub fn rest(self) -> impl Iterator<Item = T> {
+        self.0.into_values().flatten().filter_map(|(_, t)| t)
+    }
+}
+
 /// Applies changes to a kept list, each new object reduced by `keep` as the list's were.
 /// A change that does not decode leaves the list as it was: it is then read again.
 pub fn apply<T: Keyed + serde::de::DeserializeOwned>(
@@ -319,20 +383,10 @@ pub fn apply<T: Keyed + serde::de::DeserializeOwned>(
     if changes.is_empty() {
         return Ok(());
     }
-    let mut new = HashMap::with_capacity(changes.len());
-    for (k, v) in changes {
-        let t = match v {
-            Some(v) => T::deserialize(v).map_err(|e| e.to_string())?,
-            None => {
-                new.insert(k, None);
-                continue;
-            }
-        };
-        new.insert(k, keep(t));
-    }
+    let mut new = Pending::decode(changes, |s| serde_json::from_str(s).map(&keep))?;
     items.retain_mut(|x| {
         let (ns, name) = x.key();
-        match new.remove(&(ns.to_string(), name.to_string())) {
+        match new.take(ns, name) {
             None => true,
             Some(None) => false,
             Some(Some(t)) => {
@@ -341,6 +395,6 @@ pub fn apply<T: Keyed + serde::de::DeserializeOwned>(
             }
         }
     });
-    items.extend(new.into_values().flatten());
+    items.extend(new.rest());
     Ok(())
 }

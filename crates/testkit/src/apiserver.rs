@@ -555,11 +555,24 @@ impl Resource {
         let (kind, gv) = (self.kind, self.gv());
         let m = item.meta();
         let mut pb = None;
+        let rv = rv.unwrap_or(FIRST_VERSION).to_string();
+        // The version goes into the metadata, as the real server always has one there.
         let body = match (decorate, kind) {
-            (None, k) if !PROTOBUF_KINDS.contains(&k) => serde_json::to_string(item),
+            (None, k) if !PROTOBUF_KINDS.contains(&k) => {
+                serde_json::to_string(item).map(|b| match b.split_once(r#""metadata":{"#) {
+                    Some((head, tail)) => {
+                        let comma = if tail.starts_with('}') { "" } else { "," };
+                        format!(r#"{head}"metadata":{{"resourceVersion":"{rv}"{comma}{tail}"#)
+                    }
+                    None => b,
+                })
+            }
             (d, _) => serde_json::to_value(item).and_then(|mut v| {
                 if let Some(f) = d {
                     f(kind, &mut v);
+                }
+                if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert("resourceVersion".into(), rv.into());
                 }
                 if PROTOBUF_KINDS.contains(&kind) {
                     let encoded = super::proto::encode(kind, &v);
@@ -571,15 +584,7 @@ impl Resource {
         .expect("model serialises");
         // Every model object has `metadata` (serialised ahead of any nested one), so `body` is
         // a non-empty object: splice the type fields in front, as the real server includes
-        // them in list items, and the version into the metadata, as it always has one.
-        let rv = format!(r#""resourceVersion":"{}""#, rv.unwrap_or(FIRST_VERSION));
-        let body = match body.split_once(r#""metadata":{"#) {
-            Some((head, tail)) => {
-                let comma = if tail.starts_with('}') { "" } else { "," };
-                format!(r#"{head}"metadata":{{{rv}{comma}{tail}"#)
-            }
-            None => body,
-        };
+        // them in list items.
         let json = format!(r#"{{"kind":"{kind}","apiVersion":"{gv}",{}"#, &body[1..]);
         Obj {
             ns: m.ns().into(),
