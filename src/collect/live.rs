@@ -124,7 +124,7 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
     };
     let (mut infra_pods, mut workload_pods) = (vec![], vec![]);
     let mut shapes = Shapes::default();
-    let (nodes, pods, services, slices, dss, sc, cms, events, ipa, netpols, namespaces) = tokio::join!(
+    let (nodes, pods, services, slices, dss, sc, cms, events, ipa, netpols, namespaces, routes) = tokio::join!(
         api.list::<Node>("/api/v1/nodes", |mut n| {
             n.metadata
                 .annotations
@@ -194,7 +194,30 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
             };
             Some(n)
         }),
+        futures_join(
+            ROUTE_APIS
+                .iter()
+                .map(|v| route_objects(api.clone(), v))
+                .collect()
+        ),
     );
+    let mut served = vec![];
+    for (versions, res) in routes {
+        let resource = versions[0].resource();
+        match res {
+            Ok(Some(v)) => {
+                c.objects.extend(v);
+                served.push(resource);
+            }
+            Ok(None) => {}
+            Err(e) => c.errors.push(err(
+                &what::object(&versions[0], None),
+                &e,
+                &format!("list {resource} (all namespaces)"),
+            )),
+        }
+    }
+    c.route_apis = Some(served);
     match netpols {
         Ok(v) => c.network_policies = Some(v),
         // Not served (only a server before 1.7, or a test's): there can be none.
@@ -524,6 +547,27 @@ async fn read_objects(api: &Arc<Api>, r: &plan::ObjectRead) -> Result<Vec<ApiObj
         o.kind = r.api.kind.into();
     }
     Ok(v)
+}
+
+/// One kind of `ROUTE_APIS` from the first version served; `None`: no version is (not
+/// installed). A refusal ends the search: another version would be refused alike.
+async fn route_objects(
+    api: Arc<Api>,
+    versions: &'static [ApiType],
+) -> (&'static [ApiType], Result<Option<Vec<ApiObject>>, ReqError>) {
+    for t in versions {
+        let r = plan::ObjectRead {
+            api: *t,
+            namespace: None,
+            name: None,
+        };
+        match read_objects(&api, &r).await {
+            Ok(v) => return (versions, Ok(Some(v))),
+            Err(e) if e.code() == Some(404) => {}
+            Err(e) => return (versions, Err(e)),
+        }
+    }
+    (versions, Ok(None))
 }
 
 /// What was read of the cluster's endpoints.
