@@ -352,7 +352,7 @@ impl TraceArgs {
             service: Some(name),
             port: self.port.clone(),
             node: self.node.clone(),
-            reach: None,
+            ..Default::default()
         }
     }
 }
