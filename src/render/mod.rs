@@ -6,6 +6,7 @@ pub mod html;
 mod machine;
 mod netpol;
 mod rules;
+mod routes;
 mod services;
 
 pub use services::Listing;
