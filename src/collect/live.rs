@@ -213,7 +213,10 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
             Err(e) => c.errors.push(err(
                 &what::object(&versions[0], None),
                 &e,
-                &format!("list {resource} (all namespaces)"),
+                &match versions[0].namespaced {
+                    true => format!("list {resource} (all namespaces)"),
+                    false => format!("list {resource}"),
+                },
             )),
         }
     }
