@@ -950,13 +950,21 @@ fn path_score(value: &str, kind: &str, path: &str) -> Option<(usize, bool)> {
     }
 }
 
-/// `trace --host --path`: the routes whose rules match, best first (an exact host before a
-/// wildcard, then the longest path, exact before prefix). An error when none does.
+/// Problems that mean a route carries no traffic at all.
+const DEAD: &[&str] = &[
+    "route-not-accepted",
+    "route-parent-missing",
+    "ingress-class-missing",
+];
+
+/// `trace --host --path`: the routes whose rules match, best first (one that carries traffic
+/// before one that cannot, an exact host before a wildcard, then the longest path, exact
+/// before prefix). An error when none does.
 pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String> {
     let Some(a) = discover(c) else {
         return Err("no Ingress or Gateway API route was read (this snapshot predates netcheck reading them)".into());
     };
-    let mut found: Vec<((bool, usize, bool), RouteMatch)> = vec![];
+    let mut found: Vec<((bool, bool, usize, bool), RouteMatch)> = vec![];
     for r in &a.routes {
         let ingress = r.kind == "Ingress";
         // A route's hostnames (none: every host), or each Ingress rule's host.
@@ -976,6 +984,8 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
                 path_score(value, kind, path)
             };
             let Some((len, exact)) = score.filter(|_| host_ok) else { continue };
+            // A route its controller refused, or that nothing carries, takes no traffic.
+            let carried = !r.problems.iter().any(|p| DEAD.contains(&p.id.as_str()));
             let mut problems = r.problems.clone();
             for g in &a.gateways {
                 if r.parents.iter().any(|p| p.split(':').next() == Some(&format!("gateway {}/{}", g.namespace, g.name))) {
@@ -983,7 +993,7 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
                 }
             }
             found.push((
-                (exact_host, len, exact),
+                (carried, exact_host, len, exact),
                 RouteMatch {
                     route: route_name(r),
                     parents: r.parents.clone(),
@@ -998,10 +1008,17 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
         return Err(format!("no Ingress or route matches host {host} path {path}"));
     }
     found.sort_by(|a, b| b.0.cmp(&a.0));
+    // Within one route its best rule is the one taken.
+    let mut matches: Vec<RouteMatch> = vec![];
+    for (_, m) in found {
+        if !matches.iter().any(|x| x.route == m.route) {
+            matches.push(m);
+        }
+    }
     Ok(TraceEntry {
         host: host.into(),
         path: path.into(),
-        matches: found.into_iter().map(|(_, m)| m).collect(),
+        matches,
     })
 }
 
