@@ -1025,6 +1025,122 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn cluster(objects: serde_json::Value, errors: &[&str]) -> Cluster {
+        let mut c: Cluster = serde_json::from_value(json!({
+            "apiVersion": "netcheck/v1", "kind": "Snapshot",
+            "services": [{"metadata": {"name": "web", "namespace": "shop"},
+                          "spec": {"ports": [{"name": "http", "port": 80}]}}],
+            "objects": objects,
+        }))
+        .unwrap();
+        c.route_apis = Some(vec![]);
+        c.errors = errors
+            .iter()
+            .map(|w| CollectError {
+                what: w.to_string(),
+                reason: "403 Forbidden".into(),
+                needs: None,
+            })
+            .collect();
+        c
+    }
+
+    fn ingress(name: &str, class: Option<&str>, annotation: Option<&str>, port: serde_json::Value) -> serde_json::Value {
+        let mut o = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"rules": [{"host": "a.example.com", "http": {"paths": [
+                {"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": port}}}]}}]},
+            "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}]}}});
+        if let Some(c) = class {
+            o["spec"]["ingressClassName"] = json!(c);
+        }
+        if let Some(a) = annotation {
+            o["metadata"]["annotations"] = json!({CLASS_ANNOTATION: a});
+        }
+        o
+    }
+
+    fn class(name: &str, controller: &str, default: bool) -> serde_json::Value {
+        let mut o = json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": name}, "spec": {"controller": controller}});
+        if default {
+            o["metadata"]["annotations"] = json!({DEFAULT_CLASS: "true"});
+        }
+        o
+    }
+
+    fn ids(a: &RoutesAnswer, name: &str) -> Vec<String> {
+        let r = a.routes.iter().find(|r| r.name == name).unwrap();
+        r.problems.iter().map(|p| p.id.clone()).collect()
+    }
+
+    #[test]
+    fn classes_by_name_annotation_and_default() {
+        let c = cluster(
+            json!([
+                class("nginx", "k8s.io/ingress-nginx", true),
+                class("other", "example.com/lb", true),
+                ingress("named", Some("nginx"), None, json!({"name": "http"})),
+                ingress("by-annotation", None, Some("internal"), json!({"number": 80})),
+                ingress("two-defaults", None, None, json!({"number": 80})),
+            ]),
+            &[],
+        );
+        let a = discover(&c).unwrap();
+        // No pod labelled as ingress-nginx's install labels it: not found, a warning.
+        assert_eq!(ids(&a, "named"), ["ingress-controller-absent"]);
+        assert!(ids(&a, "by-annotation").is_empty());
+        assert_eq!(ids(&a, "two-defaults"), ["ingress-class-missing"]);
+        let other = a.classes.iter().find(|k| k.name == "other").unwrap();
+        assert_eq!(other.running, "unknown");
+    }
+
+    #[test]
+    fn unread_pods_services_and_classes_judge_nothing_that_rests_on_them() {
+        let c = cluster(
+            json!([
+                class("nginx", "k8s.io/ingress-nginx", true),
+                ingress("missing-port", Some("nginx"), None, json!({"number": 8080})),
+            ]),
+            &[what::PODS, what::SERVICES],
+        );
+        let a = discover(&c).unwrap();
+        assert!(ids(&a, "missing-port").is_empty(), "{:?}", a.routes);
+        assert_eq!(a.classes[0].running, "unknown");
+        assert_eq!(a.routes[0].backends[0].resolved, None);
+        // Services read: the port is judged.
+        let c = cluster(
+            json!([ingress("missing-port", None, None, json!({"number": 8080}))]),
+            &["ingressclasses.networking.k8s.io"],
+        );
+        let a = discover(&c).unwrap();
+        assert_eq!(ids(&a, "missing-port"), ["ingress-backend-port-missing"]);
+        let api = a.apis.iter().find(|x| x.resource == "ingressclasses.networking.k8s.io");
+        assert_eq!(api.unwrap().status, "skipped");
+    }
+
+    #[test]
+    fn cross_namespace_backends_need_a_grant_unless_grants_are_unread() {
+        let route = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "r", "namespace": "edge"},
+            "spec": {"parentRefs": [{"name": "gw"}],
+                     "rules": [{"backendRefs": [{"name": "web", "namespace": "shop", "port": 80}]}]}});
+        let gw = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": "gw", "namespace": "edge"},
+            "spec": {"gatewayClassName": "x", "listeners": []},
+            "status": {"conditions": [{"type": "Programmed", "status": "True"}]}});
+        let a = discover(&cluster(json!([route.clone(), gw.clone()]), &[])).unwrap();
+        assert_eq!(ids(&a, "r"), ["route-backend-not-permitted"]);
+        let refused = cluster(json!([route.clone(), gw.clone()]), &["referencegrants.gateway.networking.k8s.io"]);
+        assert!(ids(&discover(&refused).unwrap(), "r").is_empty());
+        let grant = json!({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
+            "metadata": {"name": "g", "namespace": "shop"},
+            "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "edge"}],
+                     "to": [{"group": "", "kind": "Service", "name": "web"}]}});
+        assert!(ids(&discover(&cluster(json!([route, gw, grant]), &[])).unwrap(), "r").is_empty());
+    }
 
     #[test]
     fn wildcards_cover_one_label_for_ingress_and_more_for_routes() {
