@@ -293,7 +293,10 @@ pub(crate) fn report_of(
             scope.service = Some(name.into());
             scope.port = scope.port.or(b.port.clone());
             crate::discover::rules::target(cluster, &scope).map_err(|err| {
-                format!("{} sends {host}{path} to {}: {err}", e.matches[0].route, b.target)
+                format!(
+                    "{} sends {host}{path} to {}: {err}",
+                    e.matches[0].route, b.target
+                )
             })?;
             entry = Some(e);
         }

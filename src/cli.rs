@@ -151,7 +151,11 @@ pub struct CanReachArgs {
 #[derive(Args, Debug, Clone)]
 pub struct TraceArgs {
     /// The Service, as NAMESPACE/NAME or NAME (with -n); or start outside with --host
-    #[arg(value_name = "SERVICE", required_unless_present = "host", conflicts_with = "host")]
+    #[arg(
+        value_name = "SERVICE",
+        required_unless_present = "host",
+        conflicts_with = "host"
+    )]
     pub service: Option<String>,
     /// Start where users do: the Ingress or Gateway API route serving this host name
     #[arg(long, value_name = "HOST")]

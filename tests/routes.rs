@@ -33,7 +33,14 @@ fn hops(r: &netcheck::report::Report) -> Vec<String> {
 
 #[test]
 fn host_and_path_lead_through_the_route_to_the_pods() {
-    let r = trace(&["--host", "shop.example.com", "--path", "/api/v1", "-o", "json"]);
+    let r = trace(&[
+        "--host",
+        "shop.example.com",
+        "--path",
+        "/api/v1",
+        "-o",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rep = report(&r);
     let t = rep.trace.as_ref().unwrap();
@@ -42,7 +49,10 @@ fn host_and_path_lead_through_the_route_to_the_pods() {
     let e = t.entry.as_ref().expect("entry");
     let mut routes: Vec<&str> = e.matches.iter().map(|m| m.route.as_str()).collect();
     routes.sort();
-    assert_eq!(routes, ["httproute shop/storefront", "ingress shop/storefront"]);
+    assert_eq!(
+        routes,
+        ["httproute shop/storefront", "ingress shop/storefront"]
+    );
     assert_eq!(e.matches[0].backend.target, "service shop/api");
     assert_eq!(e.matches[0].backend.port.as_deref(), Some("8080"));
     assert_eq!(hops(&rep), ["10.244.2.31:8080"]);
@@ -52,7 +62,14 @@ fn host_and_path_lead_through_the_route_to_the_pods() {
 fn a_route_its_gateway_refused_is_listed_but_not_followed() {
     // marketing/campaign matches /spring longest, but shop/eg did not accept it: traffic takes
     // storefront's "/" to web (pods .1.30 and .2.30, port 8080).
-    let r = trace(&["--host", "shop.example.com", "--path", "/spring", "-o", "json"]);
+    let r = trace(&[
+        "--host",
+        "shop.example.com",
+        "--path",
+        "/spring",
+        "-o",
+        "json",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let rep = report(&r);
     let t = rep.trace.as_ref().unwrap();
@@ -69,7 +86,11 @@ fn a_route_its_gateway_refused_is_listed_but_not_followed() {
 fn text_trace_names_the_route_and_its_problems() {
     let r = trace(&["--host", "shop.example.com", "--path", "/api"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("From shop.example.com/api"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("From shop.example.com/api"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("service shop/api"), "{}", r.stdout);
     // The Ingress's TLS Secret is named as not verified on its hop.
     let r = trace(&["--host", "shop.example.com", "--path", "/api", "-o", "json"]);
@@ -91,7 +112,8 @@ fn a_backend_that_does_not_exist_is_a_clear_error() {
     let r = trace(&["--host", "promo.example.com"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("ingress shop/promo") && r.stderr.contains("service shop/promo not found"),
+        r.stderr.contains("ingress shop/promo")
+            && r.stderr.contains("service shop/promo not found"),
         "{}",
         r.stderr
     );
@@ -119,7 +141,14 @@ fn an_unrouted_host_and_a_snapshot_without_routes_are_errors() {
 #[test]
 fn the_services_detail_names_what_reaches_it() {
     let snap = side_by_side();
-    let r = netcheck(&["services", "shop/api", "--snapshot", &snap, "--fail-on", "never"]);
+    let r = netcheck(&[
+        "services",
+        "shop/api",
+        "--snapshot",
+        &snap,
+        "--fail-on",
+        "never",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let line = r
         .stdout

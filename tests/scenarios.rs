@@ -289,7 +289,9 @@ fn check_services(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report
             got.sort();
             by.sort();
             if got != by {
-                errs.push(format!("[{path}] service {key}: reached by {got:?}, want {by:?}"));
+                errs.push(format!(
+                    "[{path}] service {key}: reached by {got:?}, want {by:?}"
+                ));
             }
         }
     }
@@ -313,19 +315,37 @@ fn check_routes(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report) 
     let mut rows: Vec<(String, &str, Vec<&str>, Option<&str>)> = vec![];
     for k in &a.classes {
         let ids = k.problems.iter().map(|p| p.id.as_str()).collect();
-        rows.push((format!("{} {}", k.kind.to_lowercase(), k.name), &k.status, ids, Some(&k.running)));
+        rows.push((
+            format!("{} {}", k.kind.to_lowercase(), k.name),
+            &k.status,
+            ids,
+            Some(&k.running),
+        ));
     }
     for g in &a.gateways {
         let ids = g.problems.iter().map(|p| p.id.as_str()).collect();
-        rows.push((format!("gateway {}/{}", g.namespace, g.name), &g.status, ids, None));
+        rows.push((
+            format!("gateway {}/{}", g.namespace, g.name),
+            &g.status,
+            ids,
+            None,
+        ));
     }
     for x in &a.routes {
         let ids = x.problems.iter().map(|p| p.id.as_str()).collect();
-        rows.push((format!("{} {}/{}", x.kind.to_lowercase(), x.namespace, x.name), &x.status, ids, None));
+        rows.push((
+            format!("{} {}/{}", x.kind.to_lowercase(), x.namespace, x.name),
+            &x.status,
+            ids,
+            None,
+        ));
     }
     for (key, want) in &exp.routes {
         let Some((_, status, ids, running)) = rows.iter().find(|x| &x.0 == key) else {
-            errs.push(format!("[{path}] route {key} missing (got {:?})", rows.iter().map(|x| &x.0).collect::<Vec<_>>()));
+            errs.push(format!(
+                "[{path}] route {key} missing (got {:?})",
+                rows.iter().map(|x| &x.0).collect::<Vec<_>>()
+            ));
             continue;
         };
         let mut ids = ids.clone();
@@ -333,7 +353,10 @@ fn check_routes(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report) 
         ids.dedup();
         let mut want_ids: Vec<&str> = want.problems.iter().map(String::as_str).collect();
         want_ids.sort();
-        if *status != want.status || ids != want_ids || (want.running.is_some() && want.running.as_deref() != *running) {
+        if *status != want.status
+            || ids != want_ids
+            || (want.running.is_some() && want.running.as_deref() != *running)
+        {
             errs.push(format!(
                 "[{path}] {key}: got {status} {ids:?} running {running:?}, want {} {want_ids:?} {:?}",
                 want.status, want.running

@@ -36,7 +36,11 @@ const CONTROLLERS: &[(&str, &str, &[(&str, &str)])] = &[
         "Envoy Gateway",
         &[("control-plane", "envoy-gateway")],
     ),
-    ("istio.io/gateway-controller", "istiod", &[("app", "istiod")]),
+    (
+        "istio.io/gateway-controller",
+        "istiod",
+        &[("app", "istiod")],
+    ),
 ];
 
 const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
@@ -290,7 +294,10 @@ fn running(c: &Cluster, controller: &str) -> (String, String) {
     if let Some(e) = c.error_for(what::PODS) {
         return (
             "unknown".into(),
-            format!("the pods, where {who} is looked for ({want}), could not be read: {}", e.reason),
+            format!(
+                "the pods, where {who} is looked for ({want}), could not be read: {}",
+                e.reason
+            ),
         );
     }
     let full = c
@@ -394,7 +401,11 @@ impl Lookup<'_> {
             .collect();
         Err(format!(
             "port {p} is not a port of service {ns}/{name} (its ports: {})",
-            if have.is_empty() { "none".into() } else { have.join(", ") }
+            if have.is_empty() {
+                "none".into()
+            } else {
+                have.join(", ")
+            }
         ))
     }
 }
@@ -440,7 +451,11 @@ fn ingress_classes(c: &Cluster) -> Vec<ClassRow> {
             ClassRow {
                 kind: "IngressClass".into(),
                 name: o.metadata.name.clone(),
-                default: o.metadata.annotations.get(DEFAULT_CLASS).map(String::as_str)
+                default: o
+                    .metadata
+                    .annotations
+                    .get(DEFAULT_CLASS)
+                    .map(String::as_str)
                     == Some("true"),
                 controller,
                 running,
@@ -570,9 +585,7 @@ fn gateways(c: &Cluster, classes: &[ClassRow], classes_unread: bool) -> Vec<Gate
 }
 
 fn port_text(p: &ServiceBackendPort) -> Option<String> {
-    p.number
-        .map(|n| n.to_string())
-        .or_else(|| p.name.clone())
+    p.number.map(|n| n.to_string()).or_else(|| p.name.clone())
 }
 
 fn ingresses(
@@ -747,14 +760,22 @@ fn grants(c: &Cluster) -> Vec<(String, GrantSpec)> {
         .collect()
 }
 
-fn permitted(grants: &[(String, GrantSpec)], kind: &str, from_ns: &str, to_ns: &str, svc: &str) -> bool {
+fn permitted(
+    grants: &[(String, GrantSpec)],
+    kind: &str,
+    from_ns: &str,
+    to_ns: &str,
+    svc: &str,
+) -> bool {
     grants.iter().any(|(ns, g)| {
         ns == to_ns
             && g.from
                 .iter()
                 .any(|f| f.group == GATEWAY_GROUP && f.kind == kind && f.namespace == from_ns)
             && g.to.iter().any(|t| {
-                t.group.is_empty() && t.kind == "Service" && t.name.as_deref().is_none_or(|n| n == svc)
+                t.group.is_empty()
+                    && t.kind == "Service"
+                    && t.name.as_deref().is_none_or(|n| n == svc)
             })
     })
 }
@@ -775,14 +796,24 @@ fn route(
     for p in &spec.parent_refs {
         let pns = p.namespace.as_deref().unwrap_or(ns);
         let pkind = p.kind.as_deref().unwrap_or("Gateway");
-        let section = p.section_name.as_ref().map(|s| format!(":{s}")).unwrap_or_default();
+        let section = p
+            .section_name
+            .as_ref()
+            .map(|s| format!(":{s}"))
+            .unwrap_or_default();
         if pkind != "Gateway" {
             // A Service parent is a mesh (GAMMA) route: east-west, not from outside.
-            parents.push(format!("{} {pns}/{}{section}", pkind.to_lowercase(), p.name));
+            parents.push(format!(
+                "{} {pns}/{}{section}",
+                pkind.to_lowercase(),
+                p.name
+            ));
             continue;
         }
         parents.push(format!("gateway {pns}/{}{section}", p.name));
-        let found = gateways.iter().any(|g| g.namespace == pns && g.name == p.name);
+        let found = gateways
+            .iter()
+            .any(|g| g.namespace == pns && g.name == p.name);
         if gateways_read && !found {
             problems.push(problem(
                 "route-parent-missing",
@@ -794,7 +825,10 @@ fn route(
     let mut unresolved = vec![];
     for ps in &status.parents {
         let pns = ps.parent_ref.namespace.as_deref().unwrap_or(ns);
-        let who = format!("gateway {pns}/{} ({})", ps.parent_ref.name, ps.controller_name);
+        let who = format!(
+            "gateway {pns}/{} ({})",
+            ps.parent_ref.name, ps.controller_name
+        );
         if let Some(a) = condition(&ps.conditions, "Accepted").filter(|a| a.status == "False") {
             problems.push(problem(
                 "route-not-accepted",
@@ -846,7 +880,11 @@ fn route(
                     } else {
                         "route-backend-missing"
                     };
-                    problems.push(problem(id, Severity::Error, format!("{}: {d}", where_(&row))));
+                    problems.push(problem(
+                        id,
+                        Severity::Error,
+                        format!("{}: {d}", where_(&row)),
+                    ));
                 }
             }
             if bns != ns && grants.is_some_and(|g| !permitted(g, kind, ns, bns, &b.name)) {
@@ -865,8 +903,16 @@ fn route(
     // once, on them.
     if !unresolved.is_empty() {
         if own > 0 {
-            if let Some(p) = problems.iter_mut().rev().find(|p| p.id.starts_with("route-backend")) {
-                p.detail = format!("{} (the controller agrees: {})", p.detail, unresolved.join("; "));
+            if let Some(p) = problems
+                .iter_mut()
+                .rev()
+                .find(|p| p.id.starts_with("route-backend"))
+            {
+                p.detail = format!(
+                    "{} (the controller agrees: {})",
+                    p.detail,
+                    unresolved.join("; ")
+                );
             }
         } else {
             problems.push(problem(
@@ -927,9 +973,10 @@ pub fn join(c: &Cluster, s: &mut ServicesAnswer, scope: &Scope) {
 /// (Gateway API) as Ingress's cover exactly one.
 fn host_matches(pattern: &str, host: &str, ingress: bool) -> bool {
     match pattern.strip_prefix("*.") {
-        Some(suffix) => host.strip_suffix(suffix).and_then(|p| p.strip_suffix('.')).is_some_and(|label| {
-            !label.is_empty() && (!ingress || !label.contains('.'))
-        }),
+        Some(suffix) => host
+            .strip_suffix(suffix)
+            .and_then(|p| p.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && (!ingress || !label.contains('.'))),
         None => pattern.eq_ignore_ascii_case(host),
     }
 }
@@ -944,7 +991,9 @@ fn path_score(value: &str, kind: &str, path: &str) -> Option<(usize, bool)> {
             let v = value.trim_end_matches('/');
             let ok = v.is_empty()
                 || path == v
-                || path.strip_prefix(v).is_some_and(|rest| rest.starts_with('/'));
+                || path
+                    .strip_prefix(v)
+                    .is_some_and(|rest| rest.starts_with('/'));
             ok.then_some((v.len(), false))
         }
     }
@@ -968,28 +1017,48 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
     for r in &a.routes {
         let ingress = r.kind == "Ingress";
         // A route's hostnames (none: every host), or each Ingress rule's host.
-        let route_host = |h: &str| r.hostnames.is_empty() || r.hostnames.iter().any(|p| host_matches(p, h, false));
+        let route_host = |h: &str| {
+            r.hostnames.is_empty() || r.hostnames.iter().any(|p| host_matches(p, h, false))
+        };
         for b in &r.backends {
             let host_ok = if ingress {
-                b.host.as_deref().is_none_or(|p| host_matches(p, host, true))
+                b.host
+                    .as_deref()
+                    .is_none_or(|p| host_matches(p, host, true))
             } else {
                 route_host(host)
             };
-            let exact_host = if ingress { b.host.as_deref() == Some(host) } else { r.hostnames.iter().any(|h| h == host) };
+            let exact_host = if ingress {
+                b.host.as_deref() == Some(host)
+            } else {
+                r.hostnames.iter().any(|h| h == host)
+            };
             let Some(p) = b.path.as_deref() else { continue };
             let score = if p == "(default backend)" {
                 Some((0, false))
             } else {
-                let (value, kind) = p.rsplit_once(" (").map(|(v, k)| (v, k.trim_end_matches(')'))).unwrap_or((p, "Prefix"));
+                let (value, kind) = p
+                    .rsplit_once(" (")
+                    .map(|(v, k)| (v, k.trim_end_matches(')')))
+                    .unwrap_or((p, "Prefix"));
                 path_score(value, kind, path)
             };
-            let Some((len, exact)) = score.filter(|_| host_ok) else { continue };
+            let Some((len, exact)) = score.filter(|_| host_ok) else {
+                continue;
+            };
             // A route its controller refused, or that nothing carries, takes no traffic.
             let carried = !r.problems.iter().any(|p| DEAD.contains(&p.id.as_str()));
             let mut problems = r.problems.clone();
             for g in &a.gateways {
-                if r.parents.iter().any(|p| p.split(':').next() == Some(&format!("gateway {}/{}", g.namespace, g.name))) {
-                    problems.extend(g.problems.iter().filter(|p| p.id == "gateway-not-programmed").cloned());
+                if r.parents.iter().any(|p| {
+                    p.split(':').next() == Some(&format!("gateway {}/{}", g.namespace, g.name))
+                }) {
+                    problems.extend(
+                        g.problems
+                            .iter()
+                            .filter(|p| p.id == "gateway-not-programmed")
+                            .cloned(),
+                    );
                 }
             }
             found.push((
@@ -997,7 +1066,13 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
                 RouteMatch {
                     route: route_name(r),
                     parents: r.parents.clone(),
-                    rule: format!("{} {p}", b.host.as_deref().or(r.hostnames.first().map(String::as_str)).unwrap_or("*")),
+                    rule: format!(
+                        "{} {p}",
+                        b.host
+                            .as_deref()
+                            .or(r.hostnames.first().map(String::as_str))
+                            .unwrap_or("*")
+                    ),
                     backend: b.clone(),
                     problems,
                 },
@@ -1005,7 +1080,9 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
         }
     }
     if found.is_empty() {
-        return Err(format!("no Ingress or route matches host {host} path {path}"));
+        return Err(format!(
+            "no Ingress or route matches host {host} path {path}"
+        ));
     }
     found.sort_by(|a, b| b.0.cmp(&a.0));
     // Within one route its best rule is the one taken.
@@ -1047,7 +1124,12 @@ mod tests {
         c
     }
 
-    fn ingress(name: &str, class: Option<&str>, annotation: Option<&str>, port: serde_json::Value) -> serde_json::Value {
+    fn ingress(
+        name: &str,
+        class: Option<&str>,
+        annotation: Option<&str>,
+        port: serde_json::Value,
+    ) -> serde_json::Value {
         let mut o = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
             "metadata": {"name": name, "namespace": "shop"},
             "spec": {"rules": [{"host": "a.example.com", "http": {"paths": [
@@ -1083,7 +1165,12 @@ mod tests {
                 class("nginx", "k8s.io/ingress-nginx", true),
                 class("other", "example.com/lb", true),
                 ingress("named", Some("nginx"), None, json!({"name": "http"})),
-                ingress("by-annotation", None, Some("internal"), json!({"number": 80})),
+                ingress(
+                    "by-annotation",
+                    None,
+                    Some("internal"),
+                    json!({"number": 80})
+                ),
                 ingress("two-defaults", None, None, json!({"number": 80})),
             ]),
             &[],
@@ -1117,7 +1204,10 @@ mod tests {
         );
         let a = discover(&c).unwrap();
         assert_eq!(ids(&a, "missing-port"), ["ingress-backend-port-missing"]);
-        let api = a.apis.iter().find(|x| x.resource == "ingressclasses.networking.k8s.io");
+        let api = a
+            .apis
+            .iter()
+            .find(|x| x.resource == "ingressclasses.networking.k8s.io");
         assert_eq!(api.unwrap().status, "skipped");
     }
 
@@ -1133,13 +1223,20 @@ mod tests {
             "status": {"conditions": [{"type": "Programmed", "status": "True"}]}});
         let a = discover(&cluster(json!([route.clone(), gw.clone()]), &[])).unwrap();
         assert_eq!(ids(&a, "r"), ["route-backend-not-permitted"]);
-        let refused = cluster(json!([route.clone(), gw.clone()]), &["referencegrants.gateway.networking.k8s.io"]);
+        let refused = cluster(
+            json!([route.clone(), gw.clone()]),
+            &["referencegrants.gateway.networking.k8s.io"],
+        );
         assert!(ids(&discover(&refused).unwrap(), "r").is_empty());
         let grant = json!({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
             "metadata": {"name": "g", "namespace": "shop"},
             "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "edge"}],
                      "to": [{"group": "", "kind": "Service", "name": "web"}]}});
-        assert!(ids(&discover(&cluster(json!([route, gw, grant]), &[])).unwrap(), "r").is_empty());
+        assert!(ids(
+            &discover(&cluster(json!([route, gw, grant]), &[])).unwrap(),
+            "r"
+        )
+        .is_empty());
     }
 
     #[test]

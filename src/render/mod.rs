@@ -5,8 +5,8 @@ pub mod fleet;
 pub mod html;
 mod machine;
 mod netpol;
-mod rules;
 mod routes;
+mod rules;
 mod services;
 
 pub use services::Listing;

@@ -8,7 +8,13 @@ use std::io::{self, Write};
 
 fn problems(ps: &[Problem], w: &mut dyn Write) -> io::Result<()> {
     for p in ps {
-        writeln!(w, "  {} [{}] {}", super::severity(p.severity), p.id, p.detail)?;
+        writeln!(
+            w,
+            "  {} [{}] {}",
+            super::severity(p.severity),
+            p.id,
+            p.detail
+        )?;
     }
     Ok(())
 }
@@ -43,7 +49,10 @@ pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::R
             .listeners
             .iter()
             .map(|l| {
-                let attached = l.attached_routes.map(|n| format!(" {n} routes")).unwrap_or_default();
+                let attached = l
+                    .attached_routes
+                    .map(|n| format!(" {n} routes"))
+                    .unwrap_or_default();
                 format!("{} {}/{}{attached}", l.name, l.protocol, l.port)
             })
             .collect();
@@ -53,7 +62,11 @@ pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::R
             g.namespace,
             g.name,
             g.class,
-            if g.addresses.is_empty() { "none".into() } else { g.addresses.join(",") },
+            if g.addresses.is_empty() {
+                "none".into()
+            } else {
+                g.addresses.join(",")
+            },
             listeners.join(", ")
         )?;
         problems(&g.problems, w)?;
@@ -68,15 +81,27 @@ pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::R
             .backends
             .iter()
             .map(|b| {
-                let port = b.port.as_deref().map(|p| format!(":{p}")).unwrap_or_default();
-                let path = b.path.as_deref().map(|p| format!("{p} ")).unwrap_or_default();
+                let port = b
+                    .port
+                    .as_deref()
+                    .map(|p| format!(":{p}"))
+                    .unwrap_or_default();
+                let path = b
+                    .path
+                    .as_deref()
+                    .map(|p| format!("{p} "))
+                    .unwrap_or_default();
                 format!("{path}{}{port}", b.target.trim_start_matches("service "))
             })
             .collect();
         t.add_row(vec![
             crate::discover::routes::route_name(r),
             r.parents.join(","),
-            if r.hostnames.is_empty() { "*".into() } else { r.hostnames.join(",") },
+            if r.hostnames.is_empty() {
+                "*".into()
+            } else {
+                r.hostnames.join(",")
+            },
             backends.join("\n"),
             r.status.clone(),
         ]);
@@ -93,8 +118,17 @@ pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::R
 pub fn entry(e: &TraceEntry, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "{} {}{}", "From".bold(), e.host, e.path)?;
     for (i, m) in e.matches.iter().enumerate() {
-        let port = m.backend.port.as_deref().map(|p| format!(" port {p}")).unwrap_or_default();
-        let how = if i == 0 { "→" } else { "  (also matches, not followed)" };
+        let port = m
+            .backend
+            .port
+            .as_deref()
+            .map(|p| format!(" port {p}"))
+            .unwrap_or_default();
+        let how = if i == 0 {
+            "→"
+        } else {
+            "  (also matches, not followed)"
+        };
         writeln!(
             w,
             "  {how} {} [{}] via {}: {}{port}",
@@ -105,7 +139,13 @@ pub fn entry(e: &TraceEntry, w: &mut dyn Write) -> io::Result<()> {
         )?;
         if i == 0 {
             for p in &m.problems {
-                writeln!(w, "    {} [{}] {}", super::severity(p.severity), p.id, p.detail)?;
+                writeln!(
+                    w,
+                    "    {} [{}] {}",
+                    super::severity(p.severity),
+                    p.id,
+                    p.detail
+                )?;
             }
         }
     }
