@@ -12,7 +12,13 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 /// Controllers known by their pods' labels: (controller, who, labels all carried).
-const CONTROLLERS: &[(&str, &str, &[(&str, &str)])] = &[
+type Controller = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const CONTROLLERS: &[Controller] = &[
     (
         "k8s.io/ingress-nginx",
         "ingress-nginx",
@@ -1084,7 +1090,7 @@ pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String
             "no Ingress or route matches host {host} path {path}"
         ));
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     // Within one route its best rule is the one taken.
     let mut matches: Vec<RouteMatch> = vec![];
     for (_, m) in found {

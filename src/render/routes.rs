@@ -6,15 +6,10 @@ use crate::report::*;
 use colored::Colorize;
 use std::io::{self, Write};
 
-fn problems(ps: &[Problem], w: &mut dyn Write) -> io::Result<()> {
+fn problems(ps: &[Problem], indent: &str, w: &mut dyn Write) -> io::Result<()> {
     for p in ps {
-        writeln!(
-            w,
-            "  {} [{}] {}",
-            super::severity(p.severity),
-            p.id,
-            p.detail
-        )?;
+        let sev = super::severity(p.severity);
+        writeln!(w, "{indent}{sev} [{}] {}", p.id, p.detail)?;
     }
     Ok(())
 }
@@ -42,7 +37,7 @@ pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::R
             "{} {}{default}: {}, running {} ({})",
             k.kind, k.name, k.controller, k.running, k.running_evidence
         )?;
-        problems(&k.problems, w)?;
+        problems(&k.problems, "  ", w)?;
     }
     for g in a.gateways.iter().filter(|g| keep(&g.status)) {
         let listeners: Vec<String> = g
@@ -69,7 +64,7 @@ pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::R
             },
             listeners.join(", ")
         )?;
-        problems(&g.problems, w)?;
+        problems(&g.problems, "  ", w)?;
     }
     let rows: Vec<&RouteRow> = a.routes.iter().filter(|r| keep(&r.status)).collect();
     if rows.is_empty() {
@@ -109,7 +104,7 @@ pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::R
     print_table(&t, w)?;
     for r in rows.iter().filter(|r| !r.problems.is_empty()) {
         writeln!(w, "{}", crate::discover::routes::route_name(r))?;
-        problems(&r.problems, w)?;
+        problems(&r.problems, "  ", w)?;
     }
     Ok(())
 }
@@ -138,15 +133,7 @@ pub fn entry(e: &TraceEntry, w: &mut dyn Write) -> io::Result<()> {
             m.backend.target
         )?;
         if i == 0 {
-            for p in &m.problems {
-                writeln!(
-                    w,
-                    "    {} [{}] {}",
-                    super::severity(p.severity),
-                    p.id,
-                    p.detail
-                )?;
-            }
+            problems(&m.problems, "    ", w)?;
         }
     }
     Ok(())
