@@ -16,20 +16,34 @@ fn problems(ps: &[Problem], indent: &str, w: &mut dyn Write) -> io::Result<()> {
 
 /// All rows, or (in `report`) only those with a problem.
 pub fn routes(a: &RoutesAnswer, problems_only: bool, w: &mut dyn Write) -> io::Result<()> {
-    let apis: Vec<String> = a
+    let keep = |status: &str| !problems_only || status != "ok";
+    let rows = a.classes.iter().map(|k| &k.status);
+    let rows = rows.chain(a.gateways.iter().map(|g| &g.status));
+    let mut rows = rows.chain(a.routes.iter().map(|r| &r.status));
+    let skipped: Vec<String> = a
         .apis
         .iter()
-        .filter(|x| x.status != "served")
-        .map(|x| match &x.reason {
-            Some(r) => format!("{} {} ({r})", x.resource, x.status),
-            None => format!("{} {}", x.resource, x.status),
-        })
+        .filter_map(|x| Some(format!("{}: {}", x.resource, x.reason.as_ref()?)))
         .collect();
-    writeln!(w, "\n{}", "Ingress and Gateway API:".bold())?;
-    if !apis.is_empty() {
-        writeln!(w, "  {}", apis.join("; "))?;
+    // In `report`, nothing to say is said by nothing.
+    if problems_only && skipped.is_empty() && !rows.any(|s| keep(s)) {
+        return Ok(());
     }
-    let keep = |status: &str| !problems_only || status != "ok";
+    writeln!(w, "\n{}", "Ingress and Gateway API:".bold())?;
+    for (status, what) in [("not-installed", "not installed"), ("not-read", "not read")] {
+        let names: Vec<&str> = a
+            .apis
+            .iter()
+            .filter(|x| x.status == status)
+            .map(|x| x.resource.split('.').next().unwrap_or(""))
+            .collect();
+        if !names.is_empty() {
+            writeln!(w, "  {what}: {}", names.join(", "))?;
+        }
+    }
+    for s in &skipped {
+        writeln!(w, "  skipped {s}")?;
+    }
     for k in a.classes.iter().filter(|k| keep(&k.status)) {
         let default = if k.default { " (default)" } else { "" };
         writeln!(
