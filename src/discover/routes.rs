@@ -1218,6 +1218,30 @@ mod tests {
     }
 
     #[test]
+    fn tcp_routes_are_checked_without_paths_and_a_classless_gateway_is_not_programmed() {
+        let route = json!({"apiVersion": "gateway.networking.k8s.io/v1alpha2", "kind": "TCPRoute",
+            "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"parentRefs": [{"name": "gw", "sectionName": "pg"}],
+                     "rules": [{"backendRefs": [{"name": "web", "port": 5432}]}]}});
+        let gw = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": "gw", "namespace": "shop"},
+            "spec": {"gatewayClassName": "none", "listeners": [{"name": "pg", "protocol": "TCP", "port": 5432}]}});
+        let a = discover(&cluster(json!([route, gw]), &[])).unwrap();
+        let r = &a.routes[0];
+        assert_eq!(r.parents, ["gateway shop/gw:pg"]);
+        assert_eq!(r.backends[0].path, None);
+        assert_eq!(ids(&a, "db"), ["route-backend-port-missing"]);
+        let g = &a.gateways[0];
+        assert_eq!(g.programmed, None);
+        assert_eq!(g.problems.len(), 1);
+        assert!(g.problems[0]
+            .detail
+            .contains("GatewayClass none does not exist"));
+        // No listener status was written: attachment is unknown, not "no routes".
+        assert_eq!(g.listeners[0].attached_routes, None);
+    }
+
+    #[test]
     fn cross_namespace_backends_need_a_grant_unless_grants_are_unread() {
         let route = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
             "metadata": {"name": "r", "namespace": "edge"},
