@@ -1017,7 +1017,7 @@ const DEAD: &[&str] = &[
 /// before prefix). An error when none does.
 pub fn resolve(c: &Cluster, host: &str, path: &str) -> Result<TraceEntry, String> {
     let Some(a) = discover(c) else {
-        return Err("no Ingress or Gateway API route was read (this snapshot predates netcheck reading them)".into());
+        return Err("Ingresses and Gateway API routes were not read: this snapshot predates netcheck reading them, or is a cluster-info dump, which holds none".into());
     };
     let mut found: Vec<((bool, bool, usize, bool), RouteMatch)> = vec![];
     for r in &a.routes {
