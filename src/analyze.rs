@@ -28,7 +28,10 @@ pub fn analyze(
         // In the full report, only the Services that have a problem are listed.
         let services = pods.map(|h| {
             let pods = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            discover::services::discover(c, &cidrs, &pods, scope, command == Command::Report)
+            let mut s =
+                discover::services::discover(c, &cidrs, &pods, scope, command == Command::Report);
+            discover::routes::join(c, &mut s, scope);
+            s
         });
         (cidrs, proxy, deployments, services)
     });

@@ -290,17 +290,51 @@ pub(crate) fn report_of(
     s: &cli::Settings,
     command: crate::report::Command,
 ) -> Result<crate::report::Report, String> {
-    if command == crate::report::Command::Trace {
-        crate::discover::rules::target(cluster, &s.scope)?;
+    // trace --host: the route chosen names the Service (and port) followed.
+    let mut entry = None;
+    let mut scope = s.scope.clone();
+    match (&s.scope.host, command) {
+        (Some(host), crate::report::Command::Trace) => {
+            let path = s.scope.path.as_deref().unwrap_or("/");
+            let e = crate::discover::routes::resolve(cluster, host, path)?;
+            let b = &e.matches[0].backend;
+            let Some((ns, name)) = b
+                .target
+                .strip_prefix("service ")
+                .and_then(|t| t.split_once('/'))
+            else {
+                return Err(format!(
+                    "{} sends {host}{path} to {}, which netcheck does not follow (only Services)",
+                    e.matches[0].route, b.target
+                ));
+            };
+            scope.namespace = Some(ns.into());
+            scope.service = Some(name.into());
+            scope.port = scope.port.or(b.port.clone());
+            crate::discover::rules::target(cluster, &scope).map_err(|err| {
+                format!(
+                    "{} sends {host}{path} to {}: {err}",
+                    e.matches[0].route, b.target
+                )
+            })?;
+            entry = Some(e);
+        }
+        (_, crate::report::Command::Trace) => {
+            crate::discover::rules::target(cluster, &scope)?;
+        }
+        _ => {}
     }
     if let Some(q) = &s.scope.reach {
         crate::discover::netpol::check_query(cluster, q)?;
     }
-    let mut report = analyze::analyze(cluster, &s.hints, command, s.explain, &s.scope);
+    let mut report = analyze::analyze(cluster, &s.hints, command, s.explain, &scope);
+    if let Some(t) = &mut report.trace {
+        t.entry = entry;
+    }
     s.filter.apply(&mut report);
-    if let (Some(name), Some(svc)) = (&s.scope.service, &report.services) {
+    if let (Some(name), Some(svc)) = (&scope.service, &report.services) {
         if svc.services.is_empty() {
-            let ns = s.scope.namespace.as_deref().unwrap_or("default");
+            let ns = scope.namespace.as_deref().unwrap_or("default");
             let read = cluster
                 .error_for(crate::model::what::SERVICES)
                 .map(|e| format!(" (Services could not be read: {})", e.reason))

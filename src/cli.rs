@@ -150,9 +150,19 @@ pub struct CanReachArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct TraceArgs {
-    /// The Service, as NAMESPACE/NAME or NAME (with -n)
-    #[arg(value_name = "SERVICE")]
-    pub service: String,
+    /// The Service, as NAMESPACE/NAME or NAME (with -n); or start outside with --host
+    #[arg(
+        value_name = "SERVICE",
+        required_unless_present = "host",
+        conflicts_with = "host"
+    )]
+    pub service: Option<String>,
+    /// Start where users do: the Ingress or Gateway API route serving this host name
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// With --host: the request path [default: /]
+    #[arg(long, value_name = "PATH", requires = "host")]
+    pub path: Option<String>,
     /// The Service's namespace [default: default]
     #[arg(short, long, value_name = "NS")]
     pub namespace: Option<String>,
@@ -340,11 +350,20 @@ impl ServicesArgs {
 
 impl TraceArgs {
     fn scope(&self) -> Scope {
-        let (ns, name) = match self.service.split_once('/') {
+        let Some(service) = &self.service else {
+            return Scope {
+                host: self.host.clone(),
+                path: Some(self.path.clone().unwrap_or_else(|| "/".into())),
+                port: self.port.clone(),
+                node: self.node.clone(),
+                ..Default::default()
+            };
+        };
+        let (ns, name) = match service.split_once('/') {
             Some((ns, name)) => (ns.to_string(), name.to_string()),
             None => (
                 self.namespace.clone().unwrap_or_else(|| "default".into()),
-                self.service.clone(),
+                service.clone(),
             ),
         };
         Scope {
@@ -352,7 +371,7 @@ impl TraceArgs {
             service: Some(name),
             port: self.port.clone(),
             node: self.node.clone(),
-            reach: None,
+            ..Default::default()
         }
     }
 }

@@ -243,6 +243,17 @@ const SCENARIOS: &[(&str, &str)] = &[
       missing-nodes:kube-proxy: none\nmissing-nodes:flannel: none\n"),
     ("proxy-nftables", "proxy-mode: NFTables\ndeployment:kube-proxy: daemon-set\n\
       deployment:flannel: DaemonSet\nmissing-nodes:flannel: none\nservice-range: 10.96.0.0/12\n"),
+    // ingress-nginx, Envoy Gateway and Istio side by side: web's two pods, api's one, the
+    // nginx controller's MetalLB-style address.
+    ("routes-side-by-side", "cni: flannel\npod-range: 10.244.0.0/16\nservice-range: 10.96.0.0/12\n\
+      proxy-mode: iptables\nservice-endpoints:shop/web: 10.244.1.30:8080,10.244.2.30:8080\n\
+      service-endpoints:shop/api: 10.244.2.31:8080\nservice-cluster-ip:payments/billing: 10.104.20.1\n\
+      service-external-address:ingress-nginx/ingress-nginx-controller: 192.168.60.240\n"),
+    // Traefik with Gateway API v1beta1: whoami's port name http is the container's 80.
+    ("routes-traefik-v1beta1", "cni: flannel\nservice-endpoints:default/whoami: 10.244.2.30:80\n\
+      service-cluster-ip:default/whoami: 10.105.2.1\n\
+      service-external-address:traefik/traefik: 192.168.70.240\n\
+      service-node-port:traefik/traefik: 30080,30443\n"),
     // RKE2: rke2-canal-config Network 10.42.0.0/16, apiserver 10.43.0.0/16, static kube-proxy.
     ("rke2-canal", "cni: canal\npod-range: 10.42.0.0/16\nservice-range: 10.43.0.0/16\n\
       deployment:kube-proxy: static-pod\ndeployment:canal: DaemonSet\nmissing-nodes:canal: none\n\

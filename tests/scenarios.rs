@@ -53,6 +53,24 @@ struct Expected {
     /// Checked against `netcheck services` on both paths.
     #[serde(default)]
     services: BTreeMap<String, ServiceExp>,
+    /// Checked against `netcheck services`' routes on both paths, by "ingress NS/NAME",
+    /// "httproute NS/NAME", "gateway NS/NAME", "gatewayclass NAME", "ingressclass NAME".
+    #[serde(default)]
+    routes: BTreeMap<String, RouteExp>,
+    /// How each route kind was read: resource -> served, not-installed, skipped.
+    #[serde(default)]
+    route_apis: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteExp {
+    status: String,
+    #[serde(default)]
+    problems: Vec<String>,
+    /// IngressClass/GatewayClass: whether its controller runs (yes, no, unknown).
+    #[serde(default)]
+    running: Option<String>,
 }
 
 /// A Service as `netcheck services` shows it, by `namespace/name`.
@@ -64,6 +82,9 @@ struct ServiceExp {
     endpoints: String,
     #[serde(default)]
     problems: Vec<String>,
+    /// The routes that reach it, exactly, when given.
+    #[serde(default, rename = "reachedBy")]
+    reached_by: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -262,6 +283,90 @@ fn check_services(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report
                 want.status,
                 want.endpoints
             ));
+        }
+        if let Some(by) = &want.reached_by {
+            let (mut got, mut by) = (row.reached_by.clone(), by.clone());
+            got.sort();
+            by.sort();
+            if got != by {
+                errs.push(format!(
+                    "[{path}] service {key}: reached by {got:?}, want {by:?}"
+                ));
+            }
+        }
+    }
+    check_routes(errs, path, exp, r);
+}
+
+fn check_routes(errs: &mut Vec<String>, path: &str, exp: &Expected, r: &Report) {
+    if exp.routes.is_empty() && exp.route_apis.is_empty() {
+        return;
+    }
+    let Some(a) = r.services.as_ref().and_then(|s| s.routes.as_ref()) else {
+        errs.push(format!("[{path}] no routes answer"));
+        return;
+    };
+    for (res, want) in &exp.route_apis {
+        match a.apis.iter().find(|x| &x.resource == res) {
+            Some(x) if &x.status == want => {}
+            got => errs.push(format!("[{path}] api {res}: got {got:?}, want {want}")),
+        }
+    }
+    let mut rows: Vec<(String, &str, Vec<&str>, Option<&str>)> = vec![];
+    for k in &a.classes {
+        let ids = k.problems.iter().map(|p| p.id.as_str()).collect();
+        rows.push((
+            format!("{} {}", k.kind.to_lowercase(), k.name),
+            &k.status,
+            ids,
+            Some(&k.running),
+        ));
+    }
+    for g in &a.gateways {
+        let ids = g.problems.iter().map(|p| p.id.as_str()).collect();
+        rows.push((
+            format!("gateway {}/{}", g.namespace, g.name),
+            &g.status,
+            ids,
+            None,
+        ));
+    }
+    for x in &a.routes {
+        let ids = x.problems.iter().map(|p| p.id.as_str()).collect();
+        rows.push((
+            format!("{} {}/{}", x.kind.to_lowercase(), x.namespace, x.name),
+            &x.status,
+            ids,
+            None,
+        ));
+    }
+    for (key, want) in &exp.routes {
+        let Some((_, status, ids, running)) = rows.iter().find(|x| &x.0 == key) else {
+            errs.push(format!(
+                "[{path}] route {key} missing (got {:?})",
+                rows.iter().map(|x| &x.0).collect::<Vec<_>>()
+            ));
+            continue;
+        };
+        let mut ids = ids.clone();
+        ids.sort();
+        ids.dedup();
+        let mut want_ids: Vec<&str> = want.problems.iter().map(String::as_str).collect();
+        want_ids.sort();
+        if *status != want.status
+            || ids != want_ids
+            || (want.running.is_some() && want.running.as_deref() != *running)
+        {
+            errs.push(format!(
+                "[{path}] {key}: got {status} {ids:?} running {running:?}, want {} {want_ids:?} {:?}",
+                want.status, want.running
+            ));
+        }
+    }
+    // Every row is answered for: nothing found that the scenario does not expect.
+    for (key, ..) in &rows {
+        if !exp.routes.contains_key(key) {
+            errs.push(format!("[{path}] unexpected route row {key}"));
         }
     }
 }

@@ -43,8 +43,10 @@ const TOOLS: &[Tool] = &[
         ("to", "string", "The destination, in the same forms", true),
         ("port", "string", "PORT[/PROTOCOL], TCP unless said; without it, any port", false),
     ] },
-    Tool { name: "trace", command: "trace", description: "The path kube-proxy should have written for a Service: entry, Service chain, each endpoint with its share, the pod and its node", own: &[
-        ("service", "string", "The Service, NAMESPACE/NAME or NAME with namespace", true),
+    Tool { name: "trace", command: "trace", description: "The path kube-proxy should have written for a Service: entry, Service chain, each endpoint with its share, the pod and its node; or, from a host name and path, the Ingress or Gateway API route that serves it, then that Service", own: &[
+        ("service", "string", "The Service, NAMESPACE/NAME or NAME with namespace (or give host)", false),
+        ("host", "string", "Start at the Ingress or route serving this host name, instead of a Service", false),
+        ("path", "string", "With host: the request path (default /)", false),
         ("namespace", "string", "The Service's namespace (default: default)", false),
         ("port", "string", "Only this port (number or name)", false),
         ("node", "string", "Only this node", false),

@@ -31,9 +31,24 @@ pub const APIS: &[(&str, &str)] = &[
     ),
     ("apps/v1", "daemonsets"),
     ("discovery.k8s.io/v1", "endpointslices"),
-    ("networking.k8s.io/v1", "servicecidrs"),
+    (
+        "networking.k8s.io/v1",
+        "servicecidrs, ipaddresses, networkpolicies, ingresses, ingressclasses",
+    ),
     ("networking.k8s.io/v1beta1", "servicecidrs (when v1 is not served)"),
     ("crd.projectcalico.org/v1", "ippools (when Calico runs)"),
+    (
+        "gateway.networking.k8s.io/v1",
+        "gatewayclasses, gateways, httproutes, grpcroutes, referencegrants (where installed)",
+    ),
+    (
+        "gateway.networking.k8s.io/v1beta1",
+        "the same, where v1 is not served (referencegrants: before v1)",
+    ),
+    (
+        "gateway.networking.k8s.io/v1alpha2",
+        "tlsroutes, tcproutes (experimental channel); grpcroutes before v1",
+    ),
 ];
 
 fn long_version() -> String {

@@ -10,6 +10,7 @@ mod netpol;
 mod overlap;
 mod podcidr;
 mod proxy;
+mod routes;
 mod rules;
 mod services;
 mod sources;
@@ -59,6 +60,7 @@ pub const REGISTRY: &[(Topic, Check)] = &[
     (Topic::Services, services::problems),
     (Topic::Services, services::orphan_slices),
     (Topic::Services, services::dns),
+    (Topic::Services, routes::problems),
     (Topic::Rules, rules::problems),
     (Topic::Rules, rules::unreadable),
     (Topic::Capacity, capacity::ranges),

@@ -5,7 +5,7 @@
 
 use super::{finding, Ctx, MAX_SUBJECTS};
 use crate::model::what;
-use crate::report::{Finding, Severity, Topic};
+use crate::report::{Finding, Problem, Severity, Topic};
 
 /// (id, message for n Services, hint). docs/findings.md describes each.
 const KINDS: &[(&str, &str, &str)] = &[
@@ -27,34 +27,38 @@ const KINDS: &[(&str, &str, &str)] = &[
 /// One finding per problem id, with the Services as subjects.
 pub fn problems(c: &Ctx) -> Vec<Finding> {
     let Some(s) = c.services else { return vec![] };
-    let mut out = Vec::new();
-    for (id, message, hint) in KINDS {
-        // The range check belongs to `cidrs`; when it runs too, it reports these.
-        if *id == "service-ip-outside-range" && c.topics.contains(&Topic::Cidrs) {
-            continue;
-        }
-        let hits: Vec<(String, &crate::report::Problem)> = s
-            .services
+    // The range check belongs to `cidrs`; when it runs too, it reports these.
+    let kinds: Vec<_> = KINDS
+        .iter()
+        .filter(|k| k.0 != "service-ip-outside-range" || !c.topics.contains(&Topic::Cidrs))
+        .copied()
+        .collect();
+    let hits = s.services.iter().flat_map(|r| {
+        r.problems
             .iter()
-            .flat_map(|r| {
-                r.problems
-                    .iter()
-                    .filter(|p| p.id == *id)
-                    .map(move |p| (format!("service {}/{}", r.namespace, r.name), p))
-            })
-            .collect();
+            .map(move |p| (format!("service {}/{}", r.namespace, r.name), p))
+    });
+    by_id(&kinds, hits.collect())
+}
+
+/// One finding per id of `kinds`: the highest severity among its problems, each subject
+/// `SUBJECT: detail`, and the count of distinct subjects.
+pub(super) fn by_id(kinds: &[(&str, &str, &str)], hits: Vec<(String, &Problem)>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (id, message, hint) in kinds {
+        let hits: Vec<&(String, &Problem)> = hits.iter().filter(|(_, p)| p.id == *id).collect();
         let Some(severity) = hits.iter().map(|(_, p)| p.severity).max() else {
             continue;
         };
-        let mut services: Vec<&str> = hits.iter().map(|(w, _)| w.as_str()).collect();
-        services.dedup();
-        let mut f = finding(id, severity, format!("{} {message}", services.len()), hint);
+        let mut subjects: Vec<&str> = hits.iter().map(|(w, _)| w.as_str()).collect();
+        subjects.dedup();
+        let mut f = finding(id, severity, format!("{} {message}", subjects.len()), hint);
         f.subjects = hits
             .iter()
             .take(MAX_SUBJECTS)
             .map(|(w, p)| format!("{w}: {}", p.detail))
             .collect();
-        f.count = Some(services.len());
+        f.count = Some(subjects.len());
         out.push(f);
     }
     out

@@ -59,7 +59,14 @@ pub(super) struct Api {
     /// The resourceVersion each list (by path) and each object got by path was read at:
     /// where a watch of it starts (`watch.rs`).
     pub versions: std::sync::Mutex<std::collections::HashMap<String, super::watch::Read>>,
+    /// Watching: lists the server did not serve (404), by path, and when it said so.
+    pub absent: Option<Absent>,
 }
+
+pub(super) type Absent = Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>;
+
+/// Watching, an API the server did not serve (not installed) is asked for again no sooner.
+const ABSENT_FOR: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
 struct ListMeta {
@@ -336,6 +343,30 @@ impl Api {
     /// happens on the blocking pool: each page's continue token is peeked from the metadata
     /// ahead of its items. An expired continue token (410) restarts the list, at most twice.
     pub async fn list_into<T: Item>(
+        self: &Arc<Self>,
+        path: &str,
+        sink: impl FnMut(Option<T>),
+    ) -> Result<(), ReqError> {
+        let Some(absent) = &self.absent else {
+            return self.list_pages(path, sink).await;
+        };
+        let lock = || absent.lock().unwrap_or_else(|e| e.into_inner());
+        if lock().get(path).is_some_and(|t| t.elapsed() < ABSENT_FOR) {
+            return Err(ReqError::Status {
+                code: 404,
+                reason: "NotFound".into(),
+                message: "not served when last asked, less than a minute ago".into(),
+            });
+        }
+        let res = self.list_pages(path, sink).await;
+        match &res {
+            Err(e) if e.code() == Some(404) => lock().insert(path.to_string(), Instant::now()),
+            _ => lock().remove(path),
+        };
+        res
+    }
+
+    async fn list_pages<T: Item>(
         self: &Arc<Self>,
         path: &str,
         mut sink: impl FnMut(Option<T>),

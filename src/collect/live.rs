@@ -77,6 +77,7 @@ pub struct Session {
     kept: Option<Cluster>,
     logs: HashMap<proxy::LogRequest, PodLog>,
     probe: Option<ServiceCidrProbe>,
+    absent: super::api::Absent,
 }
 
 /// Which kept answers a round can still use, by the path they were read at.
@@ -145,6 +146,7 @@ impl Session {
             kept: None,
             logs: HashMap::new(),
             probe: None,
+            absent: Default::default(),
         })
     }
 
@@ -169,6 +171,7 @@ impl Session {
             page_size: o.page_size,
             end: Instant::now() + o.deadline,
             versions: Default::default(),
+            absent: self.watches.is_some().then(|| self.absent.clone()),
         });
         let server = &self.server;
         let mut c = Cluster::new_snapshot();
@@ -251,6 +254,29 @@ impl Session {
             .iter()
             .any(|p| reuse.quiet(p))
             .then(|| std::mem::take(&mut prev.service_cidrs));
+        // Routes: a kind is kept as it was if the version it was read at saw no change.
+        let routes_kept: Vec<_> = ROUTE_APIS
+            .iter()
+            .map(|versions| {
+                let kept = versions
+                    .iter()
+                    .any(|t| reuse.quiet(&t.path(None)))
+                    .then(|| {
+                        prev.objects
+                            .iter()
+                            .filter(|o| versions.iter().any(|t| o.is(t)))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    });
+                let api = api.clone();
+                async move {
+                    match kept {
+                        Some(v) => (*versions, Ok(Some(v))),
+                        None => route_objects(api, versions).await,
+                    }
+                }
+            })
+            .collect();
         macro_rules! kept {
             ($path:expr, $field:expr) => {
                 reuse
@@ -258,7 +284,7 @@ impl Session {
                     .map(|ch| (std::mem::take(&mut $field), ch))
             };
         }
-        let (nodes, pods, services, slices, dss, sc, cms, events, ipa, netpols, namespaces) = tokio::join!(
+        let (nodes, pods, services, slices, dss, sc, cms, events, ipa, netpols, namespaces, routes) = tokio::join!(
             list_kept(&api, NODES, kept!(NODES, prev.nodes), node),
             read_pods(&api, pods_kept),
             list_kept(&api, SERVICES, kept!(SERVICES, prev.services), Some),
@@ -307,7 +333,28 @@ impl Session {
                     .map(|ch| (prev.namespaces.take().unwrap_or_default(), ch)),
                 namespace
             ),
+            futures_join(routes_kept),
         );
+        let mut served = vec![];
+        for (versions, res) in routes {
+            let resource = versions[0].resource();
+            match res {
+                Ok(Some(v)) => {
+                    c.objects.extend(v);
+                    served.push(resource);
+                }
+                Ok(None) => {}
+                Err(e) => c.errors.push(err(
+                    &what::object(&versions[0], None),
+                    &e,
+                    &match versions[0].namespaced {
+                        true => format!("list {resource} (all namespaces)"),
+                        false => format!("list {resource}"),
+                    },
+                )),
+            }
+        }
+        c.route_apis = Some(served);
         match netpols {
             Ok(v) => c.network_policies = Some(v),
             // Not served (only a server before 1.7, or a test's): there can be none.
@@ -862,6 +909,27 @@ async fn read_objects(
         o.kind = r.api.kind.into();
     }
     Ok(v)
+}
+
+/// One kind of `ROUTE_APIS` from the first version served; `None`: no version is (not
+/// installed). A refusal ends the search: another version would be refused alike.
+async fn route_objects(
+    api: Arc<Api>,
+    versions: &'static [ApiType],
+) -> (&'static [ApiType], Result<Option<Vec<ApiObject>>, ReqError>) {
+    for t in versions {
+        let r = plan::ObjectRead {
+            api: *t,
+            namespace: None,
+            name: None,
+        };
+        match read_objects(&api, &r, &t.path(None)).await {
+            Ok(v) => return (versions, Ok(Some(v))),
+            Err(e) if e.code() == Some(404) => {}
+            Err(e) => return (versions, Err(e)),
+        }
+    }
+    (versions, Ok(None))
 }
 
 /// What was read of the cluster's endpoints.

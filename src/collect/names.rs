@@ -37,6 +37,7 @@ pub async fn live(
             page_size: 500,
             end,
             versions: Default::default(),
+            absent: None,
         });
         api.list::<Namespace>("/api/v1/namespaces", Some)
             .await

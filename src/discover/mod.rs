@@ -11,6 +11,7 @@ pub mod netpol;
 pub mod plan;
 pub mod platform;
 pub mod proxy;
+pub mod routes;
 pub mod rules;
 
 pub mod services;

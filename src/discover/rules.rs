@@ -961,6 +961,7 @@ pub fn trace(c: &Cluster, proxy: &ProxyAnswer, scope: &Scope) -> Result<TraceAns
     }
     Ok(TraceAnswer {
         service: format!("{ns}/{name}"),
+        entry: None,
         paths,
         notes,
     })

@@ -334,6 +334,7 @@ pub fn discover(
         }
         .into(),
         services,
+        routes: None,
     }
 }
 
@@ -828,7 +829,6 @@ impl RowCtx<'_> {
                 );
             }
         }
-        let worst = problems.iter().map(|p| p.severity).max();
         ServiceRow {
             namespace: ns.into(),
             name: s.metadata.name.clone(),
@@ -847,14 +847,9 @@ impl RowCtx<'_> {
             external_traffic_policy: s.spec.external_traffic_policy.clone(),
             internal_traffic_policy: s.spec.internal_traffic_policy.clone(),
             local_nodes: (etp_local || itp_local).then_some(ready_nodes),
-            status: match worst {
-                None => "ok",
-                Some(Severity::Info) => "info",
-                Some(Severity::Warning) => "warning",
-                Some(Severity::Error) => "error",
-            }
-            .into(),
+            status: crate::report::Problem::status(&problems),
             problems,
+            reached_by: vec![],
         }
     }
 }

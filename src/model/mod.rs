@@ -95,6 +95,11 @@ pub struct Cluster {
     /// Namespaces with their labels, for namespaceSelectors; `None` when not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<Vec<Namespace>>,
+    /// Of `ROUTE_APIS`, the kinds found served (`plural.group`), so that none of a kind is
+    /// told from a kind not installed; `None` when they were not read (an older snapshot, a
+    /// dump).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_apis: Option<Vec<String>>,
     /// Rule dumps of nodes' data planes (--rules, --on-node).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_sets: Vec<RuleSet>,

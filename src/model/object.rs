@@ -147,7 +147,87 @@ pub const CNI_POLICY_TYPES: &[ApiType] = &[
     CALICO_GLOBAL_NETWORK_POLICY,
 ];
 
+/// Ingress (#19): built in, but read like the optional APIs (404: not served).
+pub const INGRESS: ApiType = ApiType {
+    group: "networking.k8s.io",
+    version: "v1",
+    plural: "ingresses",
+    kind: "Ingress",
+    namespaced: true,
+};
+
+pub const INGRESS_CLASS: ApiType = ApiType {
+    group: "networking.k8s.io",
+    version: "v1",
+    plural: "ingressclasses",
+    kind: "IngressClass",
+    namespaced: false,
+};
+
+const fn gw(version: &'static str, plural: &'static str, kind: &'static str, ns: bool) -> ApiType {
+    ApiType {
+        group: "gateway.networking.k8s.io",
+        version,
+        plural,
+        kind,
+        namespaced: ns,
+    }
+}
+
+/// The Gateway API's kinds, each in the versions read, preferred first: v1 where the standard
+/// channel serves it, then what older releases (and the experimental channel) serve.
+pub const GATEWAY_CLASSES: &[ApiType] = &[
+    gw("v1", "gatewayclasses", "GatewayClass", false),
+    gw("v1beta1", "gatewayclasses", "GatewayClass", false),
+];
+pub const GATEWAYS: &[ApiType] = &[
+    gw("v1", "gateways", "Gateway", true),
+    gw("v1beta1", "gateways", "Gateway", true),
+];
+pub const HTTP_ROUTES: &[ApiType] = &[
+    gw("v1", "httproutes", "HTTPRoute", true),
+    gw("v1beta1", "httproutes", "HTTPRoute", true),
+];
+pub const GRPC_ROUTES: &[ApiType] = &[
+    gw("v1", "grpcroutes", "GRPCRoute", true),
+    gw("v1alpha2", "grpcroutes", "GRPCRoute", true),
+];
+pub const TLS_ROUTES: &[ApiType] = &[gw("v1alpha2", "tlsroutes", "TLSRoute", true)];
+pub const TCP_ROUTES: &[ApiType] = &[gw("v1alpha2", "tcproutes", "TCPRoute", true)];
+pub const REFERENCE_GRANTS: &[ApiType] = &[
+    gw("v1", "referencegrants", "ReferenceGrant", true),
+    gw("v1beta1", "referencegrants", "ReferenceGrant", true),
+];
+
+/// What is read to follow traffic from outside in (#19): each kind from the first version
+/// served; none served is "not installed".
+pub const ROUTE_APIS: &[&[ApiType]] = &[
+    &[INGRESS],
+    &[INGRESS_CLASS],
+    GATEWAY_CLASSES,
+    GATEWAYS,
+    HTTP_ROUTES,
+    GRPC_ROUTES,
+    TLS_ROUTES,
+    TCP_ROUTES,
+    REFERENCE_GRANTS,
+];
+
 pub const API_TYPES: &[ApiType] = &[
+    INGRESS,
+    INGRESS_CLASS,
+    GATEWAY_CLASSES[0],
+    GATEWAY_CLASSES[1],
+    GATEWAYS[0],
+    GATEWAYS[1],
+    HTTP_ROUTES[0],
+    HTTP_ROUTES[1],
+    GRPC_ROUTES[0],
+    GRPC_ROUTES[1],
+    TLS_ROUTES[0],
+    TCP_ROUTES[0],
+    REFERENCE_GRANTS[0],
+    REFERENCE_GRANTS[1],
     OPENSHIFT_NETWORK,
     KUBEOVN_SUBNET,
     AZURE_NNC,
@@ -163,5 +243,9 @@ pub const API_TYPES: &[ApiType] = &[
 impl ApiObject {
     pub fn is(&self, t: &ApiType) -> bool {
         self.kind == t.kind && self.api_version == t.api_version()
+    }
+    /// Of any of these versions of one kind.
+    pub fn is_any(&self, ts: &[ApiType]) -> bool {
+        ts.iter().any(|t| self.is(t))
     }
 }

@@ -5,6 +5,7 @@ pub mod fleet;
 pub mod html;
 mod machine;
 mod netpol;
+mod routes;
 mod rules;
 mod services;
 

@@ -77,6 +77,9 @@ pub fn rules(a: &RulesAnswer, w: &mut dyn Write) -> io::Result<()> {
 }
 
 pub fn trace(t: &TraceAnswer, w: &mut dyn Write) -> io::Result<()> {
+    if let Some(e) = &t.entry {
+        super::routes::entry(e, w)?;
+    }
     writeln!(w, "{} {}", "Trace".bold(), t.service)?;
     for p in &t.paths {
         let whence = match (&p.node, p.observed) {

@@ -457,6 +457,9 @@ fn detail(s: &ServicesAnswer, r: &ServiceRow, w: &mut dyn Write) -> io::Result<(
         }
         print_table(&t, w)?;
     }
+    if !r.reached_by.is_empty() {
+        line(w, "Reached by", r.reached_by.join(", "))?;
+    }
     for p in &r.problems {
         writeln!(w, "{} [{}] {}", super::severity(p.severity), p.id, p.detail)?;
     }
@@ -474,6 +477,10 @@ pub fn services(s: &ServicesAnswer, wide: bool, w: &mut dyn Write) -> io::Result
         },
         [one] if s.shown == "one" => detail(s, one, w),
         _ => list(s, wide, w),
+    }?;
+    match &s.routes {
+        Some(a) => super::routes::routes(a, false, w),
+        None => Ok(()),
     }
 }
 
@@ -508,5 +515,8 @@ pub fn summary(s: &ServicesAnswer, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w)?;
         list(s, false, w)?;
     }
-    Ok(())
+    match &s.routes {
+        Some(a) => super::routes::routes(a, true, w),
+        None => Ok(()),
+    }
 }

@@ -8,6 +8,7 @@ mod diff;
 mod fleet;
 mod netpol;
 mod proxy;
+mod routes;
 mod rules;
 mod services;
 
@@ -18,6 +19,7 @@ pub use diff::*;
 pub use fleet::*;
 pub use netpol::*;
 pub use proxy::*;
+pub use routes::*;
 pub use rules::*;
 pub use services::*;
 
@@ -103,6 +105,9 @@ pub struct Scope {
     /// trace: one port (number or name) and one node.
     pub port: Option<String>,
     pub node: Option<String>,
+    /// trace --host/--path: where traffic enters, followed through the routes to a Service.
+    pub host: Option<String>,
+    pub path: Option<String>,
     /// can-reach: the flow asked about.
     pub reach: Option<ReachQuery>,
 }

@@ -71,6 +71,9 @@ pub struct RuleProblem {
 pub struct TraceAnswer {
     /// namespace/name
     pub service: String,
+    /// trace --host/--path: the Ingress or route that leads to the Service (#19).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<super::TraceEntry>,
     pub paths: Vec<TracePath>,
     /// Rule dumps that could not be read, nodes without one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

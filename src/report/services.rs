@@ -35,6 +35,9 @@ pub struct ServicesAnswer {
     /// the one Service asked for.
     pub shown: String,
     pub services: Vec<ServiceRow>,
+    /// Ingresses and Gateway API routes (#19); absent when they were not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routes: Option<super::RoutesAnswer>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
@@ -134,6 +137,9 @@ pub struct ServiceRow {
     pub status: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+    /// The Ingresses and routes that send traffic to it: "ingress NS/NAME", "httproute NS/NAME".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reached_by: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
@@ -197,6 +203,19 @@ pub struct Problem {
     pub id: String,
     pub severity: Severity,
     pub detail: String,
+}
+
+impl Problem {
+    /// ok, or the severity of the worst of them.
+    pub fn status(problems: &[Problem]) -> String {
+        match problems.iter().map(|p| p.severity).max() {
+            None => "ok",
+            Some(Severity::Info) => "info",
+            Some(Severity::Warning) => "warning",
+            Some(Severity::Error) => "error",
+        }
+        .into()
+    }
 }
 
 impl ServiceRow {

@@ -1231,6 +1231,225 @@ def services_core_endpoints():
     write("services-core-endpoints", c)
 
 
+# ----------------------------------------------------------------------- from outside in (#19)
+
+GW = "gateway.networking.k8s.io/"
+
+
+def cond(kind, status, reason, message):
+    return {"type": kind, "status": status, "reason": reason, "message": message,
+            "lastTransitionTime": T0, "observedGeneration": 1}
+
+
+def ingress(ns, name, rules, cls=None, tls=None, address=None, annotations=None):
+    """rules: [(host, [(path, pathType, service, port)])]; port an int (number) or a str (name)."""
+    def backend(svc, port):
+        return {"service": {"name": svc, "port": {"number": port} if isinstance(port, int) else {"name": port}}}
+    spec = {"rules": [{**({"host": h} if h else {}), "http": {"paths": [
+        {"path": p, "pathType": t, "backend": backend(svc, port)} for p, t, svc, port in paths]}} for h, paths in rules]}
+    if cls:
+        spec["ingressClassName"] = cls
+    if tls:
+        spec["tls"] = [{"hosts": hosts, "secretName": secret} for hosts, secret in tls]
+    o = obj("networking.k8s.io/v1", "Ingress", name, ns, spec,
+            {"loadBalancer": {"ingress": [{"ip": address}]} if address else {}})
+    if annotations:
+        o["metadata"]["annotations"] = annotations
+    return o
+
+
+def ingress_class(name, controller, default=False):
+    o = obj("networking.k8s.io/v1", "IngressClass", name, spec={"controller": controller})
+    if default:
+        o["metadata"]["annotations"] = {"ingressclass.kubernetes.io/is-default-class": "true"}
+    return o
+
+
+def http_route(version, ns, name, parents, hostnames, rules, status_parents=None, kind="HTTPRoute"):
+    """parents: [(namespace or None, name, sectionName or None)]; rules: [(path or None, [(ns or None, svc, port)])];
+    status_parents: [(parent index, controllerName, [conditions])]."""
+    def ref(pns, pname, section):
+        r = {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": pname}
+        if pns:
+            r["namespace"] = pns
+        if section:
+            r["sectionName"] = section
+        return r
+    refs = [ref(*x) for x in parents]
+    spec_rules = []
+    for path, backends in rules:
+        r = {"backendRefs": [{"group": "", "kind": "Service", "name": b, "port": port, "weight": 1,
+                              **({"namespace": bns} if bns else {})} for bns, b, port in backends]}
+        if path:
+            r["matches"] = [{"path": {"type": "PathPrefix", "value": path}}]
+        spec_rules.append(r)
+    spec = {"parentRefs": refs, "rules": spec_rules}
+    if hostnames:
+        spec["hostnames"] = hostnames
+    status = {"parents": [{"parentRef": refs[i], "controllerName": ctl, "conditions": cs}
+                          for i, ctl, cs in (status_parents or [])]}
+    return obj(GW + version, kind, name, ns, spec, status)
+
+
+def gateway(version, ns, name, cls, listeners, addresses, conditions, attached):
+    """listeners: [(name, protocol, port)]; attached: {listener: n} as the controller counts them."""
+    spec = {"gatewayClassName": cls, "listeners": [
+        {"name": n, "protocol": p, "port": port, "allowedRoutes": {"namespaces": {"from": "Same"}}} for n, p, port in listeners]}
+    status = {"conditions": conditions,
+              "listeners": [{"name": n, "attachedRoutes": k, "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+                             "conditions": [cond("Programmed", "True", "Programmed", "Sending translated listener configuration to the data plane")]}
+                            for n, k in attached.items()]}
+    if addresses:
+        status["addresses"] = [{"type": "IPAddress", "value": a} for a in addresses]
+    return obj(GW + version, "Gateway", name, ns, spec, status)
+
+
+def gateway_class(version, name, controller, conditions):
+    return obj(GW + version, "GatewayClass", name, spec={"controllerName": controller}, status={"conditions": conditions})
+
+
+def route_apis(objects):
+    """What a live read would find served: the kinds of the objects held."""
+    plural = {"Ingress": "ingresses.networking.k8s.io", "IngressClass": "ingressclasses.networking.k8s.io"}
+    out = []
+    for o in objects:
+        r = plural.get(o["kind"], o["kind"].lower() + ("es" if o["kind"].endswith("s") else "s") + ".gateway.networking.k8s.io")
+        if r not in out:
+            out.append(r)
+    return sorted(out)
+
+
+def routes_base(v, nodes_, net):
+    """kubeadm + flannel + kube-proxy + CoreDNS, the kubernetes Service: what every route scenario stands on."""
+    nodes, pods, cms = kubeadm_base(v, nodes_)
+    fl, flp = flannel_ds(nodes_)
+    kp, kpp = kube_proxy_ds(nodes_, v)
+    dns_pods, dns_svc, dns_slice, corefile = coredns(nodes_[1:], "10.96.0.10", ["10.244.1.2", "10.244.2.2"])
+    k_svc, k_slice = kubernetes_svc("10.96.0.1", net + ".10")
+    pods += flp + kpp + dns_pods
+    cms += [kubeadm_proxy_cm("iptables", "10.244.0.0/16"), FLANNEL_CM, kubelet_config("10.96.0.10"), corefile]
+    return nodes, pods, cms, [fl, kp], [k_svc, dns_svc], [k_slice, dns_slice]
+
+
+@scenario
+def routes_side_by_side():
+    v = "v1.31.6"
+    nodes_ = [("cp1", "192.168.60.10"), ("worker1", "192.168.60.11"), ("worker2", "192.168.60.12")]
+    nodes, pods, cms, dss, svcs, slices = routes_base(v, nodes_, "192.168.60")
+    nginx = [app_pod("ingress-nginx", "ingress-nginx-controller-7d9f8b6c5-" + sfx, n, ip,
+                     {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller",
+                      "app.kubernetes.io/instance": "ingress-nginx"}, [("http", 80, "TCP"), ("https", 443, "TCP")])
+             for sfx, n, ip in [("v8b7n", "worker1", "10.244.1.9"), ("q2w3e", "worker2", "10.244.2.9")]]
+    eg = [app_pod("envoy-gateway-system", "envoy-gateway-6d8f7c9b4-x2k4j", "worker1", "10.244.1.20",
+                  {"control-plane": "envoy-gateway", "app.kubernetes.io/name": "gateway-helm", "app.kubernetes.io/instance": "eg"},
+                  [("grpc", 18000, "TCP"), ("ratelimit", 18001, "TCP"), ("wasm", 18002, "TCP"), ("metrics", 19001, "TCP")]),
+          app_pod("envoy-gateway-system", "envoy-shop-eg-3b7c9e1f-7f9c8b6d5-abcde", "worker2", "10.244.2.21",
+                  {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy", "app.kubernetes.io/managed-by": "envoy-gateway",
+                   "gateway.envoyproxy.io/owning-gateway-name": "eg", "gateway.envoyproxy.io/owning-gateway-namespace": "shop"},
+                  [("http-10080", 10080, "TCP"), ("https-10443", 10443, "TCP")])]
+    web = [app_pod("shop", "web-5d4c8b7f9-" + sfx, n, ip, {"app": "web"}, [("http", 8080, "TCP")])
+           for sfx, n, ip in [("k2l3m", "worker1", "10.244.1.30"), ("n4p5q", "worker2", "10.244.2.30")]]
+    api = [app_pod("shop", "api-7b6a5c4d3-r6s7t", "worker2", "10.244.2.31", {"app": "api"}, [("http", 8080, "TCP")])]
+    billing = [app_pod("payments", "billing-6c5b4a3d2-u8v9w", "worker1", "10.244.1.40", {"app": "billing"}, [("http", 8080, "TCP")])]
+    ledger = [app_pod("payments", "ledger-grpc-5a4b3c2d1-x1y2z", "worker2", "10.244.2.41", {"app": "ledger-grpc"}, [("grpc", 9000, "TCP")])]
+    landing = [app_pod("marketing", "landing-4d3c2b1a0-b3c4d", "worker1", "10.244.1.50", {"app": "landing"}, [("http", 8080, "TCP")])]
+    pods += nginx + eg + web + api + billing + ledger + landing
+    svcs += [
+        service("ingress-nginx", "ingress-nginx-controller", "10.104.88.10",
+                [("http", 80, "http", "TCP", 31080), ("https", 443, "https", "TCP", 31443)],
+                {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, kind="LoadBalancer",
+                lb_ingress=[{"ip": "192.168.60.240", "ipMode": "VIP"}]),
+        service("shop", "web", "10.104.10.1", [("http", 80, "http", "TCP", None)], {"app": "web"}),
+        service("shop", "api", "10.104.10.2", [("http", 8080, 8080, "TCP", None)], {"app": "api"}),
+        service("payments", "billing", "10.104.20.1", [("http", 80, 8080, "TCP", None)], {"app": "billing"}),
+        service("payments", "ledger-grpc", "10.104.20.2", [("grpc", 9000, 9000, "TCP", None)], {"app": "ledger-grpc"}),
+        service("marketing", "landing", "10.104.30.1", [("http", 80, 8080, "TCP", None)], {"app": "landing"}),
+    ]
+    slices += [eslice("ingress-nginx", "ingress-nginx-controller", "h7k2m", [ready_ep(p) for p in nginx], [("http", 80, "TCP"), ("https", 443, "TCP")]),
+               eslice("shop", "web", "a1b2c", [ready_ep(p) for p in web], [("http", 8080, "TCP")]),
+               eslice("shop", "api", "d3e4f", [ready_ep(p) for p in api], [("http", 8080, "TCP")]),
+               eslice("payments", "billing", "g5h6i", [ready_ep(p) for p in billing], [("http", 8080, "TCP")]),
+               eslice("payments", "ledger-grpc", "j7k8l", [ready_ep(p) for p in ledger], [("grpc", 9000, "TCP")]),
+               eslice("marketing", "landing", "m9n0p", [ready_ep(p) for p in landing], [("http", 8080, "TCP")])]
+    lb = "192.168.60.240"
+    eg_ctl = "gateway.envoyproxy.io/gatewayclass-controller"
+    ok = [cond("Accepted", "True", "Accepted", "Route is accepted"), cond("ResolvedRefs", "True", "ResolvedRefs", "Resolved all the Object references for the Route")]
+    objects = [
+        ingress_class("nginx", "k8s.io/ingress-nginx", default=True),
+        ingress("shop", "storefront", [("shop.example.com", [("/api", "Prefix", "api", 8080), ("/", "Prefix", "web", "http")])],
+                cls="nginx", tls=[(["shop.example.com"], "shop-tls")], address=lb),
+        # No class: the default (nginx) takes it; 8080 is web's targetPort, not its port.
+        ingress("shop", "legacy", [("legacy.example.com", [("/", "Prefix", "web", 8080)])], address=lb),
+        ingress("shop", "promo", [("promo.example.com", [("/", "Prefix", "promo", 80)])], cls="nginx", address=lb),
+        ingress("shop", "internal", [("internal.example.com", [("/", "Prefix", "web", "http")])], cls="nginx-internal"),
+        gateway_class("v1", "eg", eg_ctl, [cond("Accepted", "True", "Accepted", "Valid GatewayClass")]),
+        gateway_class("v1", "istio", "istio.io/gateway-controller", [cond("Accepted", "True", "Accepted", "Handled by Istio controller")]),
+        gateway("v1", "shop", "eg", "eg", [("http", "HTTP", 80), ("https", "HTTPS", 443), ("admin", "HTTP", 8080)], ["192.168.60.241"],
+                [cond("Accepted", "True", "Accepted", "The Gateway has been scheduled by Envoy Gateway"),
+                 cond("Programmed", "True", "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available")],
+                {"http": 2, "https": 1, "admin": 0}),
+        gateway("v1", "istio-ingress", "mesh-gw", "istio", [("http", "HTTP", 80)], [],
+                [cond("Accepted", "True", "Accepted", "Resource accepted"),
+                 cond("Programmed", "False", "AddressNotUsable", 'Failed to assign to any requested addresses: hostname "mesh-gw-istio.istio-ingress.svc.cluster.local" not found')],
+                {"http": 0}),
+        http_route("v1", "shop", "storefront", [(None, "eg", "http")], ["shop.example.com"],
+                   [("/api", [(None, "api", 8080)]), ("/", [(None, "web", 80)])], [(0, eg_ctl, ok)]),
+        http_route("v1", "shop", "billing", [(None, "eg", "http")], ["billing.example.com"], [("/", [("payments", "billing", 80)])],
+                   [(0, eg_ctl, [cond("Accepted", "True", "Accepted", "Route is accepted"),
+                                 cond("ResolvedRefs", "False", "RefNotPermitted", "Backend ref to Service payments/billing not permitted by any ReferenceGrant.")])]),
+        http_route("v1", "shop", "checkout", [(None, "shop-gw", None)], ["checkout.example.com"], [("/", [(None, "web", 80)])]),
+        http_route("v1", "marketing", "campaign", [("shop", "eg", "http")], ["shop.example.com"], [("/spring", [(None, "landing", 80)])],
+                   [(0, eg_ctl, [cond("Accepted", "False", "NotAllowedByListeners", "No listeners included by this parent ref allowed this attachment."),
+                                 cond("ResolvedRefs", "True", "ResolvedRefs", "Resolved all the Object references for the Route")])]),
+        http_route("v1", "shop", "inventory", [(None, "eg", "https")], ["grpc.example.com"], [(None, [("payments", "ledger-grpc", 9000)])],
+                   [(0, eg_ctl, ok)], kind="GRPCRoute"),
+        obj(GW + "v1beta1", "ReferenceGrant", "allow-shop-grpc", "payments",
+            {"from": [{"group": "gateway.networking.k8s.io", "kind": "GRPCRoute", "namespace": "shop"}],
+             "to": [{"group": "", "kind": "Service"}]}),
+    ]
+    c = cluster(v, nodes, pods, svcs, dss, cms, objects=objects)
+    c["routeApis"] = route_apis(objects)
+    write("routes-side-by-side", with_endpoints(c, slices))
+
+
+@scenario
+def routes_traefik_v1beta1():
+    v = "v1.27.16"
+    nodes_ = [("cp1", "192.168.70.10"), ("worker1", "192.168.70.11"), ("worker2", "192.168.70.12")]
+    nodes, pods, cms, dss, svcs, slices = routes_base(v, nodes_, "192.168.70")
+    traefik = [app_pod("traefik", "traefik-6f7d9c8b5-m3n4p", "worker1", "10.244.1.9",
+                       {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-traefik"},
+                       [("web", 8000, "TCP"), ("websecure", 8443, "TCP"), ("traefik", 9000, "TCP")])]
+    who = [app_pod("default", "whoami-5c7f6d9b8-a1b2c", "worker2", "10.244.2.30", {"app": "whoami"}, [("http", 80, "TCP")])]
+    pods += traefik + who
+    svcs += [service("traefik", "traefik", "10.105.1.1", [("web", 80, "web", "TCP", 30080), ("websecure", 443, "websecure", "TCP", 30443)],
+                     {"app.kubernetes.io/name": "traefik"}, kind="LoadBalancer", lb_ingress=[{"ip": "192.168.70.240", "ipMode": "VIP"}]),
+             service("default", "whoami", "10.105.2.1", [("http", 80, "http", "TCP", None)], {"app": "whoami"})]
+    slices += [eslice("traefik", "traefik", "p9q8r", [ready_ep(p) for p in traefik], [("web", 8000, "TCP"), ("websecure", 8443, "TCP")]),
+               eslice("default", "whoami", "s7t6u", [ready_ep(p) for p in who], [("http", 80, "TCP")])]
+    ctl = "traefik.io/gateway-controller"
+    objects = [
+        ingress("default", "whoami", [("whoami.example.com", [("/", "Prefix", "whoami", "http")])], cls="traefik", address="192.168.70.240"),
+        gateway_class("v1beta1", "traefik", ctl, [cond("Accepted", "True", "Handled", "Handled by Traefik controller")]),
+        gateway("v1beta1", "default", "traefik-gateway", "traefik", [("web", "HTTP", 8000)], ["192.168.70.240"],
+                [cond("Accepted", "True", "Accepted", "Gateway successfully scheduled"),
+                 cond("Programmed", "True", "Programmed", "Gateway successfully programmed")],
+                {"web": 2}),
+        http_route("v1beta1", "default", "whoami", [(None, "traefik-gateway", None)], ["gw.example.com"], [("/", [(None, "whoami", 80)])],
+                   [(0, ctl, [cond("Accepted", "True", "Accepted", "Route successfully accepted"), cond("ResolvedRefs", "True", "ResolvedRefs", "Route references resolved")])]),
+        http_route("v1beta1", "default", "whoami-typo", [(None, "traefik-gateway", None)], ["typo.example.com"], [("/", [(None, "whoammi", 80)])],
+                   [(0, ctl, [cond("Accepted", "True", "Accepted", "Route successfully accepted"),
+                              cond("ResolvedRefs", "False", "BackendNotFound", "service default/whoammi not found")])]),
+    ]
+    # The identity may not list IngressClasses: the snapshot has none, and says why.
+    errors = [{"what": "ingressclasses.networking.k8s.io",
+               "reason": '403 Forbidden: ingressclasses.networking.k8s.io is forbidden: User "system:serviceaccount:netcheck:netcheck" cannot list resource "ingressclasses" in API group "networking.k8s.io" at the cluster scope',
+               "needs": "list ingressclasses.networking.k8s.io"}]
+    c = cluster(v, nodes, pods, svcs, dss, cms, objects=objects, errors=errors)
+    c["routeApis"] = route_apis(objects)
+    write("routes-traefik-v1beta1", with_endpoints(c, slices))
+
+
 if __name__ == "__main__":
     names = sys.argv[1:] or list(SCENARIOS)
     for n in names:
