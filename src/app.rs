@@ -92,10 +92,16 @@ pub fn main() -> i32 {
             ),
         };
     }
+    // Listening before any request is made: a Ctrl-C that comes while the first one is in
+    // flight must not meet the default disposition (a kill, not exit 130).
+    let mut sigint = match listen_sigint(&rt) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let res = rt.block_on(async {
         tokio::select! {
             r = collect(&s) => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = sigint.recv() => None,
         }
     });
     // Pending requests must not hold the exit back.
@@ -176,12 +182,9 @@ fn watch(
     use crate::render::Format;
     // One listener for the whole watch: a Ctrl-C that lands while a round is being printed
     // is kept for the next wait, not lost.
-    let mut sigint = {
-        let _in_runtime = rt.enter();
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
-            Ok(s) => s,
-            Err(e) => return fail(&format!("cannot listen for Ctrl-C: {e}")),
-        }
+    let mut sigint = match listen_sigint(rt) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     // A live cluster is watched, so that a round reads only what changed.
     let mut session = match (&s.snapshot_in, &s.dump_in) {
@@ -421,6 +424,12 @@ fn list_checks(s: &cli::Settings) -> i32 {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => cli::EXIT_OK,
         Err(e) => fail(&format!("cannot write output: {e}")),
     }
+}
+
+fn listen_sigint(rt: &tokio::runtime::Runtime) -> Result<tokio::signal::unix::Signal, i32> {
+    let _in_runtime = rt.enter();
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| fail(&format!("cannot listen for Ctrl-C: {e}")))
 }
 
 fn fail(msg: &str) -> i32 {

@@ -148,6 +148,10 @@ pub fn main(s: Settings, a: FleetArgs) -> i32 {
     let progress = std::io::stderr().is_terminal();
     let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
     let explain = s.explain;
+    let mut sigint = match super::listen_sigint(&rt) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let finished = rt.block_on(async {
         let mut rx = cf::spawn(targets.clone(), &s.live, usize::from(a.parallel));
         // Each cluster is analysed on a thread of the blocking pool as soon as it arrives, as
@@ -195,7 +199,7 @@ pub fn main(s: Settings, a: FleetArgs) -> i32 {
         };
         tokio::select! {
             _ = run => true,
-            _ = tokio::signal::ctrl_c() => false,
+            _ = sigint.recv() => false,
         }
     });
     // Pending requests must not hold the exit back.

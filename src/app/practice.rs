@@ -86,10 +86,14 @@ pub fn main(s: Settings, a: PracticeArgs) -> i32 {
         Ok(rt) => rt,
         Err(e) => return super::fail(&format!("cannot start the runtime: {e}")),
     };
+    let mut sigint = match super::listen_sigint(&rt) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let res = rt.block_on(async {
         tokio::select! {
             r = super::collect(&s) => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = sigint.recv() => None,
         }
     });
     rt.shutdown_background();
