@@ -27,7 +27,9 @@ pub struct Options {
 }
 
 /// The resources read as lists. Adding one: a model type, a line here, a read in `collect`.
-impl Item for Node {}
+impl Item for Node {
+    const PROTOBUF: Option<Decoder<Self>> = Some(proto::node);
+}
 impl Item for Service {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::service);
 }
