@@ -138,11 +138,11 @@ pub async fn collect(o: &Options) -> Result<Cluster, Fatal> {
                 p.metadata
                     .annotations
                     .retain(|k, _| POD_ANNOTATIONS.contains(&k.as_str()));
-                infra_pods.push(*p);
+                push_bounded(&mut infra_pods, *p);
             }
             Some(PodEntry::Workload(mut w)) => {
                 shapes.share(&mut w);
-                workload_pods.push(w);
+                push_bounded(&mut workload_pods, w);
             }
             None => {
                 infra_pods.clear();

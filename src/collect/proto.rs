@@ -7,12 +7,11 @@
 
 use crate::model::{
     is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, Endpoint,
-    EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FieldSelector, IntOrString,
-    KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta, NameRef, Node, NodeAddress,
-    NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports, Service, ServicePort, ServiceSpec,
-    StateDetail, Taint, TargetRef, WorkloadPod, MIRROR_ANNOTATION,
+    EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FastMap, FieldSelector,
+    IntOrString, KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta, NameRef, Node,
+    NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports, Service, ServicePort,
+    ServiceSpec, StateDetail, Taint, TargetRef, WorkloadPod, MIRROR_ANNOTATION,
 };
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -303,6 +302,31 @@ impl<T: Send> ListStream<T> {
     }
 }
 
+impl<T: Send> ListStream<T> {
+    /// How many more bytes the pending tail needs to hold a whole field (or, while its header
+    /// is incomplete, enough for one); everything while the envelope's header is being read.
+    fn lacking(&self) -> usize {
+        if self.raw_left.is_none() {
+            return usize::MAX;
+        }
+        let mut r = &self.pending[..];
+        if !has_varint(r) {
+            return 10;
+        }
+        let Ok(key) = varint(&mut r) else { return 1 };
+        if key & 7 != 2 {
+            return 10;
+        }
+        if !has_varint(r) {
+            return 10;
+        }
+        let Ok(len) = varint(&mut r) else { return 1 };
+        let total =
+            (self.pending.len() - r.len()).saturating_add(len.min(MAX_ITEM as u64 + 1) as usize);
+        total.saturating_sub(self.pending.len())
+    }
+}
+
 impl<T: Send> Feed for ListStream<T> {
     fn reset(&mut self) {
         self.pending.clear();
@@ -311,16 +335,22 @@ impl<T: Send> Feed for ListStream<T> {
         self.items.clear();
     }
 
-    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.pending.is_empty() {
-            let used = self.consume(chunk)?;
-            self.pending.extend_from_slice(&chunk[used..]);
-        } else {
-            self.pending.extend_from_slice(chunk);
+    fn feed(&mut self, mut chunk: &[u8]) -> Result<()> {
+        // A field cut by the last chunk is completed with only the bytes it lacks, and the rest
+        // of this chunk is decoded where it lies: appending whole chunks behind the cut field
+        // copied nearly every byte of the 5,000-node pod list once more (perf: memmove 6% self).
+        while !self.pending.is_empty() && !chunk.is_empty() {
+            let take = self.lacking().clamp(1, chunk.len());
+            self.pending.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
             let pending = std::mem::take(&mut self.pending);
             let used = self.consume(&pending)?;
             self.pending = pending;
             self.pending.drain(..used);
+        }
+        if self.pending.is_empty() {
+            let used = self.consume(chunk)?;
+            self.pending.extend_from_slice(&chunk[used..]);
         }
         Ok(())
     }
@@ -474,6 +504,8 @@ fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     }
     let addr = |b: &[u8]| std::str::from_utf8(b).ok()?.parse().ok();
     w.ips = ips.into_iter().filter_map(addr).collect();
+    // Collected with room for 4 (68 bytes) where nearly every pod has one (heaptrack).
+    w.ips.shrink_to_fit();
     w.finished = matches!(phase, b"Succeeded" | b"Failed");
     w.ready = ready;
     if !ready {
@@ -520,14 +552,14 @@ struct Shared {
 }
 
 struct Seen<T> {
-    map: HashMap<Vec<u8>, T>,
+    map: FastMap<Vec<u8>, T>,
     key: Vec<u8>,
 }
 
 impl<T> Default for Seen<T> {
     fn default() -> Self {
         Seen {
-            map: HashMap::new(),
+            map: FastMap::default(),
             key: Vec::new(),
         }
     }

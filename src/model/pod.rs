@@ -437,17 +437,19 @@ fn is_true(b: &bool) -> bool {
 impl From<&Pod> for WorkloadPod {
     fn from(p: &Pod) -> WorkloadPod {
         let (ready, not_ready) = readiness(&p.status);
+        let mut ips: Vec<std::net::IpAddr> = p
+            .ips()
+            .into_iter()
+            .filter_map(crate::cidr::parse_ip)
+            .collect();
+        ips.shrink_to_fit();
         WorkloadPod {
             namespace: p.metadata.ns().into(),
             name: p.name().into(),
             node: p.node().unwrap_or("").into(),
             host_network: p.spec.host_network,
             finished: p.finished(),
-            ips: p
-                .ips()
-                .into_iter()
-                .filter_map(crate::cidr::parse_ip)
-                .collect(),
+            ips,
             labels: Labels::from_map(&p.metadata.labels),
             ports: Ports::of(&p.spec.containers),
             ready,
@@ -884,7 +886,7 @@ pub(super) fn pruned_pods<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<
             let mut v = Vec::new();
             while let Some(mut p) = s.next_element::<Pod>()? {
                 p.prune();
-                v.push(p);
+                super::push_bounded(&mut v, p);
             }
             Ok(v)
         }
