@@ -52,7 +52,11 @@ pub struct Cluster {
     #[serde(default, deserialize_with = "pod::pruned_pods")]
     pub pods: Vec<Pod>,
     /// Ordinary pods, reduced to placement and addresses: most of a big cluster's pods.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "pod::shared_workload_pods"
+    )]
     pub workload_pods: Vec<WorkloadPod>,
     #[serde(default)]
     pub services: Vec<Service>,
