@@ -206,7 +206,10 @@ impl<'a> Index<'a> {
                 .map(|ct| ct.ports.as_slice())
                 .unwrap_or(&[]);
         }
-        let work = c.workload_pods.iter().take(if with_pods { usize::MAX } else { 0 });
+        let work = c
+            .workload_pods
+            .iter()
+            .take(if with_pods { usize::MAX } else { 0 });
         pods.extend(work.map(|w| PodView {
             ns: &w.namespace,
             name: &w.name,
