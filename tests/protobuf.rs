@@ -1,4 +1,4 @@
-//! Pod, Service and EndpointSlice lists in the API server's protobuf encoding: netcheck asks
+//! Pod, Node, Service and EndpointSlice lists in the API server's protobuf encoding: netcheck asks
 //! for it first, and what it collects from protobuf is exactly what it collects from JSON, for
 //! every scenario and for a generated cluster served at realistic object sizes with every
 //! injected fault.
@@ -33,8 +33,12 @@ fn snapshot(cluster: Cluster, opts: Options, extra: &[&str]) -> (Value, Vec<Reco
     (v, server.requests())
 }
 
+fn list_pages<'a>(reqs: &'a [Recorded], path: &str) -> Vec<&'a Recorded> {
+    reqs.iter().filter(|r| r.path == path).collect()
+}
+
 fn pod_pages(reqs: &[Recorded]) -> Vec<&Recorded> {
-    reqs.iter().filter(|r| r.path == "/api/v1/pods").collect()
+    list_pages(reqs, "/api/v1/pods")
 }
 
 fn same_through_both_encodings(name: &str, cluster: Cluster, decorate: bool) {
@@ -46,23 +50,24 @@ fn same_through_both_encodings(name: &str, cluster: Cluster, decorate: bool) {
     let page = ["--page-size", "7"];
     let (pb, pb_reqs) = snapshot(cluster.clone(), opts(false), &page);
     let (json, json_reqs) = snapshot(cluster, opts(true), &page);
-    let pages = pod_pages(&pb_reqs);
-    assert!(!pages.is_empty(), "{name}");
-    for r in &pages {
-        assert!(r.accept.starts_with(CONTENT_TYPE), "{name}: {r:?}");
-        assert_eq!(r.content_type, CONTENT_TYPE, "{name}: {r:?}");
+    // The two largest lists: each page asked for and served in protobuf, or all in JSON.
+    for list in ["/api/v1/pods", "/api/v1/nodes"] {
+        let pages = list_pages(&pb_reqs, list);
+        assert!(!pages.is_empty(), "{name}: {list}");
+        for r in &pages {
+            assert!(r.accept.starts_with(CONTENT_TYPE), "{name}: {r:?}");
+            assert_eq!(r.content_type, CONTENT_TYPE, "{name}: {r:?}");
+        }
+        let json_pages = list_pages(&json_reqs, list);
+        assert!(json_pages
+            .iter()
+            .all(|r| r.content_type == "application/json"));
+        assert_eq!(pages.len(), json_pages.len(), "{name}: same {list} pages");
     }
-    assert!(pod_pages(&json_reqs)
-        .iter()
-        .all(|r| r.content_type == "application/json"));
-    assert_eq!(
-        pages.len(),
-        pod_pages(&json_reqs).len(),
-        "{name}: same pages"
-    );
     // Only those lists are asked for in protobuf; the rest in JSON only.
     const LISTS: &[&str] = &[
         "/api/v1/pods",
+        "/api/v1/nodes",
         "/api/v1/services",
         "/apis/discovery.k8s.io/v1/endpointslices",
     ];
@@ -126,10 +131,16 @@ fn protobuf_pages_are_smaller_than_json_ones() {
     };
     let bytes = |json_only| {
         let (_, reqs) = snapshot(generate::cluster(&s), opts(json_only), &[]);
-        pod_pages(&reqs).iter().map(|r| r.bytes).sum::<usize>()
+        ["/api/v1/pods", "/api/v1/nodes"]
+            .map(|l| list_pages(&reqs, l).iter().map(|r| r.bytes).sum::<usize>())
     };
     let (pb, json) = (bytes(false), bytes(true));
-    assert!(pb > 0 && pb < json, "protobuf {pb} B, JSON {json} B");
+    for i in 0..2 {
+        assert!(
+            pb[i] > 0 && pb[i] < json[i],
+            "protobuf {pb:?} B, JSON {json:?} B"
+        );
+    }
 }
 
 /// Errors come back as a protobuf Status when protobuf was asked for; the report says the same.

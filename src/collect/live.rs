@@ -29,7 +29,9 @@ pub struct Options {
 }
 
 /// The resources read as lists. Adding one: a model type, a line here, a read in `collect`.
-impl Item for Node {}
+impl Item for Node {
+    const PROTOBUF: Option<Decoder<Self>> = Some(proto::node);
+}
 impl Item for Service {
     const PROTOBUF: Option<Decoder<Self>> = Some(proto::service);
 }
@@ -669,10 +671,10 @@ async fn read_pods(
     let mut shapes = Shapes::default();
     let res = api
         .list_into::<PodEntry>(PODS, |e| match e.map(pod_entry) {
-            Some(PodEntry::Infra(p)) => infra.push(*p),
+            Some(PodEntry::Infra(p)) => push_bounded(&mut infra, *p),
             Some(PodEntry::Workload(mut w)) => {
                 shapes.share(&mut w);
-                workload.push(w);
+                push_bounded(&mut workload, w);
             }
             None => {
                 infra.clear();

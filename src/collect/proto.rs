@@ -1,5 +1,5 @@
-//! The API server's protobuf encoding (`application/vnd.kubernetes.protobuf`) of the three
-//! large lists: Pods, Services and EndpointSlices, read straight into the model. Protobuf
+//! The API server's protobuf encoding (`application/vnd.kubernetes.protobuf`) of the four
+//! large lists: Pods, Nodes, Services and EndpointSlices, read straight into the model. Protobuf
 //! fields carry their length, so the bulk of a pod (managed fields, volumes, probes,
 //! conditions) is stepped over instead of scanned, which is what makes a 150,000-pod list cheap
 //! to read. Only the fields the model keeps are decoded; field numbers are those of k8s.io/api
@@ -7,12 +7,11 @@
 
 use crate::model::{
     is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, Endpoint,
-    EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FieldSelector, IntOrString,
-    KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta, NameRef, OwnerRef, Pod,
-    PodEntry, PodIp, PodStatus, Ports, Service, ServicePort, ServiceSpec, StateDetail, TargetRef,
-    WorkloadPod, MIRROR_ANNOTATION,
+    EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FastMap, FieldSelector,
+    IntOrString, KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta, NameRef, Node,
+    NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports, Service, ServicePort,
+    ServiceSpec, StateDetail, Taint, TargetRef, WorkloadPod, MIRROR_ANNOTATION,
 };
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -308,6 +307,31 @@ impl<T: Send> ListStream<T> {
     }
 }
 
+impl<T: Send> ListStream<T> {
+    /// How many more bytes the pending tail needs to hold a whole field (or, while its header
+    /// is incomplete, enough for one); everything while the envelope's header is being read.
+    fn lacking(&self) -> usize {
+        if self.raw_left.is_none() {
+            return usize::MAX;
+        }
+        let mut r = &self.pending[..];
+        if !has_varint(r) {
+            return 10;
+        }
+        let Ok(key) = varint(&mut r) else { return 1 };
+        if key & 7 != 2 {
+            return 10;
+        }
+        if !has_varint(r) {
+            return 10;
+        }
+        let Ok(len) = varint(&mut r) else { return 1 };
+        let total =
+            (self.pending.len() - r.len()).saturating_add(len.min(MAX_ITEM as u64 + 1) as usize);
+        total.saturating_sub(self.pending.len())
+    }
+}
+
 impl<T: Send> Feed for ListStream<T> {
     fn reset(&mut self) {
         self.pending.clear();
@@ -317,16 +341,22 @@ impl<T: Send> Feed for ListStream<T> {
         self.items.clear();
     }
 
-    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
-        if self.pending.is_empty() {
-            let used = self.consume(chunk)?;
-            self.pending.extend_from_slice(&chunk[used..]);
-        } else {
-            self.pending.extend_from_slice(chunk);
+    fn feed(&mut self, mut chunk: &[u8]) -> Result<()> {
+        // A field cut by the last chunk is completed with only the bytes it lacks, and the rest
+        // of this chunk is decoded where it lies: appending whole chunks behind the cut field
+        // copied nearly every byte of the 5,000-node pod list once more (perf: memmove 6% self).
+        while !self.pending.is_empty() && !chunk.is_empty() {
+            let take = self.lacking().clamp(1, chunk.len());
+            self.pending.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
             let pending = std::mem::take(&mut self.pending);
             let used = self.consume(&pending)?;
             self.pending = pending;
             self.pending.drain(..used);
+        }
+        if self.pending.is_empty() {
+            let used = self.consume(chunk)?;
+            self.pending.extend_from_slice(&chunk[used..]);
         }
         Ok(())
     }
@@ -480,6 +510,8 @@ fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     }
     let addr = |b: &[u8]| std::str::from_utf8(b).ok()?.parse().ok();
     w.ips = ips.into_iter().filter_map(addr).collect();
+    // Collected with room for 4 (68 bytes) where nearly every pod has one (heaptrack).
+    w.ips.shrink_to_fit();
     w.finished = matches!(phase, b"Succeeded" | b"Failed");
     w.ready = ready;
     if !ready {
@@ -526,14 +558,14 @@ struct Shared {
 }
 
 struct Seen<T> {
-    map: HashMap<Vec<u8>, T>,
+    map: FastMap<Vec<u8>, T>,
     key: Vec<u8>,
 }
 
 impl<T> Default for Seen<T> {
     fn default() -> Self {
         Seen {
-            map: HashMap::new(),
+            map: FastMap::default(),
             key: Vec::new(),
         }
     }
@@ -906,6 +938,105 @@ fn container_state(buf: &[u8]) -> Result<Option<ContainerState>> {
     Ok(Some(s))
 }
 
+/// Node: metadata 1, spec 2, status 3. A node's bulk is its image list, allocatable and
+/// managedFields (8 KB of JSON each), all stepped over.
+/// NodeSpec: podCIDR 1, providerID 3, unschedulable 4, taints 5 (key 1, value 2, effect 3),
+/// podCIDRs 7. NodeStatus: capacity 1 (of which only `pods`), conditions 4 (numbered as
+/// PodCondition), addresses 5 (type 1, address 2), nodeInfo 7 (osImage 5, kubeletVersion 7,
+/// kubeProxyVersion 8, operatingSystem 9).
+pub fn node(buf: &[u8]) -> Result<Node> {
+    let mut node = Node::default();
+    each(buf, |n, v| {
+        match n {
+            1 => node.metadata = object_meta(bytes(v)?)?,
+            2 => {
+                let sp = &mut node.spec;
+                each(bytes(v)?, |n, v| {
+                    match n {
+                        1 => sp.pod_cidr = opt_string(v)?,
+                        3 => sp.provider_id = opt_string(v)?,
+                        4 => sp.unschedulable = int(v)? != 0,
+                        5 => {
+                            let mut t = Taint::default();
+                            each(bytes(v)?, |n, v| {
+                                match n {
+                                    1 => t.key = string(v)?,
+                                    2 => t.value = opt_string(v)?,
+                                    3 => t.effect = string(v)?,
+                                    _ => {}
+                                }
+                                Ok(())
+                            })?;
+                            sp.taints.push(t);
+                        }
+                        7 => sp.pod_cidrs.push(string(v)?),
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+            }
+            3 => {
+                let st = &mut node.status;
+                each(bytes(v)?, |n, v| {
+                    match n {
+                        1 => {
+                            let (mut key, mut qty) = (&[][..], &[][..]);
+                            each(bytes(v)?, |n, v| {
+                                match n {
+                                    1 => key = bytes(v)?,
+                                    2 => qty = bytes(v)?,
+                                    _ => {}
+                                }
+                                Ok(())
+                            })?;
+                            if key == b"pods" {
+                                each(qty, |n, v| {
+                                    if n == 1 {
+                                        st.capacity.pods = Some(string(v)?);
+                                    }
+                                    Ok(())
+                                })?;
+                            }
+                        }
+                        4 => st.conditions.push(pod_condition(bytes(v)?)?),
+                        5 => {
+                            let mut a = NodeAddress::default();
+                            each(bytes(v)?, |n, v| {
+                                match n {
+                                    1 => a.kind = string(v)?,
+                                    2 => a.address = string(v)?,
+                                    _ => {}
+                                }
+                                Ok(())
+                            })?;
+                            st.addresses.push(a);
+                        }
+                        7 => {
+                            let mut i = NodeInfo::default();
+                            each(bytes(v)?, |n, v| {
+                                match n {
+                                    5 => i.os_image = string(v)?,
+                                    7 => i.kubelet_version = string(v)?,
+                                    8 => i.kube_proxy_version = string(v)?,
+                                    9 => i.operating_system = string(v)?,
+                                    _ => {}
+                                }
+                                Ok(())
+                            })?;
+                            st.node_info = Some(i);
+                        }
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(node)
+}
+
 /// Service: metadata 1, spec 2, status 3. Read in protobuf for the same reason as pods: each
 /// carries managedFields that JSON would have to scan.
 pub fn service(buf: &[u8]) -> Result<Service> {
@@ -1155,6 +1286,10 @@ mod tests {
         for c in cases {
             let mut st = ListStream::new(pod);
             assert!(st.feed(c).and_then(|_| st.finish()).is_err(), "{c:?}");
+            let mut st = ListStream::new(node);
+            assert!(st.feed(c).and_then(|_| st.finish()).is_err(), "{c:?}");
         }
+        // A node whose taint claims more bytes than its spec holds.
+        assert!(node(b"\x12\x02\x2a\x05").is_err());
     }
 }

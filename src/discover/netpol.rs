@@ -23,7 +23,8 @@ pub struct PodView<'a> {
     pub ns: &'a str,
     pub name: &'a str,
     labels: LabelSrc<'a>,
-    pub ips: Vec<IpAddr>,
+    /// Parsed for full pods, borrowed from reduced ones (most of a big cluster's).
+    pub ips: std::borrow::Cow<'a, [IpAddr]>,
     pub host_network: bool,
     pub ports: &'a [ContainerPort],
 }
@@ -176,7 +177,13 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(c: &'a Cluster) -> Index<'a> {
-        let full = c.pods.iter().map(|p| PodView {
+        Self::build(c, true)
+    }
+
+    /// `with_pods` false: an index that knows no pod, for answers that read none.
+    fn build(c: &'a Cluster, with_pods: bool) -> Index<'a> {
+        let full = c.pods.iter().take(if with_pods { usize::MAX } else { 0 });
+        let full = full.map(|p| PodView {
             ns: p.metadata.ns(),
             name: p.name(),
             labels: LabelSrc::Map(&p.metadata.labels),
@@ -184,7 +191,8 @@ impl<'a> Index<'a> {
                 .ips()
                 .into_iter()
                 .filter_map(crate::cidr::parse_ip)
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             host_network: p.spec.host_network,
             ports: &[],
         });
@@ -198,11 +206,15 @@ impl<'a> Index<'a> {
                 .map(|ct| ct.ports.as_slice())
                 .unwrap_or(&[]);
         }
-        pods.extend(c.workload_pods.iter().map(|w| PodView {
+        let work = c
+            .workload_pods
+            .iter()
+            .take(if with_pods { usize::MAX } else { 0 });
+        pods.extend(work.map(|w| PodView {
             ns: &w.namespace,
             name: &w.name,
             labels: LabelSrc::Shared(&w.labels),
-            ips: w.ips.clone(),
+            ips: w.ips.as_slice().into(),
             host_network: w.host_network,
             ports: w.ports.as_slice(),
         }));
@@ -1461,7 +1473,13 @@ pub fn not_evaluated(c: &Cluster) -> Vec<NotEvaluated> {
 // ---------- policies ----------
 
 pub fn policies(c: &Cluster, cni: &Cni) -> PoliciesAnswer {
-    let ix = Index::new(c);
+    // With no policy of any kind, nothing below reads a pod: the index of every pod was the
+    // 5,000-node report's peak (heaptrack: 14 MB of 124 MB, for a cluster without policies).
+    let none = c.network_policies.iter().flatten().next().is_none()
+        && [ADMIN_NETWORK_POLICY, BASELINE_ADMIN_NETWORK_POLICY]
+            .iter()
+            .all(|t| c.objects_of(t).next().is_none());
+    let ix = Index::build(c, !none);
     let mut by_ns: BTreeMap<&str, NamespacePolicies> = BTreeMap::new();
     for p in c.network_policies.iter().flatten() {
         let ns = p.metadata.ns();

@@ -52,7 +52,11 @@ pub struct Cluster {
     #[serde(default, deserialize_with = "pod::pruned_pods")]
     pub pods: Vec<Pod>,
     /// Ordinary pods, reduced to placement and addresses: most of a big cluster's pods.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "pod::shared_workload_pods"
+    )]
     pub workload_pods: Vec<WorkloadPod>,
     #[serde(default)]
     pub services: Vec<Service>,
@@ -301,6 +305,16 @@ impl Cluster {
                 .max()
         })
     }
+}
+
+/// Pushes with at most an eighth of spare room, where doubling would leave up to half of a
+/// 150,000-pod list unused (heaptrack at 5,000 nodes: the workload pods' Vec peaked at 33.5 MB
+/// for 18 MB of pods). Large blocks grow in place (mremap), so the extra growth steps are cheap.
+pub fn push_bounded<T>(v: &mut Vec<T>, x: T) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 8).max(64));
+    }
+    v.push(x);
 }
 
 /// The `what` of collection errors, shared by collectors (which record them) and discovery

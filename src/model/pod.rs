@@ -437,17 +437,19 @@ fn is_true(b: &bool) -> bool {
 impl From<&Pod> for WorkloadPod {
     fn from(p: &Pod) -> WorkloadPod {
         let (ready, not_ready) = readiness(&p.status);
+        let mut ips: Vec<std::net::IpAddr> = p
+            .ips()
+            .into_iter()
+            .filter_map(crate::cidr::parse_ip)
+            .collect();
+        ips.shrink_to_fit();
         WorkloadPod {
             namespace: p.metadata.ns().into(),
             name: p.name().into(),
             node: p.node().unwrap_or("").into(),
             host_network: p.spec.host_network,
             finished: p.finished(),
-            ips: p
-                .ips()
-                .into_iter()
-                .filter_map(crate::cidr::parse_ip)
-                .collect(),
+            ips,
             labels: Labels::from_map(&p.metadata.labels),
             ports: Ports::of(&p.spec.containers),
             ready,
@@ -884,7 +886,36 @@ pub(super) fn pruned_pods<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<
             let mut v = Vec::new();
             while let Some(mut p) = s.next_element::<Pod>()? {
                 p.prune();
-                v.push(p);
+                super::push_bounded(&mut v, p);
+            }
+            Ok(v)
+        }
+    }
+    d.deserialize_seq(V)
+}
+
+/// Workload pods of a snapshot, their label sets, ports and names shared as each is read: held
+/// unshared until the whole list was in, they made the offline load's peak (221 MB at 5,000
+/// nodes, against 177 MB live).
+pub(super) fn shared_workload_pods<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<WorkloadPod>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<WorkloadPod>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of workload pods")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut s: A,
+        ) -> Result<Vec<WorkloadPod>, A::Error> {
+            let (mut v, mut shapes) = (Vec::new(), Shapes::default());
+            while let Some(mut w) = s.next_element::<WorkloadPod>()? {
+                shapes.share(&mut w);
+                // Read with room for 4 addresses; nearly every pod has one.
+                w.ips.shrink_to_fit();
+                super::push_bounded(&mut v, w);
             }
             Ok(v)
         }

@@ -37,7 +37,7 @@ const DENIED_USER: &str = "system:serviceaccount:netcheck:netcheck";
 const NOT_FOUND: &str = "the server could not find the requested resource";
 /// The kinds whose lists are served in protobuf to clients that ask for it (the real server
 /// serves every built-in kind so; these are the ones netcheck reads so).
-const PROTOBUF_KINDS: &[&str] = &["Pod", "Service", "EndpointSlice"];
+const PROTOBUF_KINDS: &[&str] = &["Pod", "Node", "Service", "EndpointSlice"];
 const MAX_LINE: u64 = 64 * 1024;
 const MAX_BODY: usize = 16 << 20;
 

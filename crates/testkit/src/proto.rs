@@ -254,6 +254,58 @@ fn schema(msg: &str) -> Option<&'static [Field]> {
             ("message", 6, Str, 0),
         ],
         "PodIP" => &[("ip", 1, Str, 0)],
+        "Node" => &[
+            ("metadata", 1, Msg("ObjectMeta"), 0),
+            ("spec", 2, Msg("NodeSpec"), 0),
+            ("status", 3, Msg("NodeStatus"), 0),
+        ],
+        "NodeSpec" => &[
+            ("podCIDR", 1, Str, 0),
+            ("providerID", 3, Str, 0),
+            ("unschedulable", 4, Bool, 0),
+            ("taints", 5, Msg("Taint"), 0),
+            ("podCIDRs", 7, Str, 0),
+        ],
+        "Taint" => &[
+            ("key", 1, Str, 0),
+            ("value", 2, Str, 0),
+            ("effect", 3, Str, 0),
+            ("timeAdded", 4, Time, 0),
+        ],
+        "NodeStatus" => &[
+            ("capacity", 1, QtyMap, 0),
+            ("allocatable", 2, QtyMap, 0),
+            ("phase", 3, Str, 0),
+            ("conditions", 4, Msg("NodeCondition"), 0),
+            ("addresses", 5, Msg("NodeAddress"), 0),
+            ("daemonEndpoints", 6, Msg("NodeDaemonEndpoints"), 0),
+            ("nodeInfo", 7, Msg("NodeSystemInfo"), 0),
+            ("images", 8, Msg("ContainerImage"), 0),
+        ],
+        "NodeCondition" => &[
+            ("type", 1, Str, 0),
+            ("status", 2, Str, 0),
+            ("lastHeartbeatTime", 3, Time, 0),
+            ("lastTransitionTime", 4, Time, 0),
+            ("reason", 5, Str, 0),
+            ("message", 6, Str, 0),
+        ],
+        "NodeAddress" => &[("type", 1, Str, 0), ("address", 2, Str, 0)],
+        "NodeDaemonEndpoints" => &[("kubeletEndpoint", 1, Msg("DaemonEndpoint"), 0)],
+        "DaemonEndpoint" => &[("Port", 1, Int, 0)],
+        "NodeSystemInfo" => &[
+            ("machineID", 1, Str, 0),
+            ("systemUUID", 2, Str, 0),
+            ("bootID", 3, Str, 0),
+            ("kernelVersion", 4, Str, 0),
+            ("osImage", 5, Str, 0),
+            ("containerRuntimeVersion", 6, Str, 0),
+            ("kubeletVersion", 7, Str, 0),
+            ("kubeProxyVersion", 8, Str, 0),
+            ("operatingSystem", 9, Str, 0),
+            ("architecture", 10, Str, 0),
+        ],
+        "ContainerImage" => &[("names", 1, Str, 0), ("sizeBytes", 2, Int, 0)],
         "Service" => &[
             ("metadata", 1, Msg("ObjectMeta"), 0),
             ("spec", 2, Msg("ServiceSpec"), 0),
@@ -418,7 +470,7 @@ pub fn encode(msg: &str, v: &Value) -> Result<Vec<u8>, String> {
     let mut embedded: Vec<(u64, Vec<u8>)> = Vec::new();
     for (key, val) in obj {
         // Top-level objects carry kind and apiVersion; protobuf keeps them in the envelope.
-        if matches!(msg, "Pod" | "Service" | "EndpointSlice" | "Status")
+        if matches!(msg, "Pod" | "Node" | "Service" | "EndpointSlice" | "Status")
             && matches!(key.as_str(), "kind" | "apiVersion")
             || val.is_null()
         {
