@@ -29,6 +29,7 @@ fn parse() -> Cli {
 }
 
 pub fn main() -> i32 {
+    few_arenas();
     let args = parse();
     if let Some(cli::Cmd::Tools(t)) = &args.command {
         return tools::run(t);
@@ -423,6 +424,20 @@ fn list_checks(s: &cli::Settings) -> i32 {
         Ok(()) => cli::EXIT_OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => cli::EXIT_OK,
         Err(e) => fail(&format!("cannot write output: {e}")),
+    }
+}
+
+/// glibc gives each thread that allocates an arena of its own, up to eight per core; the
+/// runtime's decoding threads then keep freed memory that the next allocation on another
+/// thread cannot reuse (docs/benchmarks.md). Two suffice. `MALLOC_ARENA_MAX` still decides
+/// when set. Before any thread starts.
+fn few_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; no thread has started yet.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
     }
 }
 

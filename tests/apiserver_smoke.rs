@@ -219,7 +219,13 @@ fn pagination_walks_every_pod_exactly_once() {
             (&page["kind"], &page["apiVersion"]),
             (&json!("PodList"), &json!("v1"))
         );
-        assert_eq!(page["metadata"]["resourceVersion"], "12345");
+        // The store's version, newer than the objects' own (as on a real server).
+        let store = netcheck_testkit::apiserver::STORE_VERSION.to_string();
+        assert_eq!(page["metadata"]["resourceVersion"], json!(store));
+        for item in page["items"].as_array().unwrap() {
+            let own = item["metadata"]["resourceVersion"].as_str().unwrap();
+            assert!(own.parse::<u64>().unwrap() < store.parse::<u64>().unwrap());
+        }
         for item in page["items"].as_array().unwrap() {
             assert_eq!(
                 (&item["kind"], &item["apiVersion"]),

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use netcheck::report::{Diff, Report};
-use netcheck_testkit::apiserver::{ApiServer, Options};
+use netcheck_testkit::apiserver::{ApiServer, Options, STORE_VERSION};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -142,11 +142,15 @@ fn next_change(rx: &mpsc::Receiver<String>) -> Diff {
 #[test]
 fn live_rounds_read_only_what_changed() {
     let (server, kc) = live("watch-live", Options::default());
+    // Requests time out after 1 s; the watches, silent far longer (no bookmark within the
+    // test), must not.
     let (child, rx) = start(&[
         "report",
         "--watch",
         "--interval",
         "300ms",
+        "--request-timeout",
+        "1s",
         "-o",
         "json",
         "--kubeconfig",
@@ -155,23 +159,25 @@ fn live_rounds_read_only_what_changed() {
     let first: Report = serde_json::from_str(&next(&rx)).expect("round one is a report");
     assert_eq!(first.kind, "Report");
     let after_first = server.requests().len();
-    // Each list and object read is now watched from the version it was read at.
+    // Each list is now watched from the version it was read at; each object from now (its
+    // own version is older than the server's watch history), its replay not taken for a change.
     let watches: Vec<_> = server
         .requests()
         .into_iter()
         .filter(|r| r.query.contains("watch=1"))
         .collect();
     assert!(
-        watches
-            .iter()
-            .any(|w| w.path == "/api/v1/nodes" && w.query.contains("resourceVersion=12345")),
+        watches.iter().any(|w| w.path == "/api/v1/nodes"
+            && w.query
+                .contains(&format!("resourceVersion={STORE_VERSION}"))),
         "{watches:?}"
     );
     assert!(
         watches
             .iter()
             .any(|w| w.path == "/api/v1/namespaces/kube-system/configmaps"
-                && w.query.contains("fieldSelector=metadata.name%3Dkube-proxy")),
+                && w.query.contains("fieldSelector=metadata.name%3Dkube-proxy")
+                && !w.query.contains("resourceVersion")),
         "{watches:?}"
     );
     // Two rounds with nothing changed: no change, and nothing read but /version.
@@ -265,8 +271,46 @@ fn live_rounds_read_only_what_changed() {
             "{list}: {reads:?}"
         );
     }
+
+    // kube-proxy's ConfigMap switches to ipvs: its object watch brings it, and only that
+    // ConfigMap is got again.
+    let mut cm: netcheck::model::ConfigMap = serde_json::from_value(
+        kind()["configMaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metadata"]["name"] == "kube-proxy")
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
+    let conf = cm
+        .data
+        .get("config.conf")
+        .unwrap()
+        .replace("mode: iptables", "mode: ipvs");
+    assert!(conf.contains("mode: ipvs"));
+    cm.data.insert("config.conf".into(), conf);
+    let now = fresh();
+    let before = server.requests().len();
+    server.put("configmaps", &cm);
+    let switched = next_change(&rx);
+    same(
+        &switched,
+        &netcheck::report::diff(("before", &now), ("after", &fresh())),
+    );
+    let got: Vec<_> = reads_since(&server, before)
+        .into_iter()
+        .filter(|r| r.contains("configmaps"))
+        .collect();
+    // kube-proxy's: once by the watch round, once by the fresh run; kubeadm-config's only by
+    // the fresh run.
+    let count = |name: &str| got.iter().filter(|r| r.contains(name)).count();
+    assert_eq!(count("configmaps/kube-proxy "), 2, "{got:?}");
+    assert_eq!(count("configmaps/kubeadm-config "), 1, "{got:?}");
     let (code, err) = interrupt(child);
     assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("watch was lost"), "{err}");
 }
 
 /// Two diffs say the same: the same changes and findings come and go.

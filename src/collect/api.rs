@@ -61,6 +61,9 @@ pub(super) struct Api {
     pub versions: std::sync::Mutex<std::collections::HashMap<String, super::watch::Read>>,
     /// Watching: lists the server did not serve (404), by path, and when it said so.
     pub absent: Option<Absent>,
+    /// Kept answers that could not be brought up to date (a change that did not decode):
+    /// their watches are dropped, whatever the read made instead.
+    pub unkept: std::sync::Mutex<Vec<String>>,
 }
 
 pub(super) type Absent = Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>;

@@ -45,9 +45,20 @@ pub async fn client(
     context: Option<&str>,
     request_timeout: Duration,
 ) -> Result<(kube::Client, String), Fatal> {
+    client_reading(kubeconfig, context, request_timeout, request_timeout).await
+}
+
+/// A client whose reads may wait `read_timeout` for the next byte (a watch waits longer than
+/// a request may take).
+pub async fn client_reading(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+    request_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<(kube::Client, String), Fatal> {
     let (mut config, from) = config(kubeconfig, context).await?;
     config.connect_timeout = Some(request_timeout);
-    config.read_timeout = Some(request_timeout);
+    config.read_timeout = Some(read_timeout);
     config.write_timeout = Some(request_timeout);
     config.default_retry = false;
     if config.root_cert.as_ref().is_some_and(Vec::is_empty) {

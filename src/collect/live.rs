@@ -77,8 +77,11 @@ pub struct Session {
     server: String,
     watches: Option<Watches>,
     kept: Option<Cluster>,
-    logs: HashMap<proxy::LogRequest, PodLog>,
+    /// Logs read, and when: one is read again when its pod changed, or after `LOG_AGE`.
+    logs: HashMap<proxy::LogRequest, (Instant, PodLog)>,
     probe: Option<ServiceCidrProbe>,
+    /// The last round's model was handed back by `keep` and came from `round`.
+    fresh: bool,
     absent: super::api::Absent,
 }
 
@@ -140,14 +143,29 @@ impl Session {
             o.request_timeout,
         )
         .await?;
+        // Watches wait for the next event far longer than a request may take.
+        let watches = match watch {
+            true => {
+                let (w, _) = super::kubeconfig::client_reading(
+                    o.kubeconfig.as_deref(),
+                    o.context.as_deref(),
+                    o.request_timeout,
+                    watch::IDLE,
+                )
+                .await?;
+                Some(Watches::new(w))
+            }
+            false => None,
+        };
         Ok(Session {
-            watches: watch.then(|| Watches::new(client.clone())),
+            watches,
             o,
             client,
             server,
             kept: None,
             logs: HashMap::new(),
             probe: None,
+            fresh: false,
             absent: Default::default(),
         })
     }
@@ -155,7 +173,7 @@ impl Session {
     /// Hands back the model the last round returned, for the next round to bring up to date.
     /// Only what the API answered is taken from it; the rest is read or made anew.
     pub fn keep(&mut self, c: Cluster) {
-        if self.watches.is_some() {
+        if self.watches.is_some() && std::mem::take(&mut self.fresh) && c.source.mode == "live" {
             self.kept = Some(c);
         }
     }
@@ -174,6 +192,7 @@ impl Session {
             end: Instant::now() + o.deadline,
             versions: Default::default(),
             absent: self.watches.is_some().then(|| self.absent.clone()),
+            unkept: Default::default(),
         });
         let server = &self.server;
         let mut c = Cluster::new_snapshot();
@@ -252,10 +271,11 @@ impl Session {
             );
             (both, ch)
         });
-        let sc_kept = SERVICE_CIDRS
+        let sc_kept: Option<Vec<ServiceCidr>> = SERVICE_CIDRS
             .iter()
             .any(|p| reuse.quiet(p))
             .then(|| std::mem::take(&mut prev.service_cidrs));
+        let sc_was_kept = sc_kept.is_some();
         // Routes: a kind is kept as it was if the version it was read at saw no change.
         let routes_kept: Vec<_> = ROUTE_APIS
             .iter()
@@ -476,9 +496,13 @@ impl Session {
         // A log is read again when its pod changed (a restart, a new pod of the same name).
         match &changed_pods {
             None => self.logs.clear(),
-            Some(keys) => self
-                .logs
-                .retain(|r, _| !keys.contains(&(r.namespace.clone(), r.pod.clone()))),
+            Some(keys) => self.logs.retain(|r, (at, _)| {
+                at.elapsed() < LOG_AGE && !keys.contains(&(r.namespace.clone(), r.pod.clone()))
+            }),
+        }
+        // The probe's answer is the service range: asked again when the ServiceCIDRs changed.
+        if !sc_was_kept {
+            self.probe = None;
         }
         let (log_kept, log_reqs): (Vec<_>, Vec<_>) = plan
             .logs
@@ -532,13 +556,13 @@ impl Session {
         }
         let watching = self.watches.is_some();
         for r in log_kept {
-            c.logs.extend(self.logs.get(&r).cloned());
+            c.logs.extend(self.logs.get(&r).map(|(_, l)| l.clone()));
         }
         for (req, res) in logs {
             match res {
                 Ok(l) => {
                     if watching {
-                        self.logs.insert(req, l.clone());
+                        self.logs.insert(req, (Instant::now(), l.clone()));
                     }
                     c.logs.push(l)
                 }
@@ -564,11 +588,18 @@ impl Session {
         }
         if let Some(w) = &mut self.watches {
             let made = std::mem::take(&mut *api.versions.lock().unwrap_or_else(|e| e.into_inner()));
+            for p in api.unkept.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                reuse.kept.remove(p);
+            }
             w.follow(made, &reuse.kept);
         }
+        self.fresh = true;
         Ok(c)
     }
 }
+
+/// A kept log is read again after this even if its pod did not change (it may have grown).
+const LOG_AGE: Duration = Duration::from_secs(300);
 
 /// A list kept from the last round and brought up to date with its watch's changes, or else
 /// read (each item reduced by `keep` either way).
@@ -582,6 +613,10 @@ async fn list_kept<T: Item + Keyed>(
         if watch::apply(&mut v, ch, keep).is_ok() {
             return Ok(v);
         }
+        api.unkept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.into());
     }
     api.list(path, keep).await
 }
@@ -658,14 +693,29 @@ async fn read_pods(
                     false
                 }
             });
+            let before = (infra.len(), workload.len());
             for e in new.rest() {
                 match e {
                     PodEntry::Infra(p) => infra.push(*p),
                     PodEntry::Workload(w) => workload.push(w),
                 }
             }
+            if infra.len() > before.0 {
+                infra.sort_by(|a, b| {
+                    watch::in_key_order((a.metadata.ns(), a.name()), (b.metadata.ns(), b.name()))
+                });
+            }
+            if workload.len() > before.1 {
+                workload.sort_by(|a, b| {
+                    watch::in_key_order((&a.namespace, &a.name), (&b.namespace, &b.name))
+                });
+            }
             return (Ok((infra, workload)), Some(keys));
         }
+        api.unkept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(PODS.into());
     }
     let (mut infra, mut workload) = (vec![], vec![]);
     let mut shapes = Shapes::default();

@@ -38,6 +38,7 @@ pub async fn live(
             end,
             versions: Default::default(),
             absent: None,
+            unkept: Default::default(),
         });
         api.list::<Namespace>("/api/v1/namespaces", Some)
             .await

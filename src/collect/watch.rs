@@ -6,7 +6,6 @@
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -29,7 +28,7 @@ pub struct Read {
 /// The server ends a watch after this; it is then resumed where it stopped.
 const WATCH_SECONDS: u64 = 300;
 /// With bookmarks asked for, a healthy watch is never silent for this long.
-const IDLE: Duration = Duration::from_secs(WATCH_SECONDS + 60);
+pub(super) const IDLE: Duration = Duration::from_secs(WATCH_SECONDS + 60);
 /// Failed watch requests in a row before the read is given up as unwatchable.
 const TRIES: u32 = 3;
 
@@ -40,6 +39,8 @@ struct Seen {
     lost: Option<String>,
     /// The server refused the watch itself (RBAC without `watch`, a proxy): not asked again.
     refused: bool,
+    /// The size of `changes`, in bytes of JSON.
+    bytes: usize,
 }
 
 struct Watch {
@@ -94,6 +95,7 @@ impl Watches {
                 }
                 None => {
                     out.insert(path.clone(), std::mem::take(&mut s.changes));
+                    s.bytes = 0;
                     true
                 }
             }
@@ -116,14 +118,26 @@ impl Watches {
                 continue;
             }
             let seen = Arc::new(Mutex::new(Seen::default()));
-            let url = match read.object {
+            let (url, from) = match read.object {
                 true => match object_watch(&path) {
-                    Some(u) => u,
+                    Some(u) => (
+                        u,
+                        From {
+                            rv: None,
+                            known: read.rv,
+                        },
+                    ),
                     None => continue,
                 },
-                false => path.clone(),
+                false => (
+                    path.clone(),
+                    From {
+                        rv: read.rv,
+                        known: None,
+                    },
+                ),
             };
-            let task = tokio::spawn(run(self.client.clone(), url, read.rv, seen.clone()));
+            let task = tokio::spawn(run(self.client.clone(), url, from, seen.clone()));
             self.by_path.insert(path, Watch { seen, task });
         }
     }
@@ -150,7 +164,7 @@ fn watch_url(path: &str, rv: Option<&str>) -> String {
 enum End {
     /// The server closed it (its timeout): resume from the last version seen.
     Closed,
-    /// Failed in a way another try may mend (connection, 5xx, 429).
+    /// Failed in a way another try may mend (connection, 5xx, 429, 401 before a token refresh).
     Retry(String),
     /// The kept answer can no longer be vouched for.
     Lost(String),
@@ -158,28 +172,46 @@ enum End {
     Refused(String),
 }
 
-async fn run(client: kube::Client, url: String, mut rv: Option<String>, seen: Arc<Mutex<Seen>>) {
+/// Where a watch starts, and what it already knows.
+struct From {
+    /// The version to resume after; `None`: from now, the current objects first (as ADDED).
+    rv: Option<String>,
+    /// For an object watch: the version of the object as read. Its replay as ADDED is what
+    /// was read, not a change. (An object's own version is often older than the server's
+    /// watch history reaches, so the watch cannot start from it.)
+    known: Option<String>,
+}
+
+async fn run(client: kube::Client, url: String, mut from: From, seen: Arc<Mutex<Seen>>) {
     let mut failed = 0;
     loop {
-        let why = match stream(&client, &url, &mut rv, &seen).await {
-            End::Closed => {
-                failed = 0;
-                continue;
-            }
+        let started = std::time::Instant::now();
+        let mut heard = false;
+        let end = stream(&client, &url, &mut from, &seen, &mut heard).await;
+        if heard {
+            failed = 0;
+        }
+        let why = match end {
+            End::Closed if heard || started.elapsed() >= Duration::from_secs(1) => continue,
+            // Closed at once with nothing said (a proxy that does not stream): not a watch.
+            End::Closed => "the watch was closed as soon as it was opened".to_string(),
+            End::Retry(why) => why,
             End::Refused(why) => {
-                lock(&seen).refused = true;
-                why
+                let mut s = lock(&seen);
+                (s.refused, s.lost) = (true, Some(why));
+                return;
             }
-            End::Lost(why) => why,
-            End::Retry(why) if failed + 1 >= TRIES => why,
-            End::Retry(_) => {
-                failed += 1;
-                tokio::time::sleep(Duration::from_millis(500 << failed)).await;
-                continue;
+            End::Lost(why) => {
+                lock(&seen).lost = Some(why);
+                return;
             }
         };
-        lock(&seen).lost = Some(why);
-        return;
+        failed += 1;
+        if failed >= TRIES {
+            lock(&seen).lost = Some(why);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500 << failed)).await;
     }
 }
 
@@ -190,13 +222,11 @@ struct Event {
     object: Box<RawValue>,
 }
 
-/// What a watch needs of an event's object (or of an ERROR event's Status).
+/// What a watch needs of an event's object.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Head {
     metadata: HeadMeta,
-    code: u64,
-    message: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -207,20 +237,26 @@ struct HeadMeta {
     resource_version: Option<String>,
 }
 
-fn text(v: &Value, path: &[&str]) -> Option<String> {
-    path.iter()
-        .try_fold(v, |v, k| v.get(k))
-        .and_then(Value::as_str)
-        .map(str::to_string)
+/// An ERROR event's Status.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Status {
+    code: u64,
+    message: String,
 }
+
+/// Changes held for the next round beyond this many bytes: the watch gives up, and the list
+/// is read again (a rollout of a big cluster would otherwise pile up its whole JSON here).
+const MAX_PENDING: usize = 64 << 20;
 
 async fn stream(
     client: &kube::Client,
     path: &str,
-    rv: &mut Option<String>,
+    from: &mut From,
     seen: &Mutex<Seen>,
+    heard: &mut bool,
 ) -> End {
-    let req = match http::Request::get(watch_url(path, rv.as_deref()))
+    let req = match http::Request::get(watch_url(path, from.rv.as_deref()))
         .header("accept", "application/json")
         .body(kube::client::Body::empty())
     {
@@ -236,15 +272,14 @@ async fn stream(
     let mut body = resp.into_body();
     if code >= 400 {
         let msg = match body.collect().await {
-            Ok(b) => serde_json::from_slice::<Value>(&b.to_bytes())
-                .ok()
-                .and_then(|v| text(&v, &["message"]))
+            Ok(b) => serde_json::from_slice::<Status>(&b.to_bytes())
+                .map(|s| s.message)
                 .unwrap_or_default(),
             Err(_) => String::new(),
         };
         let why = format!("watch answered {code}: {msg}");
         return match code {
-            429 | 500.. => End::Retry(why),
+            401 | 429 | 500.. => End::Retry(why),
             410 => End::Lost(why),
             _ => End::Refused(format!("{why}; it is read again each round")),
         };
@@ -266,7 +301,8 @@ async fn stream(
         while let Some(ev) = events.next() {
             match ev {
                 Ok(ev) => {
-                    if let Some(end) = saw(ev, rv, seen) {
+                    *heard = true;
+                    if let Some(end) = saw(ev, from, seen) {
                         return end;
                     }
                     used = events.byte_offset();
@@ -283,27 +319,36 @@ async fn stream(
     }
 }
 
-fn saw(ev: Event, rv: &mut Option<String>, seen: &Mutex<Seen>) -> Option<End> {
+fn saw(ev: Event, from: &mut From, seen: &Mutex<Seen>) -> Option<End> {
     let o = ev.object;
-    let head: Head = match serde_json::from_str(o.get()) {
-        Ok(h) => h,
+    if ev.kind == "ERROR" {
+        let s: Status = serde_json::from_str(o.get()).unwrap_or_default();
+        let msg = s.message;
+        return Some(match s.code {
+            // The version it started from is older than the server keeps.
+            410 => End::Lost(format!("its history expired (410 Gone: {msg})")),
+            c => End::Lost(format!("watch error {c}: {msg}")),
+        });
+    }
+    let m = match serde_json::from_str::<Head>(o.get()) {
+        Ok(h) => h.metadata,
         Err(e) => return Some(End::Lost(format!("unreadable watch event: {e}"))),
     };
-    let m = head.metadata;
     match ev.kind.as_str() {
-        "ERROR" => {
-            let msg = head.message;
-            return Some(match head.code {
-                // The version it started from is older than the server keeps.
-                410 => End::Lost(format!("its history expired (410 Gone: {msg})")),
-                c => End::Lost(format!("watch error {c}: {msg}")),
-            });
-        }
-        "BOOKMARK" => *rv = m.resource_version.or(rv.take()),
+        "BOOKMARK" => from.rv = m.resource_version.or(from.rv.take()),
+        "ADDED" if from.known.is_some() && m.resource_version == from.known => {}
         "ADDED" | "MODIFIED" | "DELETED" => {
-            *rv = m.resource_version.or(rv.take());
+            from.rv = m.resource_version.or(from.rv.take());
             let now = (ev.kind != "DELETED").then_some(o);
-            lock(seen).changes.insert((m.namespace, m.name), now);
+            let mut s = lock(seen);
+            s.bytes += now.as_ref().map_or(0, |o| o.get().len());
+            if s.bytes > MAX_PENDING {
+                return Some(End::Lost(format!(
+                    "more than {} MiB of changes since the last round",
+                    MAX_PENDING >> 20
+                )));
+            }
+            s.changes.insert((m.namespace, m.name), now);
         }
         other => return Some(End::Lost(format!("unknown watch event type {other:?}"))),
     }
@@ -395,6 +440,20 @@ pub fn apply<T: Keyed + serde::de::DeserializeOwned>(
             }
         }
     });
+    let before = items.len();
     items.extend(new.rest());
+    if items.len() > before {
+        items.sort_by(|a, b| in_key_order(a.key(), b.key()));
+    }
     Ok(())
+}
+
+/// The API server's list order: by storage key, `namespace/name`, byte by byte (so that what
+/// takes a list's first match picks what a fresh read would).
+pub fn in_key_order(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+    fn key<'a>((ns, name): (&'a str, &'a str)) -> impl Iterator<Item = u8> + 'a {
+        let sep: &[u8] = if ns.is_empty() { b"" } else { b"/" };
+        ns.bytes().chain(sep.iter().copied()).chain(name.bytes())
+    }
+    key(a).cmp(key(b))
 }

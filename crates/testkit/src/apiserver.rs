@@ -26,10 +26,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The version of the store as served, before any change.
+/// The version every object was last written at, before any change.
 const FIRST_VERSION: u64 = 12345;
-/// How often a watch that asked for bookmarks gets one.
-const BOOKMARK_EVERY: Duration = Duration::from_secs(2);
+/// The store's version at start (what lists say), and the oldest a watch may start from: as
+/// on a real server, an object's own version is usually older than the watch history kept.
+pub const STORE_VERSION: u64 = FIRST_VERSION + 100;
+/// How often a watch that asked for bookmarks gets one (kube-apiserver: about a minute).
+const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
 const DEFAULT_VERSION: &str = "v1.30.0";
 const DEFAULT_TOKEN: &str = "test-token";
 /// The identity named in 403 messages: what netcheck runs as in-cluster.
@@ -867,8 +870,8 @@ impl Shared {
         Shared {
             resources: RwLock::new(resources),
             history: Mutex::new(History {
-                rv: FIRST_VERSION,
-                compacted: FIRST_VERSION,
+                rv: STORE_VERSION,
+                compacted: STORE_VERSION,
                 ..History::default()
             }),
             changed: Condvar::new(),
