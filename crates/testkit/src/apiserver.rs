@@ -973,8 +973,9 @@ impl Shared {
     }
 
     /// Streams a watch's events, one JSON object per line in chunked encoding, until its
-    /// timeout, the server's stop, or a client that went away. Returns the bytes written.
-    fn stream_watch<S: Write>(&self, w: &mut Counted<S>, spec: &WatchSpec) -> usize {
+    /// timeout, the server's stop, or a client that went away. The bytes written so far are
+    /// recorded as they go.
+    fn stream_watch<S: Write>(&self, w: &mut Counted<S>, spec: &WatchSpec, idx: usize) {
         let start = w.written;
         let (kind, gv) = {
             let r = &self.resources()[spec.res];
@@ -1040,6 +1041,9 @@ impl Shared {
                 for c in batch.iter().filter(|c| spec.selects(&c.obj)) {
                     event(w, c.kind, &c.obj.json)?;
                 }
+                if let Some(r) = lock(&self.log).get_mut(idx) {
+                    r.bytes = w.written - start;
+                }
                 next = rv;
                 if self.stop.load(Ordering::SeqCst) || Instant::now() >= spec.until {
                     return Ok(());
@@ -1054,7 +1058,9 @@ impl Shared {
         if res.is_ok() {
             let _ = w.write_all(b"0\r\n\r\n").and_then(|_| w.flush());
         }
-        w.written - start
+        if let Some(r) = lock(&self.log).get_mut(idx) {
+            r.bytes = w.written - start;
+        }
     }
 }
 
@@ -1228,10 +1234,7 @@ fn serve<S: Read + Write>(shared: &Shared, stream: S) {
                 if let Some(r) = lock(&shared.log).get_mut(idx) {
                     (r.status, r.content_type) = (200, "application/json");
                 }
-                let sent = shared.stream_watch(reader.get_mut(), &spec);
-                if let Some(r) = lock(&shared.log).get_mut(idx) {
-                    r.bytes = sent;
-                }
+                shared.stream_watch(reader.get_mut(), &spec, idx);
                 break;
             }
         };
