@@ -272,6 +272,21 @@ fn live_rounds_read_only_what_changed() {
         );
     }
 
+    // A Service whose selector matches no pod is created: the Services' watch brings it.
+    let svc: netcheck::model::Service = serde_json::from_value(json!({
+        "metadata": {"name": "orphan", "namespace": "default"},
+        "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.99", "clusterIPs": ["10.96.0.99"],
+                 "selector": {"app": "nothing"}, "ports": [{"port": 80, "protocol": "TCP"}]}
+    }))
+    .unwrap();
+    let before_svc = fresh();
+    server.put("services", &svc);
+    let added = next_change(&rx);
+    same(
+        &added,
+        &netcheck::report::diff(("before", &before_svc), ("after", &fresh())),
+    );
+
     // kube-proxy's ConfigMap switches to ipvs: its object watch brings it, and only that
     // ConfigMap is got again.
     let mut cm: netcheck::model::ConfigMap = serde_json::from_value(
