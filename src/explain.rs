@@ -3,7 +3,8 @@
 
 use crate::model::Cluster;
 use crate::report::{
-    CidrAnswer, Command, Deployment, ExplainStep, Explanation, ProxyAnswer, ServicesAnswer,
+    CidrAnswer, Command, Deployment, ExplainStep, Explanation, ProxyAnswer, RoutesAnswer,
+    ServicesAnswer,
 };
 
 fn step(command: impl Into<String>, look_for: impl Into<String>) -> ExplainStep {
@@ -318,10 +319,62 @@ pub fn explain(
         out.push(deployment(d, p));
     }
     out.extend(s.into_iter().flat_map(services));
+    out.extend(
+        s.and_then(|s| s.routes.as_ref())
+            .into_iter()
+            .flat_map(routes),
+    );
     if matches!(cmd, Command::Report | Command::Cidrs | Command::Capacity) {
         out.push(capacity(c));
     }
     out
+}
+
+/// For each Ingress, route and Gateway with a problem, the commands that show it by hand.
+fn routes(r: &RoutesAnswer) -> Vec<Explanation> {
+    let service_ports = |target: &str| {
+        let (ns, name) = target.strip_prefix("service ")?.split_once('/')?;
+        Some(step(
+            format!("kubectl -n {ns} get service {name} -o jsonpath='{{.spec.ports}}'"),
+            "the Service's ports by number and name, against the backend's port (NotFound: no such Service in that namespace)",
+        ))
+    };
+    let rows = r.routes.iter().filter(|x| !x.problems.is_empty()).take(10).map(|x| {
+        let (ns, name, kind) = (&x.namespace, &x.name, x.kind.to_lowercase());
+        let has = |id: &str| x.problems.iter().any(|p| p.id == id);
+        let mut steps = vec![];
+        if kind == "ingress" {
+            steps.push(step(format!("kubectl -n {ns} describe ingress {name}"), "Rules (host, path and backend; a missing Service shows as `<error: endpoints ... not found>`), Address, and the controller's Events"));
+            if has("ingress-class-missing") || has("ingress-controller-absent") || has("ingress-no-address") {
+                steps.push(step(r"kubectl get ingressclass -o custom-columns=NAME:.metadata.name,CONTROLLER:.spec.controller,DEFAULT:.metadata.annotations.ingressclass\.kubernetes\.io/is-default-class", "the classes, the controller each names, and which is the default; then that controller's pods (`kubectl get pods -A -l app.kubernetes.io/name=ingress-nginx`, for ingress-nginx)"));
+            }
+        } else {
+            steps.push(step(format!("kubectl -n {ns} get {kind} {name} -o yaml"), "status.parents[]: for each Gateway, the conditions Accepted and ResolvedRefs with their reason and message"));
+            for p in &x.parents {
+                if let Some((gns, gname)) = p.strip_prefix("gateway ").and_then(|g| g.split(':').next()?.split_once('/')) {
+                    steps.push(step(format!("kubectl -n {gns} describe gateway {gname}"), "Listeners (Attached Routes; allowedRoutes namespaces and kinds; hostname), Conditions (Accepted, Programmed), Addresses"));
+                }
+            }
+            if has("route-backend-not-permitted") {
+                steps.push(step("kubectl get referencegrants -A -o yaml", "a grant in the Service's namespace whose `from` names this route's kind and namespace and whose `to` names kind Service"));
+            }
+        }
+        let unresolved = x.backends.iter().filter(|b| b.resolved == Some(false));
+        let mut seen = std::collections::HashSet::new();
+        steps.extend(unresolved.filter(|b| seen.insert(&b.target)).filter_map(|b| service_ports(&b.target)));
+        Explanation { topic: format!("{kind} {ns}/{name}"), steps }
+    });
+    let gateways = r.gateways.iter().filter(|g| !g.problems.is_empty()).take(10).map(|g| {
+        let (ns, name, class) = (&g.namespace, &g.name, &g.class);
+        Explanation {
+            topic: format!("gateway {ns}/{name}"),
+            steps: vec![
+                step(format!("kubectl -n {ns} describe gateway {name}"), "Conditions: Programmed (its reason: AddressNotAssigned, Invalid, Pending) and Accepted; Listeners' Attached Routes"),
+                step(format!("kubectl get gatewayclass {class} -o jsonpath='{{.spec.controllerName}} {{.status.conditions}}'"), "the controller that should program it, and whether it accepted the class (no status at all: that controller is not running)"),
+            ],
+        }
+    });
+    rows.chain(gateways).collect()
 }
 
 fn capacity(c: &Cluster) -> Explanation {

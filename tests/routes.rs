@@ -171,3 +171,52 @@ fn the_services_detail_names_what_reaches_it() {
     names.sort();
     assert_eq!(names, ["HTTPRoute storefront", "Ingress storefront"]);
 }
+
+/// `--explain` gives each route, Ingress and Gateway with a problem the commands that show it,
+/// with its own names: the planted problems of build.py's routes-side-by-side.
+#[test]
+fn explain_names_each_broken_route_and_what_to_run() {
+    let snap = side_by_side();
+    let r = netcheck(&["report", "--explain", "-o", "json", "--snapshot", &snap]);
+    let r = report(&r);
+    let steps = |topic: &str| -> Vec<String> {
+        r.explain
+            .iter()
+            .find(|e| e.topic == topic)
+            .unwrap_or_else(|| panic!("no explanation for {topic}"))
+            .steps
+            .iter()
+            .map(|s| s.command.clone())
+            .collect()
+    };
+    // promo's backend Service does not exist: the Ingress, then the Service's ports.
+    assert_eq!(
+        steps("ingress shop/promo"),
+        [
+            "kubectl -n shop describe ingress promo",
+            "kubectl -n shop get service promo -o jsonpath='{.spec.ports}'"
+        ]
+    );
+    // internal names a class that does not exist: the classes are listed.
+    assert!(steps("ingress shop/internal")[1].starts_with("kubectl get ingressclass"));
+    // billing reaches payments/billing without a grant: its Gateway and the grants.
+    let billing = steps("httproute shop/billing");
+    assert!(
+        billing.contains(&"kubectl -n shop describe gateway eg".to_string()),
+        "{billing:?}"
+    );
+    assert!(
+        billing.contains(&"kubectl get referencegrants -A -o yaml".to_string()),
+        "{billing:?}"
+    );
+    // checkout's parent Gateway is missing: the Gateway it names is described.
+    assert!(steps("httproute shop/checkout")
+        .contains(&"kubectl -n shop describe gateway shop-gw".to_string()));
+    // mesh-gw is not Programmed: the Gateway and its class's controller.
+    assert_eq!(steps("gateway istio-ingress/mesh-gw").len(), 2);
+    // A route without problems gets none.
+    assert!(!r
+        .explain
+        .iter()
+        .any(|e| e.topic == "httproute shop/storefront"));
+}
