@@ -333,8 +333,14 @@ impl Api {
         mut keep: impl FnMut(T) -> Option<T>,
     ) -> Result<Vec<T>, ReqError> {
         let mut out = Vec::new();
+        // Grown by an eighth, not doubled: lists of thousands of nodes and Services are kept
+        // for the whole run (see `push_bounded`).
         self.list_into(path, |item| match item {
-            Some(t) => out.extend(keep(t)),
+            Some(t) => {
+                if let Some(t) = keep(t) {
+                    crate::model::push_bounded(&mut out, t);
+                }
+            }
             None => out.clear(),
         })
         .await?;
