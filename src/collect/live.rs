@@ -311,14 +311,13 @@ impl Session {
             read_pods(&api, pods_kept),
             list_kept(&api, SERVICES, kept!(SERVICES, prev.services), Some),
             async {
-                match slices_kept {
-                    Some(k) => match list_kept(&api, SLICES, Some(k), Some).await {
-                        Ok(v) => EndpointRead {
-                            api: Some("discovery.k8s.io/v1".into()),
-                            slices: v,
-                            ..EndpointRead::default()
-                        },
-                        Err(_) => endpoints(&api).await,
+                // Not brought up to date: read as in a first round (slices, else Endpoints),
+                // which lists the slices once, not twice.
+                match up_to_date(&api, SLICES, slices_kept, Some) {
+                    Some(v) => EndpointRead {
+                        api: Some("discovery.k8s.io/v1".into()),
+                        slices: v,
+                        ..EndpointRead::default()
                     },
                     None => endpoints(&api).await,
                 }
@@ -609,16 +608,29 @@ async fn list_kept<T: Item + Keyed>(
     kept: Option<(Vec<T>, Changes)>,
     keep: fn(T) -> Option<T>,
 ) -> Result<Vec<T>, ReqError> {
-    if let Some((mut v, ch)) = kept {
-        if watch::apply(&mut v, ch, keep).is_ok() {
-            return Ok(v);
-        }
-        api.unkept
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(path.into());
+    match up_to_date(api, path, kept, keep) {
+        Some(v) => Ok(v),
+        None => api.list(path, keep).await,
     }
-    api.list(path, keep).await
+}
+
+/// A kept list with its watch's changes applied; `None` when there is none, or a change did
+/// not decode (its watch is then dropped, whatever is read instead).
+fn up_to_date<T: Keyed + serde::de::DeserializeOwned>(
+    api: &Api,
+    path: &str,
+    kept: Option<(Vec<T>, Changes)>,
+    keep: fn(T) -> Option<T>,
+) -> Option<Vec<T>> {
+    let (mut v, ch) = kept?;
+    if watch::apply(&mut v, ch, keep).is_ok() {
+        return Some(v);
+    }
+    api.unkept
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.into());
+    None
 }
 
 /// Only these node annotations are read; dropping the rest keeps large clusters small.
