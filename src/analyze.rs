@@ -5,6 +5,7 @@ use crate::discover::{self, Hints};
 use crate::explain;
 use crate::model::Cluster;
 use crate::report::*;
+use std::sync::Arc;
 
 pub fn analyze(
     c: &Cluster,
@@ -14,30 +15,48 @@ pub fn analyze(
     scope: &Scope,
 ) -> Report {
     let wants = |t: Topic| command.topics().contains(&t);
-    let infra = match wants(Topic::Services) {
-        true => discover::services::reduced_infra(c),
-        false => vec![],
-    };
-    // The Services analysis's pod index takes as long as the rest of discovery: beside it.
-    let (cidrs, proxy, deployments, services) = std::thread::scope(|s| {
-        let pods =
-            wants(Topic::Services).then(|| s.spawn(|| discover::services::Pods::new(c, &infra)));
-        let cidrs = discover::cidrs::discover(c, hints);
-        let proxy = discover::proxy::discover(c);
-        let deployments = discover::deploy::discover(c, &proxy, &cidrs.cni);
-        // In the full report, only the Services that have a problem are listed.
-        let services = pods.map(|h| {
-            let pods = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            let mut s =
-                discover::services::discover(c, &cidrs, &pods, scope, command == Command::Report);
-            discover::routes::join(c, &mut s, scope);
-            s
+    // Two lanes for a big cluster's two cores: the Services analysis (the infra pods reduced,
+    // the pod index, then a row per Service, once the ranges are known) beside the rest of
+    // discovery. Each step is as before; only independent steps run side by side.
+    let (ranges, ranges_known) = std::sync::mpsc::channel();
+    let (cidrs, proxy, deployments, services, rules, capacity, policies) =
+        std::thread::scope(|s| {
+            let services = wants(Topic::Services).then(|| {
+                s.spawn(move || {
+                    let infra = discover::services::reduced_infra(c);
+                    let pods = discover::services::Pods::new(c, &infra);
+                    // Not sent only when the other lane panicked, which the scope passes on.
+                    let cidrs: Arc<CidrAnswer> = ranges_known.recv().ok()?;
+                    let problems_only = command == Command::Report;
+                    let mut a =
+                        discover::services::discover(c, &cidrs, &pods, scope, problems_only);
+                    discover::routes::join(c, &mut a, scope);
+                    Some(a)
+                })
+            });
+            let cidrs = Arc::new(discover::cidrs::discover(c, hints));
+            // The receiver is gone only when Services are not wanted.
+            let _ = ranges.send(cidrs.clone());
+            let proxy = discover::proxy::discover(c);
+            let deployments = discover::deploy::discover(c, &proxy, &cidrs.cni);
+            let rules = wants(Topic::Rules).then(|| discover::rules::discover(c, &cidrs, &proxy));
+            let capacity = wants(Topic::Capacity).then(|| discover::capacity::discover(c, &cidrs));
+            let policies =
+                wants(Topic::Policies).then(|| discover::netpol::policies(c, &cidrs.cni));
+            let services =
+                services.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (
+                cidrs,
+                proxy,
+                deployments,
+                services,
+                rules,
+                capacity,
+                policies,
+            )
         });
-        (cidrs, proxy, deployments, services)
-    });
-    let rules = wants(Topic::Rules).then(|| discover::rules::discover(c, &cidrs, &proxy));
-    let capacity = wants(Topic::Capacity).then(|| discover::capacity::discover(c, &cidrs));
-    let policies = wants(Topic::Policies).then(|| discover::netpol::policies(c, &cidrs.cni));
+    // The services lane has ended, and its copy with it.
+    let cidrs = Arc::unwrap_or_clone(cidrs);
     // The app checks the question first (a bad one exits 2), so a failure here is not asked.
     let reach = scope
         .reach

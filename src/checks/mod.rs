@@ -79,11 +79,36 @@ pub const REGISTRY: &[(Topic, Check)] = &[
 
 /// Runs the checks of the given topics, most severe first; ties keep registry order.
 pub fn run(ctx: &Ctx, topics: &[Topic]) -> Vec<Finding> {
-    let mut all: Vec<Finding> = REGISTRY
+    let checks: Vec<_> = REGISTRY
         .iter()
         .filter(|(t, _)| topics.contains(t))
-        .flat_map(|(_, check)| check(ctx))
+        .map(|(_, check)| check)
         .collect();
+    // Two workers take the checks in turn: on a big cluster a few of them (duplicate
+    // addresses, skew, pods per node) walk every pod, and the second core is idle by now.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = vec![];
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(check) = checks.get(i) else {
+                return done;
+            };
+            done.push((i, check(ctx)));
+        }
+    };
+    let mut done = std::thread::scope(|s| {
+        let other = s.spawn(work);
+        let mut done = work();
+        done.extend(
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let mut all: Vec<Finding> = done.into_iter().flat_map(|(_, f)| f).collect();
     all.sort_by_key(|f| std::cmp::Reverse(f.severity));
     all
 }

@@ -456,15 +456,16 @@ impl RowCtx<'_> {
         let mut endpoints: Vec<EndpointRow> = Vec::new();
         let mut seen = FastSet::default();
         for (_, e) in eps {
+            let target = e
+                .target_ref
+                .as_ref()
+                .filter(|t| &*t.kind == "Pod")
+                .map(|t| (t.namespace.as_deref().unwrap_or(ns), &*t.name));
             for a in &e.addresses {
-                let pod = e
-                    .target_ref
-                    .as_ref()
-                    .filter(|t| &*t.kind == "Pod")
-                    .map(|t| format!("{}/{}", t.namespace.as_deref().unwrap_or(ns), t.name));
-                if !seen.insert((a.clone(), pod.clone())) {
+                if !seen.insert((&**a, target)) {
                     continue;
                 }
+                let pod = target.map(|(ns, name)| format!("{ns}/{name}"));
                 endpoints.push(EndpointRow {
                     ip: a.to_string(),
                     pod,
@@ -643,21 +644,19 @@ impl RowCtx<'_> {
 
         // Endpoints whose address no pod holds any more.
         if self.pods_read {
+            // By address first: nearly always one pod holds it, so one name is compared.
             let stale: Vec<String> = endpoints
                 .iter()
                 .filter(|e| e.pod.is_some())
                 .filter_map(|e| {
                     let ip = cidr::parse_ip(&e.ip)?;
                     let pod = e.pod.as_deref()?;
+                    let (pns, pname) = pod.split_once('/').unwrap_or((pod, ""));
                     let is_pod = |p: &WorkloadPod| {
-                        pod.split_once('/') == Some((&p.namespace, &p.name)) && p.ips.contains(&ip)
+                        (pns, pname) == (&*p.namespace, &*p.name) && p.ips.contains(&ip)
                     };
-                    // The pod behind an endpoint is nearly always one the selector matches.
-                    if selected.iter().any(|p| is_pod(p)) {
-                        return None;
-                    }
                     let from = self.holders.partition_point(|h| h.0 < ip);
-                    let to = self.holders.partition_point(|h| h.0 <= ip);
+                    let to = from + self.holders[from..].partition_point(|h| h.0 <= ip);
                     let held = &self.holders[from..to];
                     match held {
                         _ if held.iter().any(|(_, p)| is_pod(p)) => None,
@@ -1047,21 +1046,19 @@ fn load_balancers(c: &Cluster, p: &Platform) -> (Vec<Implementation>, Vec<String
             (
                 p.metadata.ns(),
                 p.name(),
-                p.metadata
-                    .label("app.kubernetes.io/name")
-                    .map(str::to_string),
+                p.metadata.label("app.kubernetes.io/name"),
             )
         })
         .chain(c.workload_pods.iter().map(|w| {
             (
                 &*w.namespace,
                 &*w.name,
-                w.labels.get("app.kubernetes.io/name").map(str::to_string),
+                w.labels.get("app.kubernetes.io/name"),
             )
         }));
     for (ns, name, app) in pods {
         let ev = || format!("pod {ns}/{name}");
-        if ns == "metallb-system" || app.as_deref() == Some("metallb") {
+        if ns == "metallb-system" || app == Some("metallb") {
             add(
                 "metallb",
                 format!("{} (MetalLB assigns from its IPAddressPools)", ev()),

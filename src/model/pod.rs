@@ -2,7 +2,7 @@
 
 use super::{FastMap, FastSet, Meta, OwnerRef, StrMap};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -360,8 +360,8 @@ impl Pod {
         serde_json::from_str(json)
     }
     /// Pods grouped by node name, each group in list order: one pass instead of a scan per node.
-    pub fn by_node<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> HashMap<&'a str, Vec<&'a Pod>> {
-        let mut m: HashMap<&str, Vec<&Pod>> = HashMap::new();
+    pub fn by_node<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> FastMap<&'a str, Vec<&'a Pod>> {
+        let mut m: FastMap<&str, Vec<&Pod>> = FastMap::default();
         for p in pods {
             if let Some(n) = p.node() {
                 m.entry(n).or_default().push(p);
