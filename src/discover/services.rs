@@ -644,7 +644,6 @@ impl RowCtx<'_> {
 
         // Endpoints whose address no pod holds any more.
         if self.pods_read {
-            // By address first: nearly always one pod holds it, so one name is compared.
             let stale: Vec<String> = endpoints
                 .iter()
                 .filter(|e| e.pod.is_some())
@@ -652,9 +651,15 @@ impl RowCtx<'_> {
                     let ip = cidr::parse_ip(&e.ip)?;
                     let pod = e.pod.as_deref()?;
                     let (pns, pname) = pod.split_once('/').unwrap_or((pod, ""));
+                    // Address first: it rules out all but one pod without comparing names.
                     let is_pod = |p: &WorkloadPod| {
-                        (pns, pname) == (&*p.namespace, &*p.name) && p.ips.contains(&ip)
+                        p.ips.contains(&ip) && (pns, pname) == (&*p.namespace, &*p.name)
                     };
+                    // The pod behind an endpoint is nearly always one the selector matches; a
+                    // search of every pod's address (a cache miss a step) only for the rest.
+                    if selected.iter().any(|p| is_pod(p)) {
+                        return None;
+                    }
                     let from = self.holders.partition_point(|h| h.0 < ip);
                     let to = from + self.holders[from..].partition_point(|h| h.0 <= ip);
                     let held = &self.holders[from..to];
