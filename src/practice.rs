@@ -816,7 +816,10 @@ mod tests {
         assert_eq!(n.judge("a"), Verdict::Wrong);
         assert_eq!(Expected::Names(vec![]).judge("none"), Verdict::Right);
         let e = Expected::Endpoints {
-            ips: vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()],
+            ips: ["10.0.0.1", "10.0.0.2"]
+                .map(|a| a.parse().unwrap())
+                .into_iter()
+                .collect(),
             ports: vec![80],
         };
         assert_eq!(e.judge("10.0.0.2:80,10.0.0.1:80"), Verdict::Right);

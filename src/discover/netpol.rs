@@ -214,7 +214,7 @@ impl<'a> Index<'a> {
             ns: &w.namespace,
             name: &w.name,
             labels: LabelSrc::Shared(&w.labels),
-            ips: w.ips.as_slice().into(),
+            ips: (&*w.ips).into(),
             host_network: w.host_network,
             ports: w.ports.as_slice(),
         }));

@@ -3,6 +3,7 @@
 use super::{FastMap, FastSet, Meta, OwnerRef, StrMap};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -407,8 +408,8 @@ pub struct WorkloadPod {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub finished: bool,
     /// Addresses that do not parse are dropped, as the checks would ignore them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ips: Vec<std::net::IpAddr>,
+    #[serde(default, skip_serializing_if = "PodIps::is_none")]
+    pub ips: PodIps,
     /// What Service selectors match. Shared between the pods of one template (see [`Shapes`]).
     #[serde(default, skip_serializing_if = "Labels::is_empty")]
     pub labels: Labels,
@@ -434,15 +435,67 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
+/// A pod's addresses: nearly always one, kept inline rather than in an allocation of its own
+/// (32 bytes a pod, 4.8 MB at 150,000 pods); two for dual-stack pods.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PodIps {
+    One(IpAddr),
+    Many(Box<[IpAddr]>),
+}
+
+impl Default for PodIps {
+    fn default() -> PodIps {
+        PodIps::Many(Box::default())
+    }
+}
+
+impl PodIps {
+    pub fn is_none(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl std::ops::Deref for PodIps {
+    type Target = [IpAddr];
+    fn deref(&self) -> &[IpAddr] {
+        match self {
+            PodIps::One(ip) => std::slice::from_ref(ip),
+            PodIps::Many(ips) => ips,
+        }
+    }
+}
+
+impl FromIterator<IpAddr> for PodIps {
+    fn from_iter<I: IntoIterator<Item = IpAddr>>(it: I) -> PodIps {
+        let mut it = it.into_iter();
+        match (it.next(), it.next()) {
+            (None, _) => PodIps::default(),
+            (Some(a), None) => PodIps::One(a),
+            (Some(a), Some(b)) => PodIps::Many([a, b].into_iter().chain(it).collect()),
+        }
+    }
+}
+
+impl Serialize for PodIps {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for PodIps {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PodIps, D::Error> {
+        Ok(Vec::<IpAddr>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 impl From<&Pod> for WorkloadPod {
     fn from(p: &Pod) -> WorkloadPod {
         let (ready, not_ready) = readiness(&p.status);
-        let mut ips: Vec<std::net::IpAddr> = p
+        let ips = p
             .ips()
             .into_iter()
             .filter_map(crate::cidr::parse_ip)
             .collect();
-        ips.shrink_to_fit();
         WorkloadPod {
             namespace: p.metadata.ns().into(),
             name: p.name().into(),
@@ -913,12 +966,39 @@ pub(super) fn shared_workload_pods<'de, D: serde::Deserializer<'de>>(
             let (mut v, mut shapes) = (Vec::new(), Shapes::default());
             while let Some(mut w) = s.next_element::<WorkloadPod>()? {
                 shapes.share(&mut w);
-                // Read with room for 4 addresses; nearly every pod has one.
-                w.ips.shrink_to_fit();
                 super::push_bounded(&mut v, w);
             }
             Ok(v)
         }
     }
     d.deserialize_seq(V)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_ips_inline_and_written_as_a_list() {
+        assert_eq!(
+            std::mem::size_of::<PodIps>(),
+            24,
+            "no larger than the Vec it replaced"
+        );
+        let one: PodIps = ["10.244.1.7".parse().unwrap()].into_iter().collect();
+        assert!(matches!(one, PodIps::One(_)));
+        let two: PodIps = ["10.244.1.7", "fd00::7"]
+            .map(|a| a.parse().unwrap())
+            .into_iter()
+            .collect();
+        assert_eq!(two.len(), 2);
+        for (ips, json) in [
+            (one, r#"["10.244.1.7"]"#),
+            (two, r#"["10.244.1.7","fd00::7"]"#),
+            (PodIps::default(), "[]"),
+        ] {
+            assert_eq!(serde_json::to_string(&ips).unwrap(), json);
+            assert_eq!(serde_json::from_str::<PodIps>(json).unwrap(), ips);
+        }
+    }
 }
