@@ -295,3 +295,27 @@ fn pod_decoding_does_not_depend_on_key_order_and_rejects_odd_shapes_without_pani
         Ok(PodEntry::Workload(_))
     ));
 }
+
+/// The address plan of the largest benchmark runs: /24 podCIDRs while the /10 holds one per
+/// node, /25 beyond, the last node's still inside the cluster CIDR and clear of its neighbour's.
+#[test]
+fn address_plan_holds_the_largest_benchmark_sizes() {
+    let cluster: ipnet::Ipv4Net = Layout::CLUSTER_CIDR.parse().unwrap();
+    for (nodes, mask) in [(16_000, 24), (16_001, 25), (Layout::MAX_NODES, 25)] {
+        assert_eq!(Layout::node_mask(nodes), mask, "{nodes} nodes");
+        let (before, last) = (
+            Layout::pod_cidr(nodes - 2, mask),
+            Layout::pod_cidr(nodes - 1, mask),
+        );
+        assert!(
+            cluster.contains(&last),
+            "{nodes} nodes: {last} outside {cluster}"
+        );
+        assert!(before.broadcast() < last.network(), "{before} and {last}");
+        let spec = Spec::sized(nodes);
+        assert!(
+            last.hosts().count() >= spec.pods_per_node + 2,
+            "{last} too small"
+        );
+    }
+}

@@ -112,8 +112,9 @@ impl Layout {
     pub const STRAY_POD_CIDR: &'static str = "10.200.0.0/24";
     pub const STRAY_SERVICE_IP: &'static str = "192.168.77.7";
     pub const VERSION: &'static str = "v1.31.4";
-    /// Most nodes the address plan has room for (one /24 of the cluster CIDR each).
-    pub const MAX_NODES: usize = 16_000;
+    /// Most nodes the address plan has room for: a /24 of the cluster CIDR each up to 16,000
+    /// (of 16,384), a /25 each beyond (see [`Layout::node_mask`]).
+    pub const MAX_NODES: usize = 32_000;
 
     pub fn node_name(i: usize) -> String {
         if i == 0 {
@@ -125,8 +126,18 @@ impl Layout {
     pub fn node_ip(i: usize) -> Ipv4Addr {
         offset(Ipv4Addr::new(10, 0, 0, 10), i as u32)
     }
-    pub fn pod_cidr(i: usize) -> Ipv4Net {
-        Ipv4Net::new(offset(Ipv4Addr::new(10, 64, 0, 0), (i as u32) << 8), 24).unwrap()
+    /// Each node's podCIDR size (kube-controller-manager's --node-cidr-mask-size): /24 while
+    /// the /10 holds one per node, then /25 (126 addresses, room for the 30 pods a node runs).
+    pub fn node_mask(nodes: usize) -> u8 {
+        if nodes <= 16_000 {
+            24
+        } else {
+            25
+        }
+    }
+    pub fn pod_cidr(i: usize, mask: u8) -> Ipv4Net {
+        let at = offset(Ipv4Addr::new(10, 64, 0, 0), (i as u32) << (32 - mask));
+        Ipv4Net::new(at, mask).unwrap()
     }
     pub fn service_ip(i: usize) -> Ipv4Addr {
         offset(Ipv4Addr::new(172, 20, 0, 1), i as u32)
@@ -203,15 +214,16 @@ pub fn cluster(spec: &Spec) -> Cluster {
     );
     let has = |f: Inject| spec.inject.contains(&f);
     let last = spec.nodes - 1;
+    let mask = Layout::node_mask(spec.nodes);
     let mut c = Cluster::new_snapshot();
     c.source.mode = "generated".into();
     c.server_version = Some(Layout::VERSION.into());
 
     // ---- nodes ----
     for i in 0..spec.nodes {
-        let mut cidr = Layout::pod_cidr(i).to_string();
+        let mut cidr = Layout::pod_cidr(i, mask).to_string();
         if has(Inject::OverlappingPodCidrs) && i == 2.min(last) && i > 0 {
-            cidr = Layout::pod_cidr(1.min(i - 1)).to_string();
+            cidr = Layout::pod_cidr(1.min(i - 1), mask).to_string();
         }
         if has(Inject::PodCidrOutsideClusterCidr) && i == last {
             cidr = Layout::STRAY_POD_CIDR.into();
@@ -569,7 +581,7 @@ fn control_plane(c: &mut Cluster, spec: &Spec) {
             &[
                 "--allocate-node-cidrs=true".into(),
                 format!("--cluster-cidr={}", Layout::CLUSTER_CIDR),
-                "--node-cidr-mask-size=24".into(),
+                format!("--node-cidr-mask-size={}", Layout::node_mask(spec.nodes)),
                 format!("--service-cluster-ip-range={}", Layout::SERVICE_CIDR),
             ],
         ),
