@@ -35,7 +35,8 @@ pub fn analyze(
                 })
             });
             let cidrs = Arc::new(discover::cidrs::discover(c, hints));
-            // The receiver is gone only when Services are not wanted.
+            // Refused when there is no Services lane, or it ended in a panic (its join passes
+            // that on).
             let _ = ranges.send(cidrs.clone());
             let proxy = discover::proxy::discover(c);
             let deployments = discover::deploy::discover(c, &proxy, &cidrs.cni);
