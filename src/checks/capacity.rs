@@ -304,7 +304,7 @@ pub fn version_skew(c: &Ctx) -> Vec<Finding> {
         }
     }
     for p in c.cluster.pods.iter().filter(|p| !p.finished()) {
-        for ct in &p.spec.containers {
+        for ct in p.spec.containers.iter() {
             let Some((repo, tag)) = ct.image.rsplit_once(':') else {
                 continue;
             };

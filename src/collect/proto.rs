@@ -553,6 +553,8 @@ struct Shared {
     ports: Seen<Ports>,
     /// Namespace and node names.
     names: Seen<Arc<str>>,
+    /// An infrastructure pod's containers: one DaemonSet's pods repeat them.
+    containers: Seen<Arc<[Container]>>,
 }
 
 struct Seen<T> {
@@ -726,15 +728,18 @@ pub fn rfc3339(secs: i64) -> String {
 /// PodSpec: containers 2, nodeName 10, hostNetwork 11. Scheduling fields are pruned anyway.
 fn pod_spec(buf: &[u8], pod: &mut Pod) -> Result<()> {
     let s = &mut pod.spec;
+    let mut containers = Vec::new();
     each(buf, |n, v| {
         match n {
-            2 => s.containers.push(container(bytes(v)?)?),
+            2 => containers.push(bytes(v)?),
             10 => s.node_name = opt_string(v)?,
             11 => s.host_network = int(v)? != 0,
             _ => {}
         }
         Ok(())
-    })
+    })?;
+    s.containers = SHARED.with_borrow_mut(|sh| sh.containers.get(&containers, container))?;
+    Ok(())
 }
 
 /// Container: name 1, image 2, command 3, args 4, env 7 (EnvVar: name 1, value 2, valueFrom

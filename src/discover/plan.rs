@@ -48,7 +48,7 @@ pub fn second_round(c: &Cluster, logs: LogPolicy) -> Plan {
     );
     if let Some(ds) = cni::agent(c, &cni) {
         let ns = ds.metadata.ns();
-        for ct in &ds.spec.template.spec.containers {
+        for ct in ds.spec.template.spec.containers.iter() {
             for name in env::config_maps(ct) {
                 let key = (ns.to_string(), name.to_string());
                 if !config_maps.contains(&key) {

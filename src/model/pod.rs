@@ -24,8 +24,10 @@ pub struct PodSpec {
     pub node_name: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub host_network: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub containers: Vec<Container>,
+    /// Shared between the pods of one template where they are decoded from protobuf: a
+    /// DaemonSet's thousands of pods repeat the same containers.
+    #[serde(default, skip_serializing_if = "<[Container]>::is_empty")]
+    pub containers: Arc<[Container]>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -334,10 +336,11 @@ impl Pod {
             self.reduce();
         }
         // Lists grow by doubling as they are read; thousands of pods keep them for good.
-        self.spec.containers.shrink_to_fit();
-        for c in &mut self.spec.containers {
-            c.env.shrink_to_fit();
-            c.ports.shrink_to_fit();
+        if let Some(cs) = Arc::get_mut(&mut self.spec.containers) {
+            for c in cs {
+                c.env.shrink_to_fit();
+                c.ports.shrink_to_fit();
+            }
         }
         self.status.container_statuses.shrink_to_fit();
         self.status.conditions.shrink_to_fit();
@@ -348,12 +351,15 @@ impl Pod {
         self.metadata.owner_references.clear();
         self.status.host_ip = None;
         self.metadata.creation_timestamp = None;
-        for c in &mut self.spec.containers {
-            *c = Container {
-                ports: std::mem::take(&mut c.ports),
+        self.spec.containers = self
+            .spec
+            .containers
+            .iter()
+            .map(|c| Container {
+                ports: c.ports.clone(),
                 ..Container::default()
-            };
-        }
+            })
+            .collect();
         self.status.start_time = None;
     }
     /// Decodes one Pod as the API serves it (see [`PodEntry`]).
@@ -800,11 +806,12 @@ impl WorkloadPod {
             spec: PodSpec {
                 node_name: (!self.node.is_empty()).then(|| self.node.to_string()),
                 host_network: self.host_network,
-                containers: vec![Container {
+                containers: [Container {
                     name: "main".into(),
                     ports: self.ports.as_slice().to_vec(),
                     ..Container::default()
-                }],
+                }]
+                .into(),
                 ..PodSpec::default()
             },
             status: PodStatus {
