@@ -414,7 +414,7 @@ pub struct WorkloadPod {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub finished: bool,
     /// Addresses that do not parse are dropped, as the checks would ignore them.
-    #[serde(default, skip_serializing_if = "PodIps::is_none")]
+    #[serde(default, skip_serializing_if = "<[IpAddr]>::is_empty")]
     pub ips: PodIps,
     /// What Service selectors match. Shared between the pods of one template (see [`Shapes`]).
     #[serde(default, skip_serializing_if = "Labels::is_empty")]
@@ -452,12 +452,6 @@ pub enum PodIps {
 impl Default for PodIps {
     fn default() -> PodIps {
         PodIps::Many(Box::default())
-    }
-}
-
-impl PodIps {
-    pub fn is_none(&self) -> bool {
-        self.is_empty()
     }
 }
 
