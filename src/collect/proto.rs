@@ -32,12 +32,22 @@ struct Fields<'a> {
     buf: &'a [u8],
 }
 
+// A field step is the innermost loop of a 150,000-pod list (about 70 fields a pod): the
+// common paths are inlined and the error texts built out of line.
+#[inline(always)]
 fn varint(buf: &mut &[u8]) -> Result<u64> {
     // Tags and most lengths fit in one byte.
-    if let Some((&b, rest)) = buf.split_first().filter(|(&b, _)| b < 0x80) {
-        *buf = rest;
-        return Ok(u64::from(b));
+    match buf.first() {
+        Some(&b) if b < 0x80 => {
+            *buf = &buf[1..];
+            Ok(u64::from(b))
+        }
+        _ => varint_long(buf),
     }
+}
+
+#[inline(never)]
+fn varint_long(buf: &mut &[u8]) -> Result<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let (&b, rest) = buf
@@ -52,41 +62,51 @@ fn varint(buf: &mut &[u8]) -> Result<u64> {
     Err("protobuf: varint longer than 10 bytes".into())
 }
 
+impl<'a> Fields<'a> {
+    #[inline(always)]
+    fn field(&mut self) -> Result<(u64, Value<'a>)> {
+        let key = varint(&mut self.buf)?;
+        let value = match key & 7 {
+            0 => Value::Varint(varint(&mut self.buf)?),
+            2 => {
+                let len = varint(&mut self.buf)?;
+                if len > self.buf.len() as u64 {
+                    return Err(overrun(key, len, self.buf.len()));
+                }
+                let (v, rest) = self.buf.split_at(len as usize);
+                self.buf = rest;
+                Value::Bytes(v)
+            }
+            w @ (1 | 5) => {
+                let n = if w == 1 { 8 } else { 4 };
+                self.buf = self
+                    .buf
+                    .get(n..)
+                    .ok_or("protobuf: fixed field runs past the end")?;
+                Value::Fixed
+            }
+            w => return Err(format!("protobuf: unsupported wire type {w}")),
+        };
+        Ok((key >> 3, value))
+    }
+}
+
+#[cold]
+fn overrun(key: u64, len: u64, left: usize) -> String {
+    format!(
+        "protobuf: field {} claims {len} bytes, {left} left",
+        key >> 3
+    )
+}
+
 impl<'a> Iterator for Fields<'a> {
     type Item = Result<(u64, Value<'a>)>;
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         if self.buf.is_empty() {
             return None;
         }
-        let field = (|| {
-            let key = varint(&mut self.buf)?;
-            let value = match key & 7 {
-                0 => Value::Varint(varint(&mut self.buf)?),
-                2 => {
-                    let len = usize::try_from(varint(&mut self.buf)?).unwrap_or(usize::MAX);
-                    if len > self.buf.len() {
-                        return Err(format!(
-                            "protobuf: field {} claims {len} bytes, {} left",
-                            key >> 3,
-                            self.buf.len()
-                        ));
-                    }
-                    let (v, rest) = self.buf.split_at(len);
-                    self.buf = rest;
-                    Value::Bytes(v)
-                }
-                w @ (1 | 5) => {
-                    let n = if w == 1 { 8 } else { 4 };
-                    self.buf = self
-                        .buf
-                        .get(n..)
-                        .ok_or("protobuf: fixed field runs past the end")?;
-                    Value::Fixed
-                }
-                w => return Err(format!("protobuf: unsupported wire type {w}")),
-            };
-            Ok((key >> 3, value))
-        })();
+        let field = self.field();
         if field.is_err() {
             self.buf = &[];
         }
@@ -99,6 +119,7 @@ fn fields(buf: &[u8]) -> Fields<'_> {
 }
 
 /// Calls `f` for each field of a message, stopping at the first malformed one.
+#[inline]
 fn each<'a>(buf: &'a [u8], mut f: impl FnMut(u64, Value<'a>) -> Result<()>) -> Result<()> {
     fields(buf).try_for_each(|r| r.and_then(|(n, v)| f(n, v)))
 }
@@ -400,8 +421,9 @@ pub fn pod(buf: &[u8]) -> Result<PodEntry> {
         }
         Ok(())
     })?;
-    if !infra(meta)? {
-        return workload(meta, spec, status);
+    let head = Head::read(meta)?;
+    if !head.infra() {
+        return workload(&head, spec, status);
     }
     let mut pod = Pod {
         metadata: object_meta(meta)?,
@@ -413,61 +435,118 @@ pub fn pod(buf: &[u8]) -> Result<PodEntry> {
     Ok(PodEntry::Infra(Box::new(pod)))
 }
 
-/// [`is_infra`] from the metadata, without building it: namespace, owner references' kinds
-/// and controller flags, and whether the static-pod mirror annotation is there.
-fn infra(meta: &[u8]) -> Result<bool> {
-    let (mut ns, mut owners, mut mirror) = (&[][..], Vec::new(), false);
-    each(meta, |n, v| {
-        match n {
-            3 => ns = bytes(v)?,
-            12 => {
-                let key = fields(bytes(v)?).find_map(|f| match f {
-                    Ok((1, Value::Bytes(k))) => Some(k),
-                    _ => None,
-                });
-                mirror |= key == Some(MIRROR_ANNOTATION.as_bytes());
-            }
-            13 => {
-                let (mut kind, mut controller) = (&[][..], false);
-                each(bytes(v)?, |n, v| {
-                    match n {
-                        1 => kind = bytes(v)?,
-                        6 => controller = int(v)? != 0,
-                        _ => {}
-                    }
-                    Ok(())
-                })?;
-                owners.push((kind, controller));
-            }
-            _ => {}
+/// Up to N items in place, more on the heap: what one pod of a list gathers on its way
+/// (labels, owners, ports, addresses) without an allocation for each.
+struct Few<T: Copy + Default, const N: usize> {
+    len: usize,
+    inline: [T; N],
+    more: Vec<T>,
+}
+
+impl<T: Copy + Default, const N: usize> Few<T, N> {
+    fn new() -> Self {
+        Few {
+            len: 0,
+            inline: [T::default(); N],
+            more: Vec::new(),
         }
-        Ok(())
-    })?;
-    let text = |b| std::str::from_utf8(b).unwrap_or("\u{fffd}");
-    Ok(is_infra(
-        text(ns),
-        owners.iter().map(|&(k, c)| (text(k), c)),
-        mirror,
-    ))
+    }
+    fn push(&mut self, t: T) {
+        if self.len < N {
+            self.inline[self.len] = t;
+        } else {
+            if self.more.is_empty() {
+                self.more.extend_from_slice(&self.inline);
+            }
+            self.more.push(t);
+        }
+        self.len += 1;
+    }
+    fn as_slice(&self) -> &[T] {
+        if self.len <= N {
+            &self.inline[..self.len]
+        } else {
+            &self.more
+        }
+    }
+}
+
+/// A pod's metadata as far as telling an ordinary pod from infrastructure and reducing it
+/// need, in one walk: name, namespace, deletion, label entries, owner references' kinds and
+/// controller flags, and whether the static-pod mirror annotation is there.
+struct Head<'a> {
+    name: &'a [u8],
+    ns: &'a [u8],
+    terminating: bool,
+    labels: Few<&'a [u8], 8>,
+    owners: Few<(&'a [u8], bool), 2>,
+    mirror: bool,
+}
+
+impl<'a> Head<'a> {
+    fn read(meta: &'a [u8]) -> Result<Head<'a>> {
+        let mut h = Head {
+            name: &[],
+            ns: &[],
+            terminating: false,
+            labels: Few::new(),
+            owners: Few::new(),
+            mirror: false,
+        };
+        each(meta, |n, v| {
+            match n {
+                1 => h.name = bytes(v)?,
+                3 => h.ns = bytes(v)?,
+                9 => h.terminating = !bytes(v)?.is_empty(),
+                11 => h.labels.push(bytes(v)?),
+                12 => {
+                    let key = fields(bytes(v)?).find_map(|f| match f {
+                        Ok((1, Value::Bytes(k))) => Some(k),
+                        _ => None,
+                    });
+                    h.mirror |= key == Some(MIRROR_ANNOTATION.as_bytes());
+                }
+                13 => {
+                    let (mut kind, mut controller) = (&[][..], false);
+                    each(bytes(v)?, |n, v| {
+                        match n {
+                            1 => kind = bytes(v)?,
+                            6 => controller = int(v)? != 0,
+                            _ => {}
+                        }
+                        Ok(())
+                    })?;
+                    h.owners.push((kind, controller));
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(h)
+    }
+
+    /// [`is_infra`], from the bytes.
+    fn infra(&self) -> bool {
+        let text = |b| std::str::from_utf8(b).unwrap_or("\u{fffd}");
+        is_infra(
+            text(self.ns),
+            self.owners.as_slice().iter().map(|&(k, c)| (text(k), c)),
+            self.mirror,
+        )
+    }
 }
 
 /// An ordinary pod, reduced to what a [`WorkloadPod`] keeps: placement, addresses, labels,
 /// declared ports and readiness. The rest of it (most of its bytes) is stepped over.
 /// The reduced pod, read straight from the message: 150,000 of these make up most of a big
 /// cluster's answer, and all but a few fields of each are skipped.
-fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
-    let mut w = WorkloadPod::default();
-    let (mut labels, mut ports, mut ns, mut node) = (Vec::new(), Vec::new(), &[][..], &[][..]);
-    each(meta, |n, v| {
-        match n {
-            1 => w.name = text(bytes(v)?),
-            3 => ns = bytes(v)?,
-            9 => w.terminating = !bytes(v)?.is_empty(),
-            11 => labels.push(bytes(v)?),
-            _ => {}
-        }
-        Ok(())
-    })?;
+fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
+    let mut w = WorkloadPod {
+        name: text(head.name),
+        terminating: head.terminating,
+        ..WorkloadPod::default()
+    };
+    let (mut ports, mut node) = (Few::<&[u8], 4>::new(), &[][..]);
     each(spec, |n, v| {
         match n {
             2 => each(bytes(v)?, |n, v| {
@@ -483,13 +562,13 @@ fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
         Ok(())
     })?;
     SHARED.with_borrow_mut(|s| {
-        w.namespace = s.names.name(ns);
+        w.namespace = s.names.name(head.ns);
         w.node = s.names.name(node);
-        w.labels = s.labels.get(&labels, map_entry)?;
-        w.ports = s.ports.get(&ports, container_port)?;
+        w.labels = s.labels.get(head.labels.as_slice(), map_entry)?;
+        w.ports = s.ports.get(ports.as_slice(), container_port)?;
         Ok::<_, String>(())
     })?;
-    let (mut ips, mut ip, mut phase, mut ready) = (Vec::new(), None, &[][..], false);
+    let (mut ips, mut ip, mut phase, mut ready) = (Few::<&[u8], 2>::new(), None, &[][..], false);
     each(status, |n, v| {
         match n {
             1 => phase = bytes(v)?,
@@ -505,11 +584,11 @@ fn workload(meta: &[u8], spec: &[u8], status: &[u8]) -> Result<PodEntry> {
         }
         Ok(())
     })?;
-    if ips.is_empty() {
-        ips.extend(ip);
+    if let (0, Some(ip)) = (ips.len, ip) {
+        ips.push(ip);
     }
-    let addr = |b: &[u8]| std::str::from_utf8(b).ok()?.parse().ok();
-    w.ips = ips.into_iter().filter_map(addr).collect();
+    let addr = |b: &&[u8]| std::str::from_utf8(b).ok()?.parse().ok();
+    w.ips = ips.as_slice().iter().filter_map(addr).collect();
     w.finished = matches!(phase, b"Succeeded" | b"Failed");
     w.ready = ready;
     if !ready {
@@ -1272,6 +1351,47 @@ mod tests {
         // Cut anywhere inside the list: an error at the end, never a silent short list.
         for cut in (0..body.len() - 4).step_by(97) {
             assert!(stream(&body[..cut], 1000).is_err(), "cut at {cut}");
+        }
+    }
+
+    /// More labels, owners, ports and addresses than a pod's reader holds in place: read as
+    /// the JSON path reads them.
+    #[test]
+    fn pods_past_the_inline_capacities_read_as_from_json() {
+        use serde_json::json;
+        let labels: serde_json::Map<String, serde_json::Value> = (0..11)
+            .map(|i| (format!("k{i:02}"), json!(format!("v{i}"))))
+            .collect();
+        let owners = |last: &str| {
+            json!([{"kind": "ReplicaSet", "name": "a"}, {"kind": "Other", "name": "b"},
+                   {"kind": last, "name": "c"}])
+        };
+        let ports: Vec<_> = (0..6)
+            .map(|i| json!({"name": format!("p{i}"), "containerPort": 8000 + i, "protocol": "TCP"}))
+            .collect();
+        for (last, infra) in [("Job", false), ("Node", true)] {
+            let v = json!({
+                "metadata": {"name": "web-1", "namespace": "shop", "labels": labels,
+                             "ownerReferences": owners(last)},
+                "spec": {"nodeName": "n1", "containers": [{"name": "c", "ports": ports}]},
+                "status": {"phase": "Running", "podIP": "10.0.0.9",
+                           "podIPs": [{"ip": "10.0.0.9"}, {"ip": "fd00::9"}, {"ip": "10.0.1.9"}],
+                           "conditions": [{"type": "Ready", "status": "True"}]}
+            });
+            let from_json: Pod = serde_json::from_value(v.clone()).unwrap();
+            assert_eq!(from_json.is_infra(), infra);
+            let bytes = netcheck_testkit::proto::encode("Pod", &v).unwrap();
+            match (pod(&bytes).unwrap(), infra) {
+                (PodEntry::Workload(w), false) => {
+                    assert_eq!(w, WorkloadPod::from(&from_json));
+                    assert_eq!(
+                        (w.labels.iter().count(), w.ports.len(), w.ips.len()),
+                        (11, 6, 3)
+                    );
+                }
+                (PodEntry::Infra(p), true) => assert_eq!(p.metadata.labels.len(), 11),
+                (_, want) => panic!("owner {last}: read as infra {}, want {want}", !want),
+            }
         }
     }
 

@@ -678,6 +678,9 @@ struct Interner<T> {
     /// Another copy of a value, kept alive so that its address stays its own, and the shared
     /// value. Only copies held elsewhere too (a reader's cache) will be seen again.
     copies: FastMap<usize, (T, T)>,
+    /// The last value seen (held, so that its address stays its own) and its shared value: a
+    /// list's pods come by namespace and name, so one template's and one namespace's come in runs.
+    last: Option<(usize, T, T)>,
 }
 
 impl<T> Default for Interner<T> {
@@ -685,12 +688,24 @@ impl<T> Default for Interner<T> {
         Interner {
             values: FastSet::default(),
             copies: FastMap::default(),
+            last: None,
         }
     }
 }
 
 impl<T: Shared> Interner<T> {
     fn share(&mut self, v: &mut T) {
+        let at = v.address();
+        if let Some((_, _, shared)) = self.last.as_ref().filter(|l| l.0 == at) {
+            *v = shared.clone();
+            return;
+        }
+        let seen = v.clone();
+        self.find(v);
+        self.last = Some((at, seen, v.clone()));
+    }
+
+    fn find(&mut self, v: &mut T) {
         let at = v.address();
         if let Some((_, shared)) = self.copies.get(&at) {
             *v = shared.clone();
