@@ -805,12 +805,26 @@ pub fn rfc3339(secs: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+    if !(0..=9999).contains(&year) {
+        return format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z");
+    }
+    // Every object and condition carries a time: digits put in place, not through format!.
+    let mut b = *b"0000-00-00T00:00:00Z";
+    for (at, width, mut v) in [
+        (0, 4, year),
+        (5, 2, month),
+        (8, 2, day),
+        (11, 2, h),
+        (14, 2, m),
+        (17, 2, s),
+    ] {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    b.iter().map(|&c| c as char).collect()
 }
 
 /// PodSpec: containers 2, nodeName 10, hostNetwork 11. Scheduling fields are pruned anyway.
@@ -1331,6 +1345,13 @@ mod tests {
         assert_eq!(rfc3339(1_730_534_400), "2024-11-02T08:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            rfc3339(1_730_534_400 + 13 * 3600 + 7 * 60 + 9),
+            "2024-11-02T21:07:09Z"
+        );
+        assert_eq!(rfc3339(-62_135_596_800), "0001-01-01T00:00:00Z");
+        assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_800), "10000-01-01T00:00:00Z");
     }
 
     fn stream(body: &[u8], chunk: usize) -> Result<(Option<String>, usize)> {

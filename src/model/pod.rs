@@ -610,7 +610,7 @@ impl FromIterator<ContainerPort> for Ports {
 
 /// Shares equal label sets, port lists and names between pods as they are read, so that
 /// 150,000 pods of a few thousand templates in a few hundred namespaces hold a few thousand of
-/// each. Values already shared by the reader (one copy per thread) are recognised by address.
+/// each.
 #[derive(Default)]
 pub struct Shapes {
     labels: Interner<Labels>,
@@ -619,11 +619,25 @@ pub struct Shapes {
 }
 
 impl Shapes {
+    /// Values a reader already shares (the protobuf reader keeps one copy per decoding
+    /// thread) are kept as they are: looking each up again cost a cache miss a field (perf,
+    /// issue #20) to save a copy per thread.
     pub fn share(&mut self, w: &mut WorkloadPod) {
-        self.labels.share(&mut w.labels);
-        self.ports.share(&mut w.ports);
-        self.names.share(&mut w.namespace);
-        self.names.share(&mut w.node);
+        fn fresh<T: Shared>(v: &T) -> bool {
+            v.holders() == 1
+        }
+        if fresh(&w.labels) {
+            self.labels.share(&mut w.labels);
+        }
+        if fresh(&w.ports) {
+            self.ports.share(&mut w.ports);
+        }
+        if fresh(&w.namespace) {
+            self.names.share(&mut w.namespace);
+        }
+        if fresh(&w.node) {
+            self.names.share(&mut w.node);
+        }
     }
     /// Endpoints read from JSON: node names and kinds shared (the protobuf reader shares them
     /// as it reads).
@@ -675,49 +689,23 @@ impl Shared for Ports {
 struct Interner<T> {
     /// Each value once.
     values: FastSet<T>,
-    /// Another copy of a value, kept alive so that its address stays its own, and the shared
-    /// value. Only copies held elsewhere too (a reader's cache) will be seen again.
-    copies: FastMap<usize, (T, T)>,
-    /// The last value seen (held, so that its address stays its own) and its shared value: a
-    /// list's pods come by namespace and name, so one template's and one namespace's come in runs.
-    last: Option<(usize, T, T)>,
 }
 
 impl<T> Default for Interner<T> {
     fn default() -> Self {
         Interner {
             values: FastSet::default(),
-            copies: FastMap::default(),
-            last: None,
         }
     }
 }
 
 impl<T: Shared> Interner<T> {
     fn share(&mut self, v: &mut T) {
-        let at = v.address();
-        if let Some((_, _, shared)) = self.last.as_ref().filter(|l| l.0 == at) {
-            *v = shared.clone();
-            return;
-        }
-        let seen = v.clone();
-        self.find(v);
-        self.last = Some((at, seen, v.clone()));
-    }
-
-    fn find(&mut self, v: &mut T) {
-        let at = v.address();
-        if let Some((_, shared)) = self.copies.get(&at) {
-            *v = shared.clone();
-            return;
-        }
-        if let Some(shared) = self.values.get(v) {
-            if v.holders() > 1 {
-                self.copies.insert(at, (v.clone(), shared.clone()));
+        match self.values.get(v) {
+            Some(shared) => *v = shared.clone(),
+            None => {
+                self.values.insert(v.clone());
             }
-            *v = shared.clone();
-        } else {
-            self.values.insert(v.clone());
         }
     }
 }
