@@ -310,11 +310,9 @@ pub fn discover(
             .get(&(s.metadata.ns(), s.metadata.name.as_str()))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let row = ctx.row(s, eps);
-        counts.with_problems += usize::from(!row.problems.is_empty());
-        if in_scope && (!problems_only || !row.problems.is_empty()) {
-            services.push(row);
-        }
+        let (problems, row) = ctx.row(s, eps, |problems| in_scope && (!problems_only || problems));
+        counts.with_problems += usize::from(problems);
+        services.extend(row);
     }
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     ServicesAnswer {
@@ -391,7 +389,14 @@ struct RowCtx<'a> {
 }
 
 impl RowCtx<'_> {
-    fn row(&self, s: &Service, eps: &[(&[EndpointPort], &Endpoint)]) -> ServiceRow {
+    /// Whether the Service has problems, and its row if `keep` (given that) wants it: a
+    /// report keeps only the rows with problems, and the others' endpoint texts are not made.
+    fn row(
+        &self,
+        s: &Service,
+        eps: &[(&[EndpointPort], &Endpoint)],
+        keep: impl Fn(bool) -> bool,
+    ) -> (bool, Option<ServiceRow>) {
         let ns = s.metadata.ns();
         let range = &self.cidrs.service_cidr;
         let believe = range.status == FactStatus::Known
@@ -453,27 +458,18 @@ impl RowCtx<'_> {
         let ready_pods = selected.iter().filter(|p| p.ready).count();
 
         // Endpoints, each once, with the pod and node behind it.
-        let mut endpoints: Vec<EndpointRow> = Vec::new();
+        let mut endpoints: Vec<EndpointView> = Vec::new();
         let mut seen = FastSet::default();
         for (_, e) in eps {
-            let target = e
+            let pod = e
                 .target_ref
                 .as_ref()
                 .filter(|t| &*t.kind == "Pod")
                 .map(|t| (t.namespace.as_deref().unwrap_or(ns), &*t.name));
             for a in &e.addresses {
-                if !seen.insert((&**a, target)) {
-                    continue;
+                if seen.insert((&**a, pod)) {
+                    endpoints.push(EndpointView { ip: a, pod, e });
                 }
-                let pod = target.map(|(ns, name)| format!("{ns}/{name}"));
-                endpoints.push(EndpointRow {
-                    ip: a.to_string(),
-                    pod,
-                    node: e.node_name.as_deref().map(str::to_string),
-                    ready: e.conditions.ready(),
-                    serving: e.conditions.serving(),
-                    terminating: e.conditions.terminating(),
-                });
             }
         }
 
@@ -646,11 +642,9 @@ impl RowCtx<'_> {
         if self.pods_read {
             let stale: Vec<String> = endpoints
                 .iter()
-                .filter(|e| e.pod.is_some())
                 .filter_map(|e| {
-                    let ip = cidr::parse_ip(&e.ip)?;
-                    let pod = e.pod.as_deref()?;
-                    let (pns, pname) = pod.split_once('/').unwrap_or((pod, ""));
+                    let (pns, pname) = e.pod?;
+                    let ip = cidr::parse_ip(e.ip)?;
                     // Address first: it rules out all but one pod without comparing names.
                     let is_pod = |p: &WorkloadPod| {
                         p.ips.contains(&ip) && (pns, pname) == (&*p.namespace, &*p.name)
@@ -666,11 +660,11 @@ impl RowCtx<'_> {
                     match held {
                         _ if held.iter().any(|(_, p)| is_pod(p)) => None,
                         [(_, p), ..] => Some(format!(
-                            "{} points at pod {pod}, but {}/{} holds that address now",
+                            "{} points at pod {pns}/{pname}, but {}/{} holds that address now",
                             e.ip, p.namespace, p.name
                         )),
                         [] => Some(format!(
-                            "{} points at pod {pod}, and no pod holds that address",
+                            "{} points at pod {pns}/{pname}, and no pod holds that address",
                             e.ip
                         )),
                     }
@@ -688,7 +682,7 @@ impl RowCtx<'_> {
                 );
             }
         }
-        for e in endpoints.iter().filter(|e| cidr::parse_ip(&e.ip).is_none()) {
+        for e in endpoints.iter().filter(|e| cidr::parse_ip(e.ip).is_none()) {
             problem(
                 "endpoint-invalid-address",
                 Severity::Warning,
@@ -805,11 +799,11 @@ impl RowCtx<'_> {
         }
 
         // Local traffic policies: only nodes with a ready endpoint answer.
-        let ready_nodes: Vec<String> = {
-            let mut v: Vec<String> = endpoints
+        let ready_nodes: Vec<&str> = {
+            let mut v: Vec<&str> = endpoints
                 .iter()
-                .filter(|e| e.ready)
-                .filter_map(|e| e.node.clone())
+                .filter(|e| e.e.conditions.ready())
+                .filter_map(|e| e.e.node_name.as_deref())
                 .collect();
             v.sort();
             v.dedup();
@@ -833,7 +827,22 @@ impl RowCtx<'_> {
                 );
             }
         }
-        ServiceRow {
+        let has_problems = !problems.is_empty();
+        if !keep(has_problems) {
+            return (has_problems, None);
+        }
+        let endpoints = endpoints
+            .iter()
+            .map(|v| EndpointRow {
+                ip: v.ip.to_string(),
+                pod: v.pod.map(|(ns, name)| format!("{ns}/{name}")),
+                node: v.e.node_name.as_deref().map(str::to_string),
+                ready: v.e.conditions.ready(),
+                serving: v.e.conditions.serving(),
+                terminating: v.e.conditions.terminating(),
+            })
+            .collect();
+        let row = ServiceRow {
             namespace: ns.into(),
             name: s.metadata.name.clone(),
             kind: kind.into(),
@@ -850,12 +859,22 @@ impl RowCtx<'_> {
             session_affinity: s.spec.session_affinity.clone().filter(|a| a != "None"),
             external_traffic_policy: s.spec.external_traffic_policy.clone(),
             internal_traffic_policy: s.spec.internal_traffic_policy.clone(),
-            local_nodes: (etp_local || itp_local).then_some(ready_nodes),
+            local_nodes: (etp_local || itp_local)
+                .then(|| ready_nodes.into_iter().map(str::to_string).collect()),
             status: crate::report::Problem::status(&problems),
             problems,
             reached_by: vec![],
-        }
+        };
+        (has_problems, Some(row))
     }
+}
+
+/// An endpoint address as a Service row shows it, borrowed until the row is kept.
+struct EndpointView<'a> {
+    ip: &'a str,
+    /// Namespace and name of the pod its targetRef names.
+    pod: Option<(&'a str, &'a str)>,
+    e: &'a Endpoint,
 }
 
 /// `http 80/TCP` or `80/TCP`.
