@@ -17,16 +17,13 @@ use std::net::IpAddr;
 
 pub const NODE_PORT_DEFAULT: (i32, i32) = (30000, 32767);
 
-/// A label set, as (key, value) pairs sorted by key.
-type LabelPairs<'a> = Vec<(&'a str, &'a str)>;
-
 /// Pods grouped by namespace and label set, in one list ordered by group. Label sets are
 /// numbered once for all namespaces (pods of one template share theirs, and the same
 /// templates run in many namespaces); a group is a namespace and a label set. Full pods are
 /// seen reduced, as all others are.
 struct Index<'a> {
-    /// Each distinct label set.
-    labels: Vec<LabelPairs<'a>>,
+    /// Each distinct label set (equal sets are one, whichever pods hold them).
+    labels: Vec<&'a Labels>,
     /// The label sets that carry each (key, value) pair.
     by_pair: FastMap<(&'a str, &'a str), Vec<u32>>,
     /// Each namespace's number and groups.
@@ -51,7 +48,7 @@ impl<'a> Index<'a> {
         // Names and label sets are shared between pods, so most are known by address alone.
         let mut ns_at: FastMap<usize, u32> = FastMap::default();
         let mut labels_at: FastMap<usize, u32> = FastMap::default();
-        let mut labels_id: FastMap<LabelPairs, u32> = FastMap::default();
+        let mut labels_id: FastMap<&Labels, u32> = FastMap::default();
         let mut placed: Vec<(u32, &WorkloadPod)> = Vec::new();
         for w in pods.filter(|w| !w.finished) {
             let ns = *ns_at.entry(w.namespace.address()).or_insert_with(|| {
@@ -59,16 +56,14 @@ impl<'a> Index<'a> {
                 ix.namespaces.entry(&w.namespace).or_insert((n, vec![])).0
             });
             let labels = *labels_at.entry(w.labels.address()).or_insert_with(|| {
-                *labels_id
-                    .entry(w.labels.iter().collect())
-                    .or_insert_with_key(|pairs| {
-                        let id = ix.labels.len() as u32;
-                        for &pair in pairs {
-                            ix.by_pair.entry(pair).or_default().push(id);
-                        }
-                        ix.labels.push(pairs.clone());
-                        id
-                    })
+                *labels_id.entry(&w.labels).or_insert_with(|| {
+                    let id = ix.labels.len() as u32;
+                    for pair in w.labels.iter() {
+                        ix.by_pair.entry(pair).or_default().push(id);
+                    }
+                    ix.labels.push(&w.labels);
+                    id
+                })
             });
             let group = *ix.group_of.entry((ns, labels)).or_insert_with(|| {
                 let g = ix.groups.len() as u32;
@@ -102,9 +97,9 @@ impl<'a> Index<'a> {
         self.pods.iter().copied()
     }
 
-    fn group(&self, g: u32) -> (&[(&'a str, &'a str)], &[&'a WorkloadPod]) {
+    fn group(&self, g: u32) -> (&'a Labels, &[&'a WorkloadPod]) {
         let (labels, r) = &self.groups[g as usize];
-        (&self.labels[*labels as usize], &self.pods[r.clone()])
+        (self.labels[*labels as usize], &self.pods[r.clone()])
     }
 
     /// The pods a selector matches in a namespace: of the label sets that carry its rarest
@@ -113,10 +108,7 @@ impl<'a> Index<'a> {
         let Some((ns, _)) = self.namespaces.get(ns) else {
             return vec![];
         };
-        let matches = |labels: &[(&str, &str)]| {
-            sel.iter()
-                .all(|(k, v)| labels.iter().any(|(lk, lv)| lk == k && lv == v))
-        };
+        let matches = |labels: &Labels| sel.iter().all(|(k, v)| labels.get(k) == Some(v));
         let all: Vec<u32>;
         let candidates = match sel
             .iter()
@@ -132,7 +124,7 @@ impl<'a> Index<'a> {
         };
         candidates
             .iter()
-            .filter(|&&l| matches(&self.labels[l as usize]))
+            .filter(|&&l| matches(self.labels[l as usize]))
             .filter_map(|&l| self.group_of.get(&(*ns, l)))
             .flat_map(|&g| self.group(g).1.iter().copied())
             .collect()
@@ -154,7 +146,7 @@ impl<'a> Index<'a> {
             .iter()
             .map(|&g| self.group(g))
             .filter_map(|(labels, pods)| {
-                let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
+                let get = |k: &str| labels.get(k);
                 let same = sel.iter().filter(|(k, v)| get(k) == Some(v)).count();
                 let keys = sel.iter().filter(|(k, _)| get(k).is_some()).count();
                 if keys == 0 {
