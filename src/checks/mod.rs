@@ -84,31 +84,9 @@ pub fn run(ctx: &Ctx, topics: &[Topic]) -> Vec<Finding> {
         .filter(|(t, _)| topics.contains(t))
         .map(|(_, check)| check)
         .collect();
-    // Two workers take the checks in turn: on a big cluster a few of them (duplicate
-    // addresses, skew, pods per node) walk every pod, and the second core is idle by now.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = vec![];
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(check) = checks.get(i) else {
-                return done;
-            };
-            done.push((i, check(ctx)));
-        }
-    };
-    let mut done = std::thread::scope(|s| {
-        let other = s.spawn(work);
-        let mut done = work();
-        done.extend(
-            other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-        );
-        done
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    let mut all: Vec<Finding> = done.into_iter().flat_map(|(_, f)| f).collect();
+    // On a big cluster a few checks (duplicate addresses, skew, pods per node) walk every pod.
+    let done = crate::analyze::in_two(&checks, |check| check(ctx));
+    let mut all: Vec<Finding> = done.into_iter().flatten().collect();
     all.sort_by_key(|f| std::cmp::Reverse(f.severity));
     all
 }

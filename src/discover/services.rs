@@ -284,12 +284,8 @@ pub fn discover(
         pods_read,
     };
     let mut counts = ServiceCounts::default();
-    let mut services = Vec::new();
-    for s in &c.services {
-        counts.total += 1;
-        *counts.by_type.entry(s.kind().to_string()).or_default() += 1;
-        counts.headless += usize::from(s.headless());
-        counts.without_selector += usize::from(s.selector().is_none());
+    // The rows on two threads: this lane is the analysis's longest, and the other ends first.
+    let rows = crate::analyze::in_two(&c.services, |s| {
         let in_scope = scope
             .namespace
             .as_deref()
@@ -302,9 +298,18 @@ pub fn discover(
             .get(&(s.metadata.ns(), s.metadata.name.as_str()))
             .map(Vec::as_slice)
             .unwrap_or_default();
+        // Boxed: a report keeps a few of 10,000 rows, and an empty slot is a row's size.
         let (problems, row) = ctx.row(s, eps, |problems| in_scope && (!problems_only || problems));
+        (problems, row.map(Box::new))
+    });
+    let mut services = Vec::new();
+    for (s, (problems, row)) in c.services.iter().zip(rows) {
+        counts.total += 1;
+        *counts.by_type.entry(s.kind().to_string()).or_default() += 1;
+        counts.headless += usize::from(s.headless());
+        counts.without_selector += usize::from(s.selector().is_none());
         counts.with_problems += usize::from(problems);
-        services.extend(row);
+        services.extend(row.map(|r| *r));
     }
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     ServicesAnswer {
