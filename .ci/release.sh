@@ -4,8 +4,8 @@
 #   .ci/release.sh --base-url URL --homepage URL [--out DIR] [--no-build [--from DIR]]
 #
 # For each krew platform whose Rust target is installed (rustup target list --installed), builds
-# the release binaries, packs netcheck, kubectl-netcheck, kubectl_complete-netcheck (and LICENSE
-# when the repository has one) flat into DIR/netcheck-vVERSION-OS-ARCH.tar.gz, and writes
+# the release binaries, packs netcheck, kubectl-netcheck, kubectl_complete-netcheck and LICENSE
+# flat into DIR/netcheck-vVERSION-OS-ARCH.tar.gz, and writes
 # DIR/SHA256SUMS and DIR/netcheck.yaml: plugins/netcheck.yaml with its @...@ placeholders filled.
 # Platforms not built are left out of that manifest (and named on stderr), so that what it lists
 # always exists. The archives are to be uploaded under URL/vVERSION/.
@@ -99,7 +99,8 @@ while IFS=: read -r platform triples; do
   stage=$(mktemp -d)
   files=("${bins[@]}")
   cp "${bins[@]/#/$dir/}" "$stage/"
-  if [ -f LICENSE ]; then cp LICENSE "$stage/"; files+=(LICENSE); fi
+  cp LICENSE "$stage/"
+  files+=(LICENSE)
   archive=netcheck-$version-$os-$arch.tar.gz
   # Flat, with fixed owner, order and times: the same binaries give the same archive and hash.
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$stage" -cf - "${files[@]}" \

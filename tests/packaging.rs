@@ -942,6 +942,11 @@ fn the_release_script_packs_hashes_and_fills_a_manifest_krew_accepts() {
             assert!(line.starts_with("-rwx"), "{line}");
         }
         assert_eq!(str_of(pl, "bin"), "kubectl-netcheck");
+        // krew's index wants the license inside the archive.
+        assert!(
+            listing.lines().any(|l| l.split_whitespace().last() == Some("LICENSE")),
+            "no LICENSE in {file}: {listing}"
+        );
     }
     // The same binaries give the same archives.
     let again = scratch("release-again");
