@@ -944,7 +944,9 @@ fn the_release_script_packs_hashes_and_fills_a_manifest_krew_accepts() {
         assert_eq!(str_of(pl, "bin"), "kubectl-netcheck");
         // krew's index wants the license inside the archive.
         assert!(
-            listing.lines().any(|l| l.split_whitespace().last() == Some("LICENSE")),
+            listing
+                .lines()
+                .any(|l| l.split_whitespace().last() == Some("LICENSE")),
             "no LICENSE in {file}: {listing}"
         );
     }

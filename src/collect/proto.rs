@@ -563,7 +563,7 @@ fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     })?;
     SHARED.with_borrow_mut(|s| {
         w.namespace = s.names.name(head.ns);
-        w.node = s.names.name(node);
+        w.node = s.nodes.name(node);
         w.labels = s.labels.get(head.labels.as_slice(), map_entry)?;
         w.ports = s.ports.get(ports.as_slice(), container_port)?;
         Ok::<_, String>(())
@@ -639,8 +639,9 @@ thread_local! {
 struct Shared {
     labels: Seen<Labels>,
     ports: Seen<Ports>,
-    /// Namespace and node names.
+    /// Namespaces and kinds.
     names: Seen<Arc<str>>,
+    nodes: Seen<Arc<str>>,
     /// An infrastructure pod's containers: one DaemonSet's pods repeat them.
     containers: Seen<Arc<[Container]>>,
 }
@@ -648,6 +649,8 @@ struct Shared {
 struct Seen<T> {
     map: FastMap<Vec<u8>, T>,
     key: Vec<u8>,
+    /// The last name asked for: a list's pods come in runs of one namespace (or node).
+    last: Option<(Vec<u8>, T)>,
 }
 
 impl<T> Default for Seen<T> {
@@ -655,12 +658,16 @@ impl<T> Default for Seen<T> {
         Seen {
             map: FastMap::default(),
             key: Vec::new(),
+            last: None,
         }
     }
 }
 
 /// Beyond this many distinct sets (StatefulSet pods each carry their own name), start over.
 const SEEN_MAX: usize = 4096;
+/// Names are as many as a cluster's nodes and namespaces: a 5,000-node cluster's node names
+/// overflowed SEEN_MAX, and each start-over made every name again.
+const NAMES_MAX: usize = 1 << 16;
 
 impl<T: Clone> Seen<T> {
     fn get<U>(&mut self, parts: &[&[u8]], decode: impl Fn(&[u8]) -> Result<U>) -> Result<T>
@@ -679,11 +686,21 @@ impl<T: Clone> Seen<T> {
     where
         T: From<Box<str>>,
     {
-        if let Some(v) = self.map.get(b) {
+        if let Some((_, v)) = self.last.as_ref().filter(|(k, _)| k == b) {
             return v.clone();
         }
-        let v: T = text(b).into();
-        self.keep(b.to_vec(), v.clone());
+        let v = match self.map.get(b) {
+            Some(v) => v.clone(),
+            None => {
+                let v: T = text(b).into();
+                self.keep(b.to_vec(), v.clone(), NAMES_MAX);
+                v
+            }
+        };
+        let (key, last) = self.last.get_or_insert_with(|| (Vec::new(), v.clone()));
+        key.clear();
+        key.extend_from_slice(b);
+        *last = v.clone();
         v
     }
 
@@ -692,12 +709,12 @@ impl<T: Clone> Seen<T> {
             return Ok(v.clone());
         }
         let v = make()?;
-        self.keep(self.key.clone(), v.clone());
+        self.keep(self.key.clone(), v.clone(), SEEN_MAX);
         Ok(v)
     }
 
-    fn keep(&mut self, key: Vec<u8>, v: T) {
-        if self.map.len() >= SEEN_MAX {
+    fn keep(&mut self, key: Vec<u8>, v: T, max: usize) {
+        if self.map.len() >= max {
             self.map.clear();
         }
         self.map.insert(key, v);
