@@ -85,7 +85,7 @@ pub fn run(ctx: &Ctx, topics: &[Topic]) -> Vec<Finding> {
         .map(|(_, check)| check)
         .collect();
     // On a big cluster a few checks (duplicate addresses, skew, pods per node) walk every pod.
-    let done = crate::analyze::in_two(&checks, |check| check(ctx));
+    let done = crate::model::in_two(&checks, |check| check(ctx));
     let mut all: Vec<Finding> = done.into_iter().flatten().collect();
     all.sort_by_key(|f| std::cmp::Reverse(f.severity));
     all

@@ -285,7 +285,7 @@ pub fn discover(
     };
     let mut counts = ServiceCounts::default();
     // The rows on two threads: this lane is the analysis's longest, and the other ends first.
-    let rows = crate::analyze::in_two(&c.services, |s| {
+    let rows = crate::model::in_two(&c.services, |s| {
         let in_scope = scope
             .namespace
             .as_deref()

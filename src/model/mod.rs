@@ -353,3 +353,32 @@ pub mod what {
         format!("log {ns}/{pod} [{container}]{p}")
     }
 }
+
+/// `f` over `items` on two threads that take them in turn, the results in the items' order:
+/// the steps that walk every Service or every check, where the other core would idle.
+pub fn in_two<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = vec![];
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(t) = items.get(i) else {
+                return done;
+            };
+            done.push((i, f(t)));
+        }
+    };
+    let mut done = std::thread::scope(|s| {
+        let other = s.spawn(work);
+        let mut done = work();
+        done.extend(
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
