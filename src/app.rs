@@ -128,14 +128,21 @@ pub fn main() -> i32 {
                 w.flush()
             })
         };
+        let counts = (
+            cluster.nodes.len(),
+            cluster.pod_count(),
+            cluster.errors.len(),
+        );
+        // As for a report below: the process ends, and freeing the model would take a while.
+        std::mem::forget(cluster);
         return match res {
             Ok(()) => {
                 eprintln!(
                     "netcheck: snapshot written to {} ({} nodes, {} pods, {} skipped reads)",
                     path.display(),
-                    cluster.nodes.len(),
-                    cluster.pod_count(),
-                    cluster.errors.len()
+                    counts.0,
+                    counts.1,
+                    counts.2
                 );
                 cli::EXIT_OK
             }

@@ -51,7 +51,9 @@ fn describe(shown: &str, e: serde_json::Error) -> String {
     }
 }
 
-pub fn save(c: &Cluster, w: &mut dyn Write) -> std::io::Result<()> {
+/// Generic over the writer: serde_json writes a snapshot in millions of small pieces, and
+/// through `dyn Write` each was a call that BufWriter's fast path could not be inlined into.
+pub fn save(c: &Cluster, w: &mut impl Write) -> std::io::Result<()> {
     serde_json::to_writer(&mut *w, c)?;
     writeln!(w)
 }
