@@ -536,10 +536,9 @@ impl<'a> Head<'a> {
     }
 }
 
-/// An ordinary pod, reduced to what a [`WorkloadPod`] keeps: placement, addresses, labels,
-/// declared ports and readiness. The rest of it (most of its bytes) is stepped over.
-/// The reduced pod, read straight from the message: 150,000 of these make up most of a big
-/// cluster's answer, and all but a few fields of each are skipped.
+/// An ordinary pod, read straight from the message into what a [`WorkloadPod`] keeps:
+/// placement, addresses, labels, declared ports and readiness. 150,000 of these make up most
+/// of a big cluster's answer; the rest of each (most of its bytes) is stepped over.
 fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     let mut w = WorkloadPod {
         name: text(head.name),
@@ -697,10 +696,11 @@ impl<T: Clone> Seen<T> {
                 v
             }
         };
-        let (key, last) = self.last.get_or_insert_with(|| (Vec::new(), v.clone()));
+        // The key's buffer is reused from one name to the next.
+        let mut key = self.last.take().map(|(k, _)| k).unwrap_or_default();
         key.clear();
         key.extend_from_slice(b);
-        *last = v.clone();
+        self.last = Some((key, v.clone()));
         v
     }
 

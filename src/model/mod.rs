@@ -382,3 +382,29 @@ pub fn in_two<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::in_two;
+
+    #[test]
+    fn in_two_answers_every_item_once_in_item_order() {
+        let items: Vec<u32> = (0..1000).collect();
+        // Uneven work, so that the two threads interleave.
+        let out = in_two(&items, |&i| {
+            if i % 7 == 0 {
+                std::thread::yield_now();
+            }
+            i * 3
+        });
+        assert_eq!(out, items.iter().map(|i| i * 3).collect::<Vec<_>>());
+        assert!(in_two(&[] as &[u32], |&i| i).is_empty());
+    }
+
+    #[test]
+    fn in_two_passes_a_panic_on() {
+        let items: Vec<u32> = (0..100).collect();
+        let r = std::panic::catch_unwind(|| in_two(&items, |&i| assert_ne!(i, 57)));
+        assert!(r.is_err());
+    }
+}
