@@ -1311,10 +1311,10 @@ pub fn endpoint_slice(buf: &[u8]) -> Result<EndpointSlice> {
 /// (ObjectReference: kind 1, namespace 2, name 3), nodeName 6.
 fn endpoint(buf: &[u8]) -> Result<Endpoint> {
     let mut e = Endpoint::default();
-    let mut addresses = Vec::new();
+    let mut addresses = Few::<_, 1>::new();
     each(buf, |n, v| {
         match n {
-            1 => addresses.push(text(bytes(v)?)),
+            1 => addresses.push(bytes(v)?),
             2 => each(bytes(v)?, |n, v| {
                 let set = Some(int(v)? != 0);
                 match n {
@@ -1330,7 +1330,9 @@ fn endpoint(buf: &[u8]) -> Result<Endpoint> {
                 each(bytes(v)?, |n, v| {
                     match n {
                         1 => t.kind = shared_name(bytes(v)?),
-                        2 => t.namespace = Some(text(bytes(v)?)).filter(|s| !s.is_empty()),
+                        2 => {
+                            t.namespace = Some(bytes(v)?).filter(|s| !s.is_empty()).map(shared_name)
+                        }
                         3 => t.name = text(bytes(v)?),
                         _ => {}
                     }
@@ -1343,7 +1345,11 @@ fn endpoint(buf: &[u8]) -> Result<Endpoint> {
         }
         Ok(())
     })?;
-    e.addresses = addresses.into_boxed_slice();
+    e.addresses = addresses
+        .as_slice()
+        .iter()
+        .map(|a| lossy(a).into())
+        .collect();
     Ok(e)
 }
 

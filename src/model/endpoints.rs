@@ -2,7 +2,8 @@
 //! that older or RBAC-limited readers fall back to. Strings are boxed: a big cluster has a
 //! hundred thousand endpoints.
 
-use super::Meta;
+use super::{Meta, OneOrMany};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -33,9 +34,9 @@ impl EndpointSlice {
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
-    /// Nearly always one: a boxed slice has no spare capacity.
+    /// Nearly always one, and its text (an IPv4 or most IPv6 addresses) inline.
     #[serde(default)]
-    pub addresses: Box<[Box<str>]>,
+    pub addresses: OneOrMany<CompactString>,
     #[serde(default)]
     pub conditions: EndpointConditions,
     /// Shared between the endpoints of a node, as pods share it.
@@ -75,8 +76,9 @@ pub struct TargetRef {
     /// "Pod" nearly always: shared.
     #[serde(default)]
     pub kind: Arc<str>,
+    /// Nearly always the slice's own: shared like the kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<Box<str>>,
+    pub namespace: Option<Arc<str>>,
     #[serde(default)]
     pub name: Box<str>,
 }
@@ -132,7 +134,7 @@ impl Endpoints {
             .iter()
             .map(|s| {
                 let endpoint = |a: &EndpointAddress, ready: bool| Endpoint {
-                    addresses: Box::new([a.ip.clone()]),
+                    addresses: OneOrMany::One(CompactString::from(&*a.ip)),
                     conditions: EndpointConditions {
                         ready: Some(ready),
                         serving: Some(ready),
