@@ -842,7 +842,7 @@ fn serves_150k_pods_paginated() {
     c.pods = (0..150_000)
         .map(|i| {
             let mut p = template.clone();
-            p.metadata.name = format!("web-{i}");
+            p.metadata.name = format!("web-{i}").into();
             p.spec.node_name = Some(format!("n{}", i % 2 + 1));
             p
         })

@@ -308,7 +308,7 @@ fn namespaces_complete_from_a_snapshot_typed_on_the_line() {
     let want: BTreeSet<String> = cluster
         .services
         .iter()
-        .filter_map(|s| s.metadata.namespace.clone())
+        .filter_map(|s| s.metadata.namespace.as_deref().map(String::from))
         .collect();
     let got: BTreeSet<String> = c.candidates.into_iter().collect();
     assert!(want.is_subset(&got), "{want:?} not in {got:?}");
@@ -398,7 +398,7 @@ fn the_real_kubectl_completes_kubectl_netcheck_through_the_completion_executable
     assert_eq!(c, ["lab", "prod"]);
     let (c, _) = run(&["--context", "prod", "services", "-n", ""]);
     for svc in &cluster.services {
-        let ns = svc.metadata.namespace.clone().unwrap();
+        let ns = svc.metadata.ns().to_string();
         assert!(c.contains(&ns), "{ns} not in {c:?}");
     }
     let (c, _) = run(&["report", "-o", ""]);

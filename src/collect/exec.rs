@@ -51,7 +51,7 @@ pub async fn rules(client: kube::Client, c: &Cluster) -> (Vec<RuleSet>, Vec<Coll
         targets.push((
             node.to_string(),
             p.metadata.ns().to_string(),
-            p.metadata.name.clone(),
+            p.metadata.name.to_string(),
             mode,
         ));
     }

@@ -56,8 +56,11 @@ pub fn snapshot(path: &Path) -> Result<Vec<String>, Fatal> {
     let services = c
         .services
         .iter()
-        .filter_map(|s| s.metadata.namespace.clone());
-    let pods = c.pods.iter().filter_map(|p| p.metadata.namespace.clone());
+        .filter_map(|s| s.metadata.namespace.as_deref().map(String::from));
+    let pods = c
+        .pods
+        .iter()
+        .filter_map(|p| p.metadata.namespace.as_deref().map(String::from));
     let workload = c.workload_pods.iter().map(|p| p.namespace.to_string());
     Ok(sorted(services.chain(pods).chain(workload)))
 }

@@ -10,7 +10,7 @@ use crate::model::{
     EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FastMap, FieldSelector,
     IntOrString, KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta, NameRef, Node,
     NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports, Service, ServicePort,
-    ServiceSpec, StateDetail, Taint, TargetRef, WorkloadPod, MIRROR_ANNOTATION,
+    ServiceSpec, StateDetail, Str, Taint, TargetRef, WorkloadPod, MIRROR_ANNOTATION,
 };
 use std::sync::Arc;
 
@@ -140,6 +140,15 @@ fn int(v: Value) -> Result<u64> {
 
 fn string(v: Value) -> Result<String> {
     Ok(lossy(bytes(v)?).into_owned())
+}
+
+/// Short text (see [`Str`]).
+fn str(v: Value) -> Result<Str> {
+    Ok(lossy(bytes(v)?).into())
+}
+
+fn opt_str(v: Value) -> Result<Option<Str>> {
+    str(v).map(|s| (!s.is_empty()).then_some(s))
 }
 
 /// Go writes every non-pointer string, empty or not; JSON omits empty ones.
@@ -742,8 +751,8 @@ fn object_meta(buf: &[u8]) -> Result<Meta> {
     let mut m = Meta::default();
     each(buf, |n, v| {
         match n {
-            1 => m.name = string(v)?,
-            3 => m.namespace = opt_string(v)?,
+            1 => m.name = str(v)?,
+            3 => m.namespace = opt_str(v)?,
             7 => m.generation = Some(int(v)? as i64).filter(|g| *g != 0),
             8 => m.creation_timestamp = time(bytes(v)?)?,
             9 => m.deletion_timestamp = time(bytes(v)?)?,
@@ -765,12 +774,12 @@ fn object_meta(buf: &[u8]) -> Result<Meta> {
 }
 
 /// A `map<string, string>` entry: key 1, value 2.
-fn map_entry(buf: &[u8]) -> Result<(String, String)> {
-    let (mut k, mut val) = (String::new(), String::new());
+fn map_entry(buf: &[u8]) -> Result<(Str, Str)> {
+    let (mut k, mut val) = (Str::default(), Str::default());
     each(buf, |n, v| {
         match n {
-            1 => k = string(v)?,
-            2 => val = string(v)?,
+            1 => k = str(v)?,
+            2 => val = str(v)?,
             _ => {}
         }
         Ok(())
@@ -783,8 +792,8 @@ fn owner_ref(buf: &[u8]) -> Result<OwnerRef> {
     let mut o = OwnerRef::default();
     each(buf, |n, v| {
         match n {
-            1 => o.kind = string(v)?,
-            3 => o.name = string(v)?,
+            1 => o.kind = str(v)?,
+            3 => o.name = str(v)?,
             6 => o.controller = Some(int(v)? != 0),
             _ => {}
         }
@@ -795,7 +804,7 @@ fn owner_ref(buf: &[u8]) -> Result<OwnerRef> {
 
 /// metav1.Time as a Timestamp (seconds 1, nanos 2), in the RFC 3339 form JSON uses. An empty
 /// message is the zero time, which JSON writes as null.
-fn time(buf: &[u8]) -> Result<Option<String>> {
+fn time(buf: &[u8]) -> Result<Option<Str>> {
     if buf.is_empty() {
         return Ok(None);
     }
@@ -810,7 +819,7 @@ fn time(buf: &[u8]) -> Result<Option<String>> {
 }
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian calendar).
-pub fn rfc3339(secs: i64) -> String {
+pub fn rfc3339(secs: i64) -> Str {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Days since 0000-03-01, in 400-year eras of 146,097 days.
     let z = days + 719_468;
@@ -824,7 +833,7 @@ pub fn rfc3339(secs: i64) -> String {
     let year = yoe + era * 400 + i64::from(month <= 2);
     let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
     if !(0..=9999).contains(&year) {
-        return format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z");
+        return compact_str::format_compact!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z");
     }
     // Every object and condition carries a time: digits put in place, not through format!.
     let mut b = *b"0000-00-00T00:00:00Z";
@@ -841,7 +850,8 @@ pub fn rfc3339(secs: i64) -> String {
             v /= 10;
         }
     }
-    b.iter().map(|&c| c as char).collect()
+    // Only ASCII digits and separators were written.
+    Str::from_utf8(b).unwrap_or_default()
 }
 
 /// PodSpec: containers 2, nodeName 10, hostNetwork 11. Scheduling fields are pruned anyway.
@@ -987,7 +997,7 @@ fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
                 s.pod_ips.push(ip);
             }
             5 => s.host_ip = opt_string(v)?,
-            7 => s.start_time = time(bytes(v)?)?,
+            7 => s.start_time = time(bytes(v)?)?.map(String::from),
             8 => s.container_statuses.push(container_status(bytes(v)?)?),
             _ => {}
         }
@@ -1040,7 +1050,7 @@ fn container_state(buf: &[u8]) -> Result<Option<ContainerState>> {
                     _ if n == layout[0] => d.exit_code = Some(int(v)? as i32),
                     _ if n == layout[1] => d.reason = opt_string(v)?,
                     _ if n == layout[2] => d.message = opt_string(v)?,
-                    _ if n == layout[3] => d.started_at = time(bytes(v)?)?,
+                    _ if n == layout[3] => d.started_at = time(bytes(v)?)?.map(String::from),
                     _ => {}
                 }
                 Ok(())
@@ -1204,7 +1214,7 @@ fn service_spec(buf: &[u8], sp: &mut ServiceSpec) -> Result<()> {
                 let (k, val) = map_entry(bytes(v)?)?;
                 sp.selector
                     .get_or_insert_with(Default::default)
-                    .insert(k, val);
+                    .insert(k.into(), val.into());
             }
             3 => sp.cluster_ip = opt_string(v)?,
             4 => sp.kind = opt_string(v)?,

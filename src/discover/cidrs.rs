@@ -497,7 +497,7 @@ fn k3s_sources(c: &Cluster, flag: &str, default: &str, out: &mut Vec<Source>) {
             }
             Err(e) => out.push(Source::invalid(
                 SourceId::K3sArgs,
-                Some(raw.clone()),
+                Some(raw.to_string()),
                 format!("{ev}: {e}"),
             )),
         }

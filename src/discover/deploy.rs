@@ -37,8 +37,8 @@ fn tolerates(ts: &[Toleration], t: &Taint) -> bool {
 fn requirement_matches(r: &SelectorRequirement, labels: &crate::model::StrMap) -> bool {
     let v = labels.get(&r.key);
     match r.operator.as_str() {
-        "In" => v.is_some_and(|v| r.values.contains(v)),
-        "NotIn" => v.is_none_or(|v| !r.values.contains(v)),
+        "In" => v.is_some_and(|v| r.values.iter().any(|x| x == v)),
+        "NotIn" => v.is_none_or(|v| !r.values.iter().any(|x| x == v)),
         "Exists" => v.is_some(),
         "DoesNotExist" => v.is_none(),
         "Gt" | "Lt" => {
@@ -62,7 +62,7 @@ fn requirement_matches(r: &SelectorRequirement, labels: &crate::model::StrMap) -
 fn excluded(spec: &PodSpec, n: &Node) -> Option<MissingNode> {
     let labels = &n.metadata.labels;
     for (k, v) in &spec.node_selector {
-        if labels.get(k) != Some(v) {
+        if labels.get(k).map(|x| x.as_str()) != Some(v.as_str()) {
             let has = labels
                 .get(k)
                 .map(|h| format!("node has {k}={h}"))

@@ -37,7 +37,7 @@ enum LabelSrc<'a> {
 impl<'a> PodView<'a> {
     pub fn label(&self, k: &str) -> Option<&'a str> {
         match self.labels {
-            LabelSrc::Map(m) => m.get(k).map(String::as_str),
+            LabelSrc::Map(m) => m.get(k).map(|v| v.as_str()),
             LabelSrc::Shared(l) => l.get(k),
         }
     }
@@ -267,7 +267,7 @@ impl<'a> Index<'a> {
                 let parsed = AdminSpec::deserialize(&o.spec);
                 let mut row = AdminPolicy {
                     kind: kind.into(),
-                    name: o.metadata.name.clone(),
+                    name: o.metadata.name.to_string(),
                     priority: None,
                     pods: 0,
                     error: None,
@@ -338,7 +338,7 @@ impl<'a> Index<'a> {
     /// A namespace's label, from the namespaces read; not read, the label is unknown.
     fn ns_label(&self, ns: &str, key: &str, unknown: &Cell<bool>) -> Option<&'a str> {
         match &self.ns_labels {
-            Some(m) => m.get(ns).and_then(|l| l.get(key)).map(String::as_str),
+            Some(m) => m.get(ns).and_then(|l| l.get(key)).map(|v| v.as_str()),
             None => {
                 unknown.set(true);
                 None
@@ -1458,7 +1458,7 @@ pub fn not_evaluated(c: &Cluster) -> Vec<NotEvaluated> {
                 .objects_of(t)
                 .map(|o| match &o.metadata.namespace {
                     Some(ns) => format!("{ns}/{}", o.metadata.name),
-                    None => o.metadata.name.clone(),
+                    None => o.metadata.name.to_string(),
                 })
                 .collect();
             (!names.is_empty()).then(|| NotEvaluated {
@@ -1493,7 +1493,7 @@ pub fn policies(c: &Cluster, cni: &Cni) -> PoliciesAnswer {
                 egress_isolated: vec![],
             })
             .policies
-            .push(p.metadata.name.clone());
+            .push(p.metadata.name.to_string());
     }
     for p in &ix.pods {
         if let Some(n) = by_ns.get_mut(p.ns) {

@@ -456,12 +456,12 @@ fn ingress_classes(c: &Cluster) -> Vec<ClassRow> {
             let (running, running_evidence) = running(c, &controller);
             ClassRow {
                 kind: "IngressClass".into(),
-                name: o.metadata.name.clone(),
+                name: o.metadata.name.to_string(),
                 default: o
                     .metadata
                     .annotations
                     .get(DEFAULT_CLASS)
-                    .map(String::as_str)
+                    .map(|v| v.as_str())
                     == Some("true"),
                 controller,
                 running,
@@ -498,7 +498,7 @@ fn gateway_classes(c: &Cluster) -> Vec<ClassRow> {
             }
             ClassRow {
                 kind: "GatewayClass".into(),
-                name: o.metadata.name.clone(),
+                name: o.metadata.name.to_string(),
                 controller,
                 default: false,
                 running,
@@ -576,7 +576,7 @@ fn gateways(c: &Cluster, classes: &[ClassRow], classes_unread: bool) -> Vec<Gate
             }
             GatewayRow {
                 namespace: o.metadata.ns().into(),
-                name: o.metadata.name.clone(),
+                name: o.metadata.name.to_string(),
                 class: class.clone(),
                 addresses: st.addresses.into_iter().map(|a| a.value).collect(),
                 programmed: prog.map(|p| p.status == "True"),
@@ -608,7 +608,7 @@ fn ingresses(
             let mut problems = vec![];
             let mut parents = vec![];
             let by_annotation = o.metadata.annotations.get(CLASS_ANNOTATION);
-            let named = spec.ingress_class_name.as_ref().or(by_annotation);
+            let named = spec.ingress_class_name.as_deref().or(by_annotation.map(|a| a.as_str()));
             let defaults: Vec<&ClassRow> = classes
                 .iter()
                 .filter(|k| k.kind == "IngressClass" && k.default)
@@ -734,7 +734,7 @@ fn ingresses(
             RouteRow {
                 kind: "Ingress".into(),
                 namespace: ns.into(),
-                name: o.metadata.name.clone(),
+                name: o.metadata.name.to_string(),
                 parents,
                 hostnames,
                 addresses,
@@ -931,7 +931,7 @@ fn route(
     RouteRow {
         kind: kind.into(),
         namespace: ns.into(),
-        name: o.metadata.name.clone(),
+        name: o.metadata.name.to_string(),
         parents,
         hostnames: spec.hostnames,
         addresses: vec![],

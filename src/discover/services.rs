@@ -841,7 +841,7 @@ impl RowCtx<'_> {
             .collect();
         let row = ServiceRow {
             namespace: ns.into(),
-            name: s.metadata.name.clone(),
+            name: s.metadata.name.to_string(),
             kind: kind.into(),
             cluster_ips,
             headless: s.headless(),

@@ -151,7 +151,7 @@ impl Endpoints {
                 let mut metadata = self.metadata.clone();
                 metadata
                     .labels
-                    .insert(SERVICE_NAME_LABEL.into(), self.metadata.name.clone());
+                    .insert(SERVICE_NAME_LABEL, self.metadata.name.clone());
                 EndpointSlice {
                     metadata,
                     address_type: if v6 { "IPv6" } else { "IPv4" }.into(),

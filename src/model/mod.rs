@@ -31,6 +31,9 @@ pub use policy::*;
 pub use rules::*;
 pub use service::*;
 pub use strmap::StrMap;
+/// Text of the model that is nearly always short (names, namespaces, timestamps, addresses):
+/// up to 24 bytes inline, no allocation of its own.
+pub type Str = compact_str::CompactString;
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -146,9 +149,9 @@ pub struct CollectError {
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<Str>,
     #[serde(default, skip_serializing_if = "StrMap::is_empty")]
     pub labels: StrMap,
     #[serde(default, skip_serializing_if = "StrMap::is_empty")]
@@ -158,10 +161,10 @@ pub struct Meta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creation_timestamp: Option<String>,
+    pub creation_timestamp: Option<Str>,
     /// Set when the object is being deleted (a terminating pod).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_timestamp: Option<String>,
+    pub deletion_timestamp: Option<Str>,
 }
 
 impl Meta {
@@ -169,7 +172,7 @@ impl Meta {
         self.namespace.as_deref().unwrap_or("")
     }
     pub fn label(&self, k: &str) -> Option<&str> {
-        self.labels.get(k).map(String::as_str)
+        self.labels.get(k).map(|v| v.as_str())
     }
 }
 
@@ -177,9 +180,9 @@ impl Meta {
 #[serde(rename_all = "camelCase")]
 pub struct OwnerRef {
     #[serde(default)]
-    pub kind: String,
+    pub kind: Str,
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<bool>,
 }

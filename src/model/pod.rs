@@ -545,9 +545,10 @@ impl Ports {
     }
 }
 
-impl FromIterator<(String, String)> for Labels {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(it: I) -> Labels {
-        Labels::sorted(it.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(it: I) -> Labels {
+        let entry = |(k, v): (K, V)| (k.as_ref().into(), v.as_ref().into());
+        Labels::sorted(it.into_iter().map(entry).collect())
     }
 }
 
@@ -749,8 +750,8 @@ impl WorkloadPod {
         };
         Pod {
             metadata: Meta {
-                name: self.name.to_string(),
-                namespace: Some(self.namespace.to_string()),
+                name: (*self.name).into(),
+                namespace: Some((*self.namespace).into()),
                 labels: self
                     .labels
                     .iter()

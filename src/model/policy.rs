@@ -140,7 +140,7 @@ impl LabelSelector {
             })
     }
     pub fn matches_map(&self, m: &StrMap) -> bool {
-        self.matches(|k| m.get(k).map(String::as_str))
+        self.matches(|k| m.get(k).map(|v| v.as_str()))
     }
     /// As kubectl writes a selector: `app=web,tier in (a,b)`; empty is every object.
     pub fn describe(&self) -> String {

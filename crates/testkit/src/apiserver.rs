@@ -591,7 +591,7 @@ impl Resource {
         let json = format!(r#"{{"kind":"{kind}","apiVersion":"{gv}",{}"#, &body[1..]);
         Obj {
             ns: m.ns().into(),
-            name: m.name.clone(),
+            name: m.name.to_string(),
             labels: m.labels.clone(),
             node: item.node().map(Into::into),
             fields: item.fields(),
@@ -2178,8 +2178,8 @@ enum LabelReq {
 impl LabelReq {
     fn matches(&self, labels: &netcheck::model::StrMap) -> bool {
         match self {
-            LabelReq::Eq(k, v) => labels.get(k) == Some(v),
-            LabelReq::Ne(k, v) => labels.get(k) != Some(v),
+            LabelReq::Eq(k, v) => labels.get(k).is_some_and(|l| l == v),
+            LabelReq::Ne(k, v) => labels.get(k).is_none_or(|l| l != v),
             LabelReq::Exists(k) => labels.contains_key(k),
             LabelReq::NotExists(k) => !labels.contains_key(k),
         }
