@@ -1214,23 +1214,23 @@ fn service_spec(buf: &[u8], sp: &mut ServiceSpec) -> Result<()> {
                 let (k, val) = map_entry(bytes(v)?)?;
                 sp.selector
                     .get_or_insert_with(Default::default)
-                    .insert(k.into(), val.into());
+                    .insert(k, val);
             }
-            3 => sp.cluster_ip = opt_string(v)?,
-            4 => sp.kind = opt_string(v)?,
-            5 => sp.external_ips.push(string(v)?),
-            7 => sp.session_affinity = opt_string(v)?,
-            8 => sp.load_balancer_ip = opt_string(v)?,
-            10 => sp.external_name = opt_string(v)?,
-            11 => sp.external_traffic_policy = opt_string(v)?,
+            3 => sp.cluster_ip = opt_str(v)?,
+            4 => sp.kind = opt_str(v)?,
+            5 => sp.external_ips.push(str(v)?),
+            7 => sp.session_affinity = opt_str(v)?,
+            8 => sp.load_balancer_ip = opt_str(v)?,
+            10 => sp.external_name = opt_str(v)?,
+            11 => sp.external_traffic_policy = opt_str(v)?,
             12 => sp.health_check_node_port = Some(int(v)? as i32).filter(|p| *p != 0),
             13 => sp.publish_not_ready_addresses = int(v)? != 0,
             // Pointers in Go, so present means set, as in JSON.
-            17 => sp.ip_family_policy = Some(string(v)?),
-            18 => sp.cluster_ips.push(string(v)?),
-            19 => sp.ip_families.push(string(v)?),
-            21 => sp.load_balancer_class = Some(string(v)?),
-            22 => sp.internal_traffic_policy = Some(string(v)?),
+            17 => sp.ip_family_policy = Some(str(v)?),
+            18 => sp.cluster_ips.push(str(v)?),
+            19 => sp.ip_families.push(str(v)?),
+            21 => sp.load_balancer_class = Some(str(v)?),
+            22 => sp.internal_traffic_policy = Some(str(v)?),
             _ => {}
         }
         Ok(())
@@ -1243,8 +1243,8 @@ fn service_port(buf: &[u8]) -> Result<ServicePort> {
     let mut p = ServicePort::default();
     each(buf, |n, v| {
         match n {
-            1 => p.name = opt_string(v)?,
-            2 => p.protocol = opt_string(v)?,
+            1 => p.name = opt_str(v)?,
+            2 => p.protocol = opt_str(v)?,
             3 => p.port = int(v)? as i32,
             4 => {
                 let (mut is_str, mut num, mut text) = (false, 0, String::new());
@@ -1263,7 +1263,7 @@ fn service_port(buf: &[u8]) -> Result<ServicePort> {
                 };
             }
             5 => p.node_port = Some(int(v)? as i32).filter(|p| *p != 0),
-            6 => p.app_protocol = opt_string(v)?,
+            6 => p.app_protocol = opt_str(v)?,
             _ => {}
         }
         Ok(())
@@ -1276,9 +1276,9 @@ fn lb_ingress(buf: &[u8]) -> Result<LoadBalancerIngress> {
     let mut i = LoadBalancerIngress::default();
     each(buf, |n, v| {
         match n {
-            1 => i.ip = opt_string(v)?,
-            2 => i.hostname = opt_string(v)?,
-            3 => i.ip_mode = Some(string(v)?),
+            1 => i.ip = opt_str(v)?,
+            2 => i.hostname = opt_str(v)?,
+            3 => i.ip_mode = Some(str(v)?),
             _ => {}
         }
         Ok(())
@@ -1299,8 +1299,8 @@ pub fn endpoint_slice(buf: &[u8]) -> Result<EndpointSlice> {
                 each(bytes(v)?, |n, v| {
                     // All pointers in Go: present, even empty, means set.
                     match n {
-                        1 => p.name = Some(string(v)?),
-                        2 => p.protocol = Some(string(v)?),
+                        1 => p.name = Some(str(v)?),
+                        2 => p.protocol = Some(str(v)?),
                         3 => p.port = Some(int(v)? as i32),
                         _ => {}
                     }

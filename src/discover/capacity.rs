@@ -575,7 +575,7 @@ fn service_ips(c: &Cluster, a: &CidrAnswer, out: &mut CapacityAnswer) {
         .services
         .iter()
         .flat_map(|s| {
-            let list: Vec<&String> = if s.spec.cluster_ips.is_empty() {
+            let list: Vec<&crate::model::Str> = if s.spec.cluster_ips.is_empty() {
                 s.spec.cluster_ip.iter().collect()
             } else {
                 s.spec.cluster_ips.iter().collect()

@@ -707,7 +707,7 @@ fn ingresses(
                 .load_balancer
                 .ingress
                 .iter()
-                .filter_map(|i| i.ip.clone().or_else(|| i.hostname.clone()))
+                .filter_map(|i| Some(i.ip.as_ref().or(i.hostname.as_ref())?.to_string()))
                 .collect();
             if addresses.is_empty() {
                 problems.push(problem(

@@ -12,7 +12,6 @@ use crate::cidr;
 use crate::model::*;
 use crate::parse::{config, flags};
 use crate::report::*;
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 pub const NODE_PORT_DEFAULT: (i32, i32) = (30000, 32767);
@@ -104,11 +103,11 @@ impl<'a> Index<'a> {
 
     /// The pods a selector matches in a namespace: of the label sets that carry its rarest
     /// pair, those that carry every pair, and their pods in that namespace.
-    fn select(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<&'a WorkloadPod> {
+    fn select(&self, ns: &str, sel: &StrMap) -> Vec<&'a WorkloadPod> {
         let Some((ns, _)) = self.namespaces.get(ns) else {
             return vec![];
         };
-        let matches = |labels: &Labels| sel.iter().all(|(k, v)| labels.get(k) == Some(v));
+        let matches = |labels: &Labels| sel.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()));
         let all: Vec<u32>;
         let candidates = match sel
             .iter()
@@ -132,7 +131,7 @@ impl<'a> Index<'a> {
 
     /// For a selector that matches nothing: the label sets that come closest, with a pod of
     /// each and the selector pairs it misses.
-    fn closest(&self, ns: &str, sel: &BTreeMap<String, String>) -> Vec<String> {
+    fn closest(&self, ns: &str, sel: &StrMap) -> Vec<String> {
         let Some((_, groups)) = self.namespaces.get(ns) else {
             return vec![];
         };
@@ -147,7 +146,10 @@ impl<'a> Index<'a> {
             .map(|&g| self.group(g))
             .filter_map(|(labels, pods)| {
                 let get = |k: &str| labels.get(k);
-                let same = sel.iter().filter(|(k, v)| get(k) == Some(v)).count();
+                let same = sel
+                    .iter()
+                    .filter(|(k, v)| get(k) == Some(v.as_str()))
+                    .count();
                 let keys = sel.iter().filter(|(k, _)| get(k).is_some()).count();
                 if keys == 0 {
                     return None;
@@ -498,7 +500,7 @@ impl RowCtx<'_> {
                 }
                 resolved.sort();
                 PortRow {
-                    name: sp.name.clone(),
+                    name: sp.name.as_deref().map(Into::into),
                     protocol: sp.protocol().into(),
                     port: sp.port,
                     target_port: sp.target().to_string(),
@@ -711,7 +713,7 @@ impl RowCtx<'_> {
                 .iter()
                 .flat_map(|l| &l.ingress)
                 .filter_map(|i| {
-                    let v = i.ip.clone().or(i.hostname.clone())?;
+                    let v = i.ip.as_ref().or(i.hostname.as_ref())?.to_string();
                     Some(match &i.ip_mode {
                         Some(m) => format!("{v} ({m})"),
                         None => v,
@@ -721,7 +723,7 @@ impl RowCtx<'_> {
             LoadBalancerState {
                 pending: ingress.is_empty(),
                 ingress,
-                class: s.spec.load_balancer_class.clone(),
+                class: s.spec.load_balancer_class.as_deref().map(Into::into),
             }
         });
         if let Some(lb) = load_balancer.as_ref().filter(|l| l.pending) {
@@ -845,17 +847,31 @@ impl RowCtx<'_> {
             kind: kind.into(),
             cluster_ips,
             headless: s.headless(),
-            external_name: s.spec.external_name.clone(),
-            external_ips: s.spec.external_ips.clone(),
+            external_name: s.spec.external_name.as_deref().map(Into::into),
+            external_ips: s
+                .spec
+                .external_ips
+                .iter()
+                .map(|ip| ip.to_string())
+                .collect(),
             load_balancer,
-            selector: s.selector().cloned(),
+            selector: s.selector().map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
             selected_pods: selected.len(),
             ready_pods,
             ports,
             endpoints,
-            session_affinity: s.spec.session_affinity.clone().filter(|a| a != "None"),
-            external_traffic_policy: s.spec.external_traffic_policy.clone(),
-            internal_traffic_policy: s.spec.internal_traffic_policy.clone(),
+            session_affinity: s
+                .spec
+                .session_affinity
+                .as_deref()
+                .filter(|a| *a != "None")
+                .map(Into::into),
+            external_traffic_policy: s.spec.external_traffic_policy.as_deref().map(Into::into),
+            internal_traffic_policy: s.spec.internal_traffic_policy.as_deref().map(Into::into),
             local_nodes: (etp_local || itp_local)
                 .then(|| ready_nodes.into_iter().map(str::to_string).collect()),
             status: crate::report::Problem::status(&problems),

@@ -2,7 +2,7 @@
 //! that older or RBAC-limited readers fall back to. Strings are boxed: a big cluster has a
 //! hundred thousand endpoints.
 
-use super::{Meta, OneOrMany};
+use super::{Meta, OneOrMany, Str};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -87,11 +87,11 @@ pub struct TargetRef {
 #[serde(rename_all = "camelCase")]
 pub struct EndpointPort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<Str>,
 }
 
 /// Core Endpoints (v1), deprecated since 1.33: read only when EndpointSlices cannot be.

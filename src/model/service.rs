@@ -1,8 +1,7 @@
 //! Services and ServiceCIDRs.
 
-use super::Meta;
+use super::{Meta, Str, StrMap};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
@@ -19,40 +18,40 @@ pub struct Service {
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "clusterIP")]
-    pub cluster_ip: Option<String>,
+    pub cluster_ip: Option<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "clusterIPs")]
-    pub cluster_ips: Vec<String>,
+    pub cluster_ips: Vec<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ip_families: Vec<String>,
+    pub ip_families: Vec<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_family_policy: Option<String>,
+    pub ip_family_policy: Option<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ServicePort>,
     /// Absent or empty: the Service selects no pods (its endpoints are made by hand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selector: Option<BTreeMap<String, String>>,
+    pub selector: Option<StrMap>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_affinity: Option<String>,
+    pub session_affinity: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_traffic_policy: Option<String>,
+    pub external_traffic_policy: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub internal_traffic_policy: Option<String>,
+    pub internal_traffic_policy: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_node_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "externalIPs")]
-    pub external_ips: Vec<String>,
+    pub external_ips: Vec<Str>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         rename = "loadBalancerIP"
     )]
-    pub load_balancer_ip: Option<String>,
+    pub load_balancer_ip: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer_class: Option<String>,
+    pub load_balancer_class: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_name: Option<String>,
+    pub external_name: Option<Str>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub publish_not_ready_addresses: bool,
 }
@@ -61,9 +60,9 @@ pub struct ServiceSpec {
 #[serde(rename_all = "camelCase")]
 pub struct ServicePort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<Str>,
     #[serde(default)]
     pub port: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,7 +70,7 @@ pub struct ServicePort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_port: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_protocol: Option<String>,
+    pub app_protocol: Option<Str>,
 }
 
 /// A port by number or by the name a container gives it.
@@ -137,11 +136,11 @@ pub struct LoadBalancerStatus {
 #[serde(rename_all = "camelCase")]
 pub struct LoadBalancerIngress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
+    pub ip: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
+    pub hostname: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip_mode: Option<String>,
+    pub ip_mode: Option<Str>,
 }
 
 impl Service {
@@ -153,15 +152,15 @@ impl Service {
         self.spec.cluster_ip.as_deref() == Some("None")
     }
     /// The selector, when it selects anything: absent or empty selects nothing.
-    pub fn selector(&self) -> Option<&BTreeMap<String, String>> {
+    pub fn selector(&self) -> Option<&StrMap> {
         self.spec.selector.as_ref().filter(|s| !s.is_empty())
     }
     /// Allocated ClusterIPs; headless ("None") and ExternalName services have none.
     pub fn ips(&self) -> Vec<&str> {
         let all: Vec<&str> = if self.spec.cluster_ips.is_empty() {
-            self.spec.cluster_ip.iter().map(String::as_str).collect()
+            self.spec.cluster_ip.iter().map(Str::as_str).collect()
         } else {
-            self.spec.cluster_ips.iter().map(String::as_str).collect()
+            self.spec.cluster_ips.iter().map(Str::as_str).collect()
         };
         all.into_iter()
             .filter(|ip| !ip.is_empty() && *ip != "None")
