@@ -843,7 +843,7 @@ fn serves_150k_pods_paginated() {
         .map(|i| {
             let mut p = template.clone();
             p.metadata.name = format!("web-{i}").into();
-            p.spec.node_name = Some(format!("n{}", i % 2 + 1));
+            p.spec.node_name = Some(format!("n{}", i % 2 + 1).into());
             p
         })
         .collect();

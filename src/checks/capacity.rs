@@ -298,7 +298,7 @@ pub fn version_skew(c: &Ctx) -> Vec<Finding> {
         if let Some(i) = &n.status.node_info {
             seen.push((
                 "kubelet",
-                i.kubelet_version.clone(),
+                i.kubelet_version.to_string(),
                 format!("node {}", n.name()),
             ));
         }

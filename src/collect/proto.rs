@@ -12,6 +12,7 @@ use crate::model::{
     NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports, Service, ServicePort,
     ServiceSpec, StateDetail, Str, Taint, TargetRef, WorkloadPod, MIRROR_ANNOTATION,
 };
+use std::borrow::Cow;
 use std::sync::Arc;
 
 pub const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
@@ -138,22 +139,20 @@ fn int(v: Value) -> Result<u64> {
     }
 }
 
-fn string(v: Value) -> Result<String> {
-    Ok(lossy(bytes(v)?).into_owned())
-}
-
-/// Short text (see [`Str`]).
-fn str(v: Value) -> Result<Str> {
-    Ok(lossy(bytes(v)?).into())
-}
-
-fn opt_str(v: Value) -> Result<Option<Str>> {
-    str(v).map(|s| (!s.is_empty()).then_some(s))
+/// Text as either model type: `String`, or [`Str`] for what is nearly always short.
+fn string<S: From<Cow<'static, str>> + for<'a> From<&'a str>>(v: Value) -> Result<S> {
+    Ok(match lossy(bytes(v)?) {
+        Cow::Borrowed(s) => s.into(),
+        Cow::Owned(s) => Cow::<'static, str>::Owned(s).into(),
+    })
 }
 
 /// Go writes every non-pointer string, empty or not; JSON omits empty ones.
-fn opt_string(v: Value) -> Result<Option<String>> {
-    string(v).map(|s| (!s.is_empty()).then_some(s))
+fn opt_string<S: From<Cow<'static, str>> + for<'a> From<&'a str>>(v: Value) -> Result<Option<S>> {
+    Ok(match bytes(v)? {
+        [] => None,
+        b => Some(string(Value::Bytes(b))?),
+    })
 }
 
 /// The message inside a protobuf answer: checks the magic prefix and unwraps `runtime.Unknown`
@@ -751,8 +750,8 @@ fn object_meta(buf: &[u8]) -> Result<Meta> {
     let mut m = Meta::default();
     each(buf, |n, v| {
         match n {
-            1 => m.name = str(v)?,
-            3 => m.namespace = opt_str(v)?,
+            1 => m.name = string(v)?,
+            3 => m.namespace = opt_string(v)?,
             7 => m.generation = Some(int(v)? as i64).filter(|g| *g != 0),
             8 => m.creation_timestamp = time(bytes(v)?)?,
             9 => m.deletion_timestamp = time(bytes(v)?)?,
@@ -770,6 +769,9 @@ fn object_meta(buf: &[u8]) -> Result<Meta> {
         }
         Ok(())
     })?;
+    m.labels.shrink_to_fit();
+    m.annotations.shrink_to_fit();
+    m.owner_references.shrink_to_fit();
     Ok(m)
 }
 
@@ -778,8 +780,8 @@ fn map_entry(buf: &[u8]) -> Result<(Str, Str)> {
     let (mut k, mut val) = (Str::default(), Str::default());
     each(buf, |n, v| {
         match n {
-            1 => k = str(v)?,
-            2 => val = str(v)?,
+            1 => k = string(v)?,
+            2 => val = string(v)?,
             _ => {}
         }
         Ok(())
@@ -792,8 +794,8 @@ fn owner_ref(buf: &[u8]) -> Result<OwnerRef> {
     let mut o = OwnerRef::default();
     each(buf, |n, v| {
         match n {
-            1 => o.kind = str(v)?,
-            3 => o.name = str(v)?,
+            1 => o.kind = string(v)?,
+            3 => o.name = string(v)?,
             6 => o.controller = Some(int(v)? != 0),
             _ => {}
         }
@@ -997,7 +999,7 @@ fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
                 s.pod_ips.push(ip);
             }
             5 => s.host_ip = opt_string(v)?,
-            7 => s.start_time = time(bytes(v)?)?.map(String::from),
+            7 => s.start_time = time(bytes(v)?)?,
             8 => s.container_statuses.push(container_status(bytes(v)?)?),
             _ => {}
         }
@@ -1050,7 +1052,7 @@ fn container_state(buf: &[u8]) -> Result<Option<ContainerState>> {
                     _ if n == layout[0] => d.exit_code = Some(int(v)? as i32),
                     _ if n == layout[1] => d.reason = opt_string(v)?,
                     _ if n == layout[2] => d.message = opt_string(v)?,
-                    _ if n == layout[3] => d.started_at = time(bytes(v)?)?.map(String::from),
+                    _ if n == layout[3] => d.started_at = time(bytes(v)?)?,
                     _ => {}
                 }
                 Ok(())
@@ -1216,21 +1218,21 @@ fn service_spec(buf: &[u8], sp: &mut ServiceSpec) -> Result<()> {
                     .get_or_insert_with(Default::default)
                     .insert(k, val);
             }
-            3 => sp.cluster_ip = opt_str(v)?,
-            4 => sp.kind = opt_str(v)?,
-            5 => sp.external_ips.push(str(v)?),
-            7 => sp.session_affinity = opt_str(v)?,
-            8 => sp.load_balancer_ip = opt_str(v)?,
-            10 => sp.external_name = opt_str(v)?,
-            11 => sp.external_traffic_policy = opt_str(v)?,
+            3 => sp.cluster_ip = opt_string(v)?,
+            4 => sp.kind = opt_string(v)?,
+            5 => sp.external_ips.push(string(v)?),
+            7 => sp.session_affinity = opt_string(v)?,
+            8 => sp.load_balancer_ip = opt_string(v)?,
+            10 => sp.external_name = opt_string(v)?,
+            11 => sp.external_traffic_policy = opt_string(v)?,
             12 => sp.health_check_node_port = Some(int(v)? as i32).filter(|p| *p != 0),
             13 => sp.publish_not_ready_addresses = int(v)? != 0,
             // Pointers in Go, so present means set, as in JSON.
-            17 => sp.ip_family_policy = Some(str(v)?),
-            18 => sp.cluster_ips.push(str(v)?),
-            19 => sp.ip_families.push(str(v)?),
-            21 => sp.load_balancer_class = Some(str(v)?),
-            22 => sp.internal_traffic_policy = Some(str(v)?),
+            17 => sp.ip_family_policy = Some(string(v)?),
+            18 => sp.cluster_ips.push(string(v)?),
+            19 => sp.ip_families.push(string(v)?),
+            21 => sp.load_balancer_class = Some(string(v)?),
+            22 => sp.internal_traffic_policy = Some(string(v)?),
             _ => {}
         }
         Ok(())
@@ -1243,8 +1245,8 @@ fn service_port(buf: &[u8]) -> Result<ServicePort> {
     let mut p = ServicePort::default();
     each(buf, |n, v| {
         match n {
-            1 => p.name = opt_str(v)?,
-            2 => p.protocol = opt_str(v)?,
+            1 => p.name = opt_string(v)?,
+            2 => p.protocol = opt_string(v)?,
             3 => p.port = int(v)? as i32,
             4 => {
                 let (mut is_str, mut num, mut text) = (false, 0, String::new());
@@ -1263,7 +1265,7 @@ fn service_port(buf: &[u8]) -> Result<ServicePort> {
                 };
             }
             5 => p.node_port = Some(int(v)? as i32).filter(|p| *p != 0),
-            6 => p.app_protocol = opt_str(v)?,
+            6 => p.app_protocol = opt_string(v)?,
             _ => {}
         }
         Ok(())
@@ -1276,9 +1278,9 @@ fn lb_ingress(buf: &[u8]) -> Result<LoadBalancerIngress> {
     let mut i = LoadBalancerIngress::default();
     each(buf, |n, v| {
         match n {
-            1 => i.ip = opt_str(v)?,
-            2 => i.hostname = opt_str(v)?,
-            3 => i.ip_mode = Some(str(v)?),
+            1 => i.ip = opt_string(v)?,
+            2 => i.hostname = opt_string(v)?,
+            3 => i.ip_mode = Some(string(v)?),
             _ => {}
         }
         Ok(())
@@ -1299,8 +1301,8 @@ pub fn endpoint_slice(buf: &[u8]) -> Result<EndpointSlice> {
                 each(bytes(v)?, |n, v| {
                     // All pointers in Go: present, even empty, means set.
                     match n {
-                        1 => p.name = Some(str(v)?),
-                        2 => p.protocol = Some(str(v)?),
+                        1 => p.name = Some(string(v)?),
+                        2 => p.protocol = Some(string(v)?),
                         3 => p.port = Some(int(v)? as i32),
                         _ => {}
                     }

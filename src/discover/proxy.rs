@@ -510,7 +510,7 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
                     t.exit_code.unwrap_or(0)
                 ))
             });
-            let w = waiting.clone().unwrap_or_else(|| "restarting".into());
+            let w = waiting.as_deref().unwrap_or("restarting").to_string();
             match (fatal, last) {
                 (Some(f), _) => format!("{w}: {f}"),
                 (None, Some(l)) => format!("{w}; {l}; no error line in the log read"),

@@ -1,6 +1,6 @@
 //! Nodes: addresses, podCIDRs, taints, conditions.
 
-use super::Meta;
+use super::{Meta, Str};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -18,9 +18,9 @@ pub struct Node {
 #[serde(rename_all = "camelCase")]
 pub struct NodeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "podCIDR")]
-    pub pod_cidr: Option<String>,
+    pub pod_cidr: Option<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "podCIDRs")]
-    pub pod_cidrs: Vec<String>,
+    pub pod_cidrs: Vec<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<Taint>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -30,16 +30,16 @@ pub struct NodeSpec {
         skip_serializing_if = "Option::is_none",
         rename = "providerID"
     )]
-    pub provider_id: Option<String>,
+    pub provider_id: Option<Str>,
 }
 
 impl NodeSpec {
     /// podCIDRs, falling back to the single-stack podCIDR that older servers set alone.
     pub fn cidrs(&self) -> Vec<&str> {
         if !self.pod_cidrs.is_empty() {
-            self.pod_cidrs.iter().map(String::as_str).collect()
+            self.pod_cidrs.iter().map(Str::as_str).collect()
         } else {
-            self.pod_cidr.iter().map(String::as_str).collect()
+            self.pod_cidr.iter().map(Str::as_str).collect()
         }
     }
 }
@@ -47,10 +47,10 @@ impl NodeSpec {
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Taint {
-    pub key: String,
+    pub key: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    pub effect: String,
+    pub value: Option<Str>,
+    pub effect: Str,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -70,7 +70,7 @@ pub struct NodeStatus {
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
 pub struct Capacity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pods: Option<String>,
+    pub pods: Option<Str>,
 }
 
 impl Capacity {
@@ -86,33 +86,33 @@ impl Capacity {
 #[serde(rename_all = "camelCase")]
 pub struct NodeAddress {
     #[serde(rename = "type")]
-    pub kind: String,
-    pub address: String,
+    pub kind: Str,
+    pub address: Str,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
     #[serde(rename = "type")]
-    pub kind: String,
-    pub status: String,
+    pub kind: Str,
+    pub status: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Str>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeInfo {
     #[serde(default)]
-    pub kubelet_version: String,
+    pub kubelet_version: Str,
     #[serde(default)]
-    pub kube_proxy_version: String,
+    pub kube_proxy_version: Str,
     #[serde(default)]
-    pub operating_system: String,
+    pub operating_system: Str,
     #[serde(default)]
-    pub os_image: String,
+    pub os_image: Str,
 }
 
 pub const OVN_NODE_SUBNETS: &str = "k8s.ovn.org/node-subnets";

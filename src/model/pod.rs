@@ -1,6 +1,6 @@
 //! Pods: infrastructure pods kept in full, ordinary ones reduced as they are decoded.
 
-use super::{FastMap, FastSet, Meta, OwnerRef, StrMap};
+use super::{FastMap, FastSet, Meta, OwnerRef, Str, StrMap};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -21,7 +21,7 @@ pub struct Pod {
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<Str>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub host_network: bool,
     /// Shared between the pods of one template where they are decoded from protobuf: a
@@ -197,17 +197,17 @@ pub struct SelectorRequirement {
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "podIP")]
-    pub pod_ip: Option<String>,
+    pub pod_ip: Option<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "podIPs")]
     pub pod_ips: Vec<PodIp>,
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "hostIP")]
-    pub host_ip: Option<String>,
+    pub host_ip: Option<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub container_statuses: Vec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
+    pub start_time: Option<Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<super::Condition>,
 }
@@ -215,14 +215,14 @@ pub struct PodStatus {
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct PodIp {
-    pub ip: String,
+    pub ip: Str,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStatus {
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(default)]
     pub ready: bool,
     #[serde(default)]
@@ -249,13 +249,13 @@ pub struct ContainerState {
 #[serde(rename_all = "camelCase")]
 pub struct StateDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
+    pub started_at: Option<Str>,
 }
 
 /// Namespaces whose pods netcheck reads in full; elsewhere only placement and IPs are kept.
@@ -311,7 +311,7 @@ impl Pod {
         if !self.status.pod_ips.is_empty() {
             self.status.pod_ips.iter().map(|p| p.ip.as_str()).collect()
         } else {
-            self.status.pod_ip.iter().map(String::as_str).collect()
+            self.status.pod_ip.iter().map(Str::as_str).collect()
         }
     }
     pub fn is_infra(&self) -> bool {
@@ -688,7 +688,7 @@ pub fn readiness(s: &PodStatus) -> (bool, Option<String>) {
         return (true, None);
     }
     let phase = s.phase.as_deref().unwrap_or("Unknown");
-    let text = |r: &Option<String>| r.clone().unwrap_or_default();
+    let text = |r: &Option<Str>| r.as_deref().unwrap_or_default().to_string();
     if let Some(c) = cond("PodScheduled").filter(|c| c.status == "False") {
         let why = c.message.clone().or(c.reason.clone()).unwrap_or_default();
         return (false, Some(format!("{phase}, not scheduled: {why}")));
@@ -740,7 +740,9 @@ impl WorkloadPod {
         let ips: Vec<PodIp> = self
             .ips
             .iter()
-            .map(|ip| PodIp { ip: ip.to_string() })
+            .map(|ip| PodIp {
+                ip: ip.to_string().into(),
+            })
             .collect();
         let cond = |kind: &str, ok: bool, why: Option<&str>| super::Condition {
             kind: kind.into(),
@@ -761,7 +763,7 @@ impl WorkloadPod {
                 ..Meta::default()
             },
             spec: PodSpec {
-                node_name: (!self.node.is_empty()).then(|| self.node.to_string()),
+                node_name: (!self.node.is_empty()).then(|| (*self.node).into()),
                 host_network: self.host_network,
                 containers: [Container {
                     name: "main".into(),
@@ -864,7 +866,7 @@ impl<'de> Deserialize<'de> for PodEntry {
 #[serde(rename_all = "camelCase")]
 struct PodSpecHead {
     #[serde(default)]
-    node_name: Option<String>,
+    node_name: Option<Str>,
     #[serde(default)]
     host_network: bool,
     #[serde(default)]
@@ -881,9 +883,9 @@ struct PortsHead {
 #[serde(rename_all = "camelCase")]
 struct PodStatusHead {
     #[serde(default)]
-    phase: Option<String>,
+    phase: Option<Str>,
     #[serde(default, rename = "podIP")]
-    pod_ip: Option<String>,
+    pod_ip: Option<Str>,
     #[serde(default, rename = "podIPs")]
     pod_ips: Vec<PodIp>,
     #[serde(default)]

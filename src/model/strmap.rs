@@ -49,6 +49,10 @@ impl StrMap {
         self.0.retain_mut(|(k, v)| keep(k, v));
         self.0.shrink_to_fit();
     }
+    /// Once read: maps are filled entry by entry, and a big cluster keeps a hundred thousand.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
     pub fn clear(&mut self) {
         self.0 = Vec::new();
     }

@@ -146,7 +146,7 @@ fn main() {
         for k in 0..npods {
             let mut p = pods[(seq * 7919 + k * 104_729) % pods.len()].clone();
             if let Some(ip) = p.status.pod_ips.first_mut() {
-                ip.ip = format!("10.255.{}.{}", (seq + k) / 250 % 250, (seq + k) % 250 + 1);
+                ip.ip = format!("10.255.{}.{}", (seq + k) / 250 % 250, (seq + k) % 250 + 1).into();
             }
             server.put("pods", &p);
         }

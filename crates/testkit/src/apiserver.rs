@@ -517,7 +517,12 @@ impl Object for Pod {
         self.spec.containers.first().map(|c| c.name.as_str())
     }
     fn fields(&self) -> Vec<(&'static str, String)> {
-        let node = self.spec.node_name.clone().unwrap_or_default();
+        let node = self
+            .spec
+            .node_name
+            .as_deref()
+            .unwrap_or_default()
+            .to_string();
         vec![("spec.nodeName", node)]
     }
 }
