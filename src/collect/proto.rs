@@ -7,10 +7,11 @@
 
 use crate::model::{
     is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, Endpoint,
-    EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FastMap, FieldSelector,
-    IntOrString, KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta, NameRef, Node,
-    NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports, Service, ServicePort,
-    ServiceSpec, StateDetail, Str, Taint, TargetRef, WorkloadPod, MIRROR_ANNOTATION,
+    EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FastMap, FastSet,
+    FieldSelector, IntOrString, KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta,
+    NameRef, Node, NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports,
+    Service, ServicePort, ServiceSpec, StateDetail, Str, Taint, TargetRef, WorkloadPod,
+    MIRROR_ANNOTATION,
 };
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -651,6 +652,31 @@ struct Shared {
     nodes: Seen<Arc<str>>,
     /// An infrastructure pod's containers: one DaemonSet's pods repeat them.
     containers: Seen<Arc<[Container]>>,
+    /// Pod conditions, which differ between healthy pods only in times not kept.
+    conditions: Alike<Condition>,
+}
+
+/// Lists already decoded on this thread, by their value: equal ones are kept once.
+struct Alike<T>(FastSet<Arc<[T]>>);
+
+impl<T> Default for Alike<T> {
+    fn default() -> Self {
+        Alike(FastSet::default())
+    }
+}
+
+impl<T: Eq + std::hash::Hash> Alike<T> {
+    fn share(&mut self, v: Vec<T>) -> Arc<[T]> {
+        if let Some(k) = self.0.get(&v[..]) {
+            return k.clone();
+        }
+        if self.0.len() >= SEEN_MAX {
+            self.0.clear();
+        }
+        let k: Arc<[T]> = v.into();
+        self.0.insert(k.clone());
+        k
+    }
 }
 
 struct Seen<T> {
@@ -983,10 +1009,11 @@ fn local_name(buf: &[u8]) -> Result<String> {
 /// PodStatus: phase 1, conditions 2, hostIP 5, podIP 6, startTime 7, containerStatuses 8,
 /// podIPs 12.
 fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
+    let mut conditions = Vec::new();
     each(buf, |n, v| {
         match n {
             1 => s.phase = opt_string(v)?,
-            2 => s.conditions.push(pod_condition(bytes(v)?)?),
+            2 => conditions.push(pod_condition(bytes(v)?)?),
             6 => s.pod_ip = opt_string(v)?,
             12 => {
                 let mut ip = PodIp::default();
@@ -1004,7 +1031,9 @@ fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
             _ => {}
         }
         Ok(())
-    })
+    })?;
+    s.conditions = SHARED.with_borrow_mut(|sh| sh.conditions.share(conditions));
+    Ok(())
 }
 
 /// PodCondition: type 1, status 2, reason 5, message 6.
@@ -1029,8 +1058,8 @@ fn container_status(buf: &[u8]) -> Result<ContainerStatus> {
     each(buf, |n, v| {
         match n {
             1 => c.name = string(v)?,
-            2 => c.state = container_state(bytes(v)?)?.map(Box::new),
-            3 => c.last_state = container_state(bytes(v)?)?.map(Box::new),
+            2 => c.state = container_state(bytes(v)?)?,
+            3 => c.last_state = container_state(bytes(v)?)?,
             4 => c.ready = int(v)? != 0,
             5 => c.restart_count = int(v)? as i32 as u32,
             _ => {}
@@ -1061,9 +1090,9 @@ fn container_state(buf: &[u8]) -> Result<Option<ContainerState>> {
         };
         // Field numbers of exitCode, reason, message and startedAt in each state (0: none).
         match n {
-            1 => s.waiting = Some(detail([0, 1, 2, 0])?),
-            2 => s.running = Some(detail([0, 0, 0, 1])?),
-            3 => s.terminated = Some(detail([1, 3, 4, 5])?),
+            1 => s.waiting = Some(Box::new(detail([0, 1, 2, 0])?)),
+            2 => s.running = Some(Box::new(detail([0, 0, 0, 1])?)),
+            3 => s.terminated = Some(Box::new(detail([1, 3, 4, 5])?)),
             _ => {}
         }
         Ok(())

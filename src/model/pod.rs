@@ -208,8 +208,10 @@ pub struct PodStatus {
     pub container_statuses: Vec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Str>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<super::Condition>,
+    /// Shared between pods whose conditions read the same (where decoded from protobuf): the
+    /// times that tell them apart are not kept.
+    #[serde(default, skip_serializing_if = "<[super::Condition]>::is_empty")]
+    pub conditions: Arc<[super::Condition]>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -227,22 +229,23 @@ pub struct ContainerStatus {
     pub ready: bool,
     #[serde(default)]
     pub restart_count: u32,
-    // Boxed: most containers have one state and no last state, and each is 240 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<Box<ContainerState>>,
+    pub state: Option<ContainerState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_state: Option<Box<ContainerState>>,
+    pub last_state: Option<ContainerState>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerState {
+    // Boxed: a container is in one state at a time, its last state often `{}`, and a detail
+    // is 80 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiting: Option<StateDetail>,
+    pub waiting: Option<Box<StateDetail>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub running: Option<StateDetail>,
+    pub running: Option<Box<StateDetail>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terminated: Option<StateDetail>,
+    pub terminated: Option<Box<StateDetail>>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
@@ -343,7 +346,6 @@ impl Pod {
             }
         }
         self.status.container_statuses.shrink_to_fit();
-        self.status.conditions.shrink_to_fit();
     }
     fn reduce(&mut self) {
         // What a WorkloadPod keeps stays: labels, declared ports, readiness.
@@ -784,7 +786,7 @@ impl WorkloadPod {
                 ),
                 pod_ip: ips.first().map(|p| p.ip.clone()),
                 pod_ips: ips,
-                conditions: vec![cond("Ready", self.ready, self.not_ready.as_deref())],
+                conditions: [cond("Ready", self.ready, self.not_ready.as_deref())].into(),
                 ..PodStatus::default()
             },
         }
@@ -840,7 +842,7 @@ impl<'de> Deserialize<'de> for PodEntry {
                             pod.status.phase = h.phase;
                             pod.status.pod_ip = h.pod_ip;
                             pod.status.pod_ips = h.pod_ips;
-                            pod.status.conditions = h.conditions;
+                            pod.status.conditions = h.conditions.into();
                             pod.status.container_statuses = h.container_statuses;
                         }
                         ("spec", _) => pod.spec = m.next_value()?,
