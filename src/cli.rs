@@ -274,6 +274,9 @@ pub struct Global {
     /// Bytes read from the start of each log
     #[arg(long, global = true, default_value_t = 65536, value_name = "BYTES")]
     pub log_bytes: usize,
+    /// Logs read at once: each read the API server passes on to the pod's node (its kubelet)
+    #[arg(long, global = true, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub log_concurrency: u16,
     /// Items per page when listing
     #[arg(long, global = true, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub page_size: u32,
@@ -507,7 +510,7 @@ impl Cli {
                 page_size: g.page_size,
                 logs: g.logs,
                 log_bytes: g.log_bytes.clamp(1024, 16 << 20),
-                log_concurrency: 8,
+                log_concurrency: g.log_concurrency.into(),
                 probe_service_cidr: g.probe_service_cidr,
             },
         }

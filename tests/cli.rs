@@ -219,6 +219,43 @@ fn live(opts: Options, args: &[&str]) -> (Run, ApiServer) {
 }
 
 #[test]
+fn log_reads_run_as_many_at_once_as_log_concurrency_allows() {
+    let delay = Duration::from_millis(400);
+    // When each of the three log reads (two kube-proxy, one weave) arrived, held `delay` each.
+    let arrivals = |args: &[&str]| {
+        let opts = Options {
+            faults: vec![(
+                Rule::path("/api/v1/namespaces/kube-system/pods/"),
+                Fault::Delay(delay),
+            )],
+            ..Options::default()
+        };
+        let mut all = vec!["report", "-o", "json", "--fail-on", "never"];
+        all.extend_from_slice(args);
+        let (r, server) = live(opts, &all);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut at: Vec<Duration> = server
+            .requests()
+            .iter()
+            .filter(|q| q.path.ends_with("/log"))
+            .map(|q| q.at)
+            .collect();
+        at.sort();
+        assert_eq!(at.len(), 3, "{at:?}");
+        at
+    };
+    // One at a time: each read is sent only once the one before has been answered.
+    let one = arrivals(&["--log-concurrency", "1"]);
+    assert!(one.windows(2).all(|w| w[1] - w[0] >= delay), "{one:?}");
+    // The default, 8: all three are sent together.
+    let many = arrivals(&[]);
+    assert!(many[2] - many[0] < delay, "{many:?}");
+    let r = netcheck(&["report", "--log-concurrency", "0"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--log-concurrency"), "{}", r.stderr);
+}
+
+#[test]
 fn default_run_only_reads_pages_and_bounds_logs() {
     let (r, server) = live(
         Options::default(),

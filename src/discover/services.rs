@@ -49,7 +49,8 @@ impl<'a> Index<'a> {
         let mut labels_at: FastMap<usize, u32> = FastMap::default();
         let mut labels_id: FastMap<&Labels, u32> = FastMap::default();
         // Sized once: at 150,000 pods, doubling kept up to twice the room at the peak.
-        let mut placed: Vec<(u32, &WorkloadPod)> = Vec::with_capacity(pods.size_hint().1.unwrap_or(0));
+        let mut placed: Vec<(u32, &WorkloadPod)> =
+            Vec::with_capacity(pods.size_hint().1.unwrap_or(0));
         for w in pods.filter(|w| !w.finished) {
             let ns = *ns_at.entry(w.namespace.address()).or_insert_with(|| {
                 let n = ix.namespaces.len() as u32;
@@ -213,8 +214,7 @@ impl<'a> Pods<'a> {
         let index = Index::new(infra.iter().chain(&c.workload_pods));
         let mut holders = Vec::with_capacity(index.pods().map(|p| p.ips.len()).sum());
         holders.extend(
-            (index.pods().zip(0..))
-                .flat_map(|(p, i)| p.ips.iter().map(move |ip| (*ip, i))),
+            (index.pods().zip(0..)).flat_map(|(p, i)| p.ips.iter().map(move |ip| (*ip, i))),
         );
         let pod = |i: u32| index.pods[i as usize];
         holders.sort_unstable_by(|a, b| {
