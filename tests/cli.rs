@@ -220,7 +220,8 @@ fn live(opts: Options, args: &[&str]) -> (Run, ApiServer) {
 
 #[test]
 fn log_reads_run_as_many_at_once_as_log_concurrency_allows() {
-    let delay = Duration::from_millis(400);
+    // Long enough that three reads sent together cannot arrive a delay apart on a busy machine.
+    let delay = Duration::from_secs(1);
     // When each of the three log reads (two kube-proxy, one weave) arrived, held `delay` each.
     let arrivals = |args: &[&str]| {
         let opts = Options {

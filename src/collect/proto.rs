@@ -439,7 +439,7 @@ pub fn pod(buf: &[u8]) -> Result<PodEntry> {
         ..Pod::default()
     };
     pod_spec(spec, &mut pod)?;
-    pod_status(status, &mut pod.status)?;
+    pod_status(status, &mut pod.status, true)?;
     pod.prune();
     Ok(PodEntry::Infra(Box::new(pod)))
 }
@@ -602,7 +602,7 @@ fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     if !ready {
         // Rare and worth a reason: read the status in full, as for any pod.
         let mut s = PodStatus::default();
-        pod_status(status, &mut s)?;
+        pod_status(status, &mut s, false)?;
         let (ok, why) = crate::model::readiness(&s);
         w.ready = ok;
         w.not_ready = why.map(Into::into);
@@ -1008,7 +1008,9 @@ fn local_name(buf: &[u8]) -> Result<String> {
 
 /// PodStatus: phase 1, conditions 2, hostIP 5, podIP 6, startTime 7, containerStatuses 8,
 /// podIPs 12.
-fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
+/// `keep`: the pod is kept, and its conditions are shared with equal ones (a not-ready workload
+/// pod's status is read for its reason and dropped: its lists would only fill the cache).
+fn pod_status(buf: &[u8], s: &mut PodStatus, keep: bool) -> Result<()> {
     let mut conditions = Vec::new();
     each(buf, |n, v| {
         match n {
@@ -1032,7 +1034,10 @@ fn pod_status(buf: &[u8], s: &mut PodStatus) -> Result<()> {
         }
         Ok(())
     })?;
-    s.conditions = SHARED.with_borrow_mut(|sh| sh.conditions.share(conditions));
+    s.conditions = match keep {
+        true => SHARED.with_borrow_mut(|sh| sh.conditions.share(conditions)),
+        false => conditions.into(),
+    };
     Ok(())
 }
 

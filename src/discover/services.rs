@@ -661,17 +661,18 @@ impl RowCtx<'_> {
                     }
                     let from = self.holders.partition_point(|h| h.0 < ip);
                     let to = from + self.holders[from..].partition_point(|h| h.0 <= ip);
-                    let held: Vec<&WorkloadPod> = self.holders[from..to]
+                    let mut held = self.holders[from..to]
                         .iter()
-                        .map(|&(_, i)| self.index.pods[i as usize])
-                        .collect();
-                    match held[..] {
-                        _ if held.iter().any(|p| is_pod(p)) => None,
-                        [p, ..] => Some(format!(
+                        .map(|&(_, i)| self.index.pods[i as usize]);
+                    if held.clone().any(is_pod) {
+                        return None;
+                    }
+                    match held.next() {
+                        Some(p) => Some(format!(
                             "{} points at pod {pns}/{pname}, but {}/{} holds that address now",
                             e.ip, p.namespace, p.name
                         )),
-                        [] => Some(format!(
+                        None => Some(format!(
                             "{} points at pod {pns}/{pname}, and no pod holds that address",
                             e.ip
                         )),

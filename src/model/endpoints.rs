@@ -1,9 +1,8 @@
 //! Where Services send traffic: EndpointSlices (discovery.k8s.io/v1), and the core Endpoints
-//! that older or RBAC-limited readers fall back to. Strings are boxed: a big cluster has a
-//! hundred thousand endpoints.
+//! that older or RBAC-limited readers fall back to. Text is short and inline ([`Str`]) or boxed:
+//! a big cluster has a hundred thousand endpoints.
 
 use super::{Meta, OneOrMany, Str};
-use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -36,7 +35,7 @@ impl EndpointSlice {
 pub struct Endpoint {
     /// Nearly always one, and its text (an IPv4 or most IPv6 addresses) inline.
     #[serde(default)]
-    pub addresses: OneOrMany<CompactString>,
+    pub addresses: OneOrMany<Str>,
     #[serde(default)]
     pub conditions: EndpointConditions,
     /// Shared between the endpoints of a node, as pods share it.
@@ -134,7 +133,7 @@ impl Endpoints {
             .iter()
             .map(|s| {
                 let endpoint = |a: &EndpointAddress, ready: bool| Endpoint {
-                    addresses: OneOrMany::One(CompactString::from(&*a.ip)),
+                    addresses: OneOrMany::One(Str::from(&*a.ip)),
                     conditions: EndpointConditions {
                         ready: Some(ready),
                         serving: Some(ready),

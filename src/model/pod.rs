@@ -208,8 +208,8 @@ pub struct PodStatus {
     pub container_statuses: Vec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Str>,
-    /// Shared between pods whose conditions read the same (where decoded from protobuf): the
-    /// times that tell them apart are not kept.
+    /// Shared between kept pods whose conditions read the same (as the protobuf reader and a
+    /// snapshot's load give them): the times that tell them apart are not kept.
     #[serde(default, skip_serializing_if = "<[super::Condition]>::is_empty")]
     pub conditions: Arc<[super::Condition]>,
 }
