@@ -9,7 +9,7 @@ use crate::model::{
     is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, Endpoint,
     EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FastMap, FastSet,
     FieldSelector, IntOrString, KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta,
-    NameRef, Node, NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports,
+    Name, NameRef, Node, NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports,
     Service, ServicePort, ServiceSpec, StateDetail, Str, Taint, TargetRef, WorkloadPod,
     MIRROR_ANNOTATION,
 };
@@ -648,8 +648,8 @@ struct Shared {
     labels: Seen<Labels>,
     ports: Seen<Ports>,
     /// Namespaces and kinds.
-    names: Seen<Arc<str>>,
-    nodes: Seen<Arc<str>>,
+    names: Seen<Name>,
+    nodes: Seen<Name>,
     /// An infrastructure pod's containers: one DaemonSet's pods repeat them.
     containers: Seen<Arc<[Container]>>,
     /// Pod conditions, which differ between healthy pods only in times not kept.
@@ -1400,7 +1400,7 @@ fn endpoint(buf: &[u8]) -> Result<Endpoint> {
 }
 
 /// A name many objects repeat (nodes, kinds), one copy per thread.
-fn shared_name(b: &[u8]) -> Arc<str> {
+fn shared_name(b: &[u8]) -> Name {
     SHARED.with(|s| s.borrow_mut().names.name(b))
 }
 

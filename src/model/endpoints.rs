@@ -2,9 +2,8 @@
 //! that older or RBAC-limited readers fall back to. Text is short and inline ([`Str`]) or boxed:
 //! a big cluster has a hundred thousand endpoints.
 
-use super::{Meta, OneOrMany, Str};
+use super::{Meta, Name, OneOrMany, Str};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
@@ -40,7 +39,7 @@ pub struct Endpoint {
     pub conditions: EndpointConditions,
     /// Shared between the endpoints of a node, as pods share it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<Arc<str>>,
+    pub node_name: Option<Name>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_ref: Option<TargetRef>,
 }
@@ -74,10 +73,10 @@ impl EndpointConditions {
 pub struct TargetRef {
     /// "Pod" nearly always: shared.
     #[serde(default)]
-    pub kind: Arc<str>,
+    pub kind: Name,
     /// Nearly always the slice's own: shared like the kind.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<Arc<str>>,
+    pub namespace: Option<Name>,
     #[serde(default)]
     pub name: Box<str>,
 }
@@ -139,7 +138,7 @@ impl Endpoints {
                         serving: Some(ready),
                         terminating: None,
                     },
-                    node_name: a.node_name.as_deref().map(Arc::from),
+                    node_name: a.node_name.as_deref().map(Name::new),
                     target_ref: a.target_ref.clone(),
                 };
                 let v6 = s
