@@ -795,9 +795,7 @@ fn object_meta(buf: &[u8]) -> Result<Meta> {
         }
         Ok(())
     })?;
-    m.labels.shrink_to_fit();
-    m.annotations.shrink_to_fit();
-    m.owner_references.shrink_to_fit();
+    m.shrink_to_fit();
     Ok(m)
 }
 
@@ -1202,6 +1200,7 @@ pub fn node(buf: &[u8]) -> Result<Node> {
         }
         Ok(())
     })?;
+    node.shrink_to_fit();
     Ok(node)
 }
 
@@ -1235,6 +1234,7 @@ pub fn service(buf: &[u8]) -> Result<Service> {
         }
         Ok(())
     })?;
+    s.shrink_to_fit();
     Ok(s)
 }
 
@@ -1349,7 +1349,7 @@ pub fn endpoint_slice(buf: &[u8]) -> Result<EndpointSlice> {
         }
         Ok(())
     })?;
-    s.endpoints.shrink_to_fit();
+    s.shrink_to_fit();
     Ok(s)
 }
 

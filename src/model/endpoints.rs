@@ -23,6 +23,12 @@ pub struct EndpointSlice {
 }
 
 impl EndpointSlice {
+    /// As [`super::Service::shrink_to_fit`].
+    pub fn shrink_to_fit(&mut self) {
+        self.endpoints.shrink_to_fit();
+        self.ports.shrink_to_fit();
+        self.metadata.shrink_to_fit();
+    }
     /// The Service it belongs to, by its label.
     pub fn service(&self) -> Option<&str> {
         self.metadata.label(SERVICE_NAME_LABEL)

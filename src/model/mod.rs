@@ -170,6 +170,11 @@ pub struct Meta {
 }
 
 impl Meta {
+    pub fn shrink_to_fit(&mut self) {
+        self.labels.shrink_to_fit();
+        self.annotations.shrink_to_fit();
+        self.owner_references.shrink_to_fit();
+    }
     pub fn ns(&self) -> &str {
         self.namespace.as_deref().unwrap_or("")
     }
@@ -252,6 +257,12 @@ impl Cluster {
         self.nodes.shrink_to_fit();
         self.services.shrink_to_fit();
         self.endpoint_slices.shrink_to_fit();
+        // The protobuf reader shrinks each as it reads; JSON and snapshots come here.
+        self.nodes.iter_mut().for_each(Node::shrink_to_fit);
+        self.services.iter_mut().for_each(Service::shrink_to_fit);
+        self.endpoint_slices
+            .iter_mut()
+            .for_each(EndpointSlice::shrink_to_fit);
     }
     pub fn new_snapshot() -> Self {
         Cluster {

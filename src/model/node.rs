@@ -33,6 +33,17 @@ pub struct NodeSpec {
     pub provider_id: Option<Str>,
 }
 
+impl Node {
+    /// As [`super::Service::shrink_to_fit`].
+    pub fn shrink_to_fit(&mut self) {
+        self.spec.pod_cidrs.shrink_to_fit();
+        self.spec.taints.shrink_to_fit();
+        self.status.addresses.shrink_to_fit();
+        self.status.conditions.shrink_to_fit();
+        self.metadata.shrink_to_fit();
+    }
+}
+
 impl NodeSpec {
     /// podCIDRs, falling back to the single-stack podCIDR that older servers set alone.
     pub fn cidrs(&self) -> Vec<&str> {

@@ -144,6 +144,23 @@ pub struct LoadBalancerIngress {
 }
 
 impl Service {
+    /// Lists are filled item by item, and a list's first push makes room for four: a Service
+    /// of one port kept room for four (448 bytes), 10,000 Services 6 MB (heaptrack).
+    pub fn shrink_to_fit(&mut self) {
+        let sp = &mut self.spec;
+        sp.ports.shrink_to_fit();
+        sp.cluster_ips.shrink_to_fit();
+        sp.ip_families.shrink_to_fit();
+        sp.external_ips.shrink_to_fit();
+        if let Some(s) = &mut sp.selector {
+            s.shrink_to_fit();
+        }
+        self.status.conditions.shrink_to_fit();
+        if let Some(lb) = &mut self.status.load_balancer {
+            lb.ingress.shrink_to_fit();
+        }
+        self.metadata.shrink_to_fit();
+    }
     pub fn kind(&self) -> &str {
         self.spec.kind.as_deref().unwrap_or("ClusterIP")
     }
