@@ -35,7 +35,7 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(pods: impl Iterator<Item = &'a WorkloadPod>) -> Index<'a> {
+    fn new(pods: impl Iterator<Item = &'a WorkloadPod> + Clone) -> Index<'a> {
         let mut ix = Index {
             labels: vec![],
             by_pair: FastMap::default(),
@@ -48,10 +48,12 @@ impl<'a> Index<'a> {
         let mut ns_at: FastMap<usize, u32> = FastMap::default();
         let mut labels_at: FastMap<usize, u32> = FastMap::default();
         let mut labels_id: FastMap<&Labels, u32> = FastMap::default();
-        // Sized once: at 150,000 pods, doubling kept up to twice the room at the peak.
-        let mut placed: Vec<(u32, &WorkloadPod)> =
-            Vec::with_capacity(pods.size_hint().1.unwrap_or(0));
-        for w in pods.filter(|w| !w.finished) {
+        let running = pods.filter(|w| !w.finished);
+        // Each pod's group, in the order given: sized once (at 150,000 pods doubling kept up to
+        // twice the room at the peak), and the pods themselves are walked again to place them
+        // rather than kept beside (4 bytes a pod, not 16).
+        let mut pod_group: Vec<u32> = Vec::with_capacity(running.size_hint().1.unwrap_or(0));
+        for w in running.clone() {
             let ns = *ns_at.entry(w.namespace.address()).or_insert_with(|| {
                 let n = ix.namespaces.len() as u32;
                 ix.namespaces.entry(&w.namespace).or_insert((n, vec![])).0
@@ -75,7 +77,7 @@ impl<'a> Index<'a> {
                 g
             });
             ix.groups[group as usize].1.end += 1;
-            placed.push((group, w));
+            pod_group.push(group);
         }
         // Counting sort by group: each group's pods side by side, in the order given.
         let mut start = 0;
@@ -84,12 +86,12 @@ impl<'a> Index<'a> {
             *r = start..start;
             start += n;
         }
-        let Some(&(_, first)) = placed.first() else {
+        let Some(first) = running.clone().next() else {
             return ix;
         };
         // Every place is written below; `first` only fills them until then.
-        ix.pods = vec![first; placed.len()];
-        for (g, w) in placed {
+        ix.pods = vec![first; pod_group.len()];
+        for (g, w) in pod_group.into_iter().zip(running) {
             let r = &mut ix.groups[g as usize].1;
             ix.pods[r.end] = w;
             r.end += 1;
@@ -596,14 +598,26 @@ impl RowCtx<'_> {
                 let shown = port_label(sp);
                 match sp.target() {
                     IntOrString::Str(name) if !selected.is_empty() => {
-                        let declares = |p: &WorkloadPod| {
-                            p.ports.iter().any(|cp| {
+                        let declares = |ports: &Ports| {
+                            ports.iter().any(|cp| {
                                 cp.name.as_deref() == Some(name.as_str())
                                     && cp.protocol() == sp.protocol()
                             })
                         };
+                        // The pods of one template share one port list, and come together:
+                        // each list is searched once, not once a pod (perf: 2% of a report).
+                        let mut last: Option<(usize, bool)> = None;
+                        let mut lacks = |p: &&&WorkloadPod| {
+                            let at = p.ports.address();
+                            let d = match last {
+                                Some((a, d)) if a == at => d,
+                                _ => declares(&p.ports),
+                            };
+                            last = Some((at, d));
+                            !d
+                        };
                         let lacking: Vec<&&WorkloadPod> =
-                            selected.iter().filter(|p| !declares(p)).collect();
+                            selected.iter().filter(&mut lacks).collect();
                         if !lacking.is_empty() {
                             let declared: Vec<String> = lacking[0]
                                 .ports
