@@ -2,6 +2,7 @@
 
 use super::Fatal;
 use crate::model::{Cluster, SNAPSHOT_API_VERSION, SNAPSHOT_KIND};
+use serde::Serialize;
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
@@ -51,9 +52,292 @@ fn describe(shown: &str, e: serde_json::Error) -> String {
     }
 }
 
-/// Generic over the writer: serde_json writes a snapshot in millions of small pieces, and
-/// through `dyn Write` each was a call that BufWriter's fast path could not be inlined into.
+/// The snapshot's JSON, as `serde_json::to_writer` writes it (the same bytes), but with its
+/// large lists encoded on two threads: at 5,000 nodes encoding was 0.27 s of a 1.2 s `snapshot`,
+/// all of it after the last read (perf). The derived `Serialize` of [`Cluster`] still decides
+/// the fields, their order and which are left out; [`Fields`] only writes them, and hands the
+/// lists it knows to [`list`]. Generic over the writer: serde_json writes in millions of small
+/// pieces, and through `dyn Write` each was a call BufWriter's fast path could not be inlined into.
 pub fn save(c: &Cluster, w: &mut impl Write) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *w, c)?;
+    c.serialize(Fields { c, w, first: true })
+        .map_err(std::io::Error::from)?;
     writeln!(w)
+}
+
+/// Items a block: about 110 KB of JSON for workload pods and 600 KB for EndpointSlices, so that
+/// the four blocks in flight at most cost little memory (2,048 cost 8 MB of peak RSS at 5,000
+/// nodes), and yet a 150,000-pod list is a few hundred hand-overs.
+const BLOCK_ITEMS: usize = 512;
+
+/// A list's JSON: `[`, the items separated by commas, `]`, as serde_json writes a sequence.
+/// Blocks of items are encoded alternately by two threads; this one writes them in order.
+fn list<T: Serialize + Sync>(items: &[T], w: &mut impl Write) -> std::io::Result<()> {
+    // `room`: the lane's last block's size, as a guess at this one's.
+    fn encode<T: Serialize>(block: &[T], first: bool, room: usize) -> serde_json::Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(room);
+        for (i, x) in block.iter().enumerate() {
+            if i > 0 || !first {
+                buf.push(b',');
+            }
+            serde_json::to_writer(&mut buf, x)?;
+        }
+        Ok(buf)
+    }
+    w.write_all(b"[")?;
+    if items.len() <= BLOCK_ITEMS {
+        w.write_all(&encode(items, true, 0)?)?;
+        return w.write_all(b"]");
+    }
+    let blocks: Vec<&[T]> = items.chunks(BLOCK_ITEMS).collect();
+    std::thread::scope(|s| {
+        let lanes: Vec<_> = (0..2)
+            .map(|lane| {
+                // One block queued a lane, one being encoded.
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let blocks = &blocks;
+                s.spawn(move || {
+                    let mut room = 0;
+                    for (i, b) in blocks.iter().enumerate().skip(lane).step_by(2) {
+                        let block = encode(b, i == 0, room + room / 8);
+                        room = block.as_ref().map_or(0, Vec::len);
+                        if tx.send(block).is_err() {
+                            break;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for i in 0..blocks.len() {
+            let block = lanes[i % 2]
+                .recv()
+                .map_err(|_| std::io::Error::other("a snapshot encoder stopped"))??;
+            w.write_all(&block)?;
+        }
+        Ok::<_, std::io::Error>(())
+    })?;
+    w.write_all(b"]")
+}
+
+/// Writes the top-level object of a snapshot field by field, as serde_json would. Only
+/// `serialize_struct` is ever called: the snapshot is a struct.
+struct Fields<'a, W> {
+    c: &'a Cluster,
+    w: &'a mut W,
+    first: bool,
+}
+
+impl<W: Write> serde::ser::SerializeStruct for Fields<'_, W> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> serde_json::Result<()> {
+        let io = serde_json::Error::io;
+        self.w
+            .write_all(if self.first { b"{" } else { b"," })
+            .map_err(io)?;
+        self.first = false;
+        serde_json::to_writer(&mut *self.w, key)?;
+        self.w.write_all(b":").map_err(io)?;
+        let c = self.c;
+        match key {
+            "nodes" => list(&c.nodes, self.w).map_err(io),
+            "pods" => list(&c.pods, self.w).map_err(io),
+            "workloadPods" => list(&c.workload_pods, self.w).map_err(io),
+            "services" => list(&c.services, self.w).map_err(io),
+            "endpointSlices" => list(&c.endpoint_slices, self.w).map_err(io),
+            _ => serde_json::to_writer(&mut *self.w, value),
+        }
+    }
+    fn end(self) -> serde_json::Result<()> {
+        let close: &[u8] = if self.first { b"{}" } else { b"}" };
+        self.w.write_all(close).map_err(serde_json::Error::io)
+    }
+}
+
+fn refuse<T>() -> serde_json::Result<T> {
+    Err(serde::ser::Error::custom("a snapshot is a struct"))
+}
+
+macro_rules! not_a_struct {
+    ($($f:ident($($t:ty),*)),* $(,)?) => {
+        $(fn $f(self, $(_: $t),*) -> serde_json::Result<()> {
+            refuse()
+        })*
+    };
+}
+
+impl<'a, W: Write> serde::Serializer for Fields<'a, W> {
+    type Ok = ();
+    type Error = serde_json::Error;
+    type SerializeSeq = serde::ser::Impossible<(), serde_json::Error>;
+    type SerializeTuple = serde::ser::Impossible<(), serde_json::Error>;
+    type SerializeTupleStruct = serde::ser::Impossible<(), serde_json::Error>;
+    type SerializeTupleVariant = serde::ser::Impossible<(), serde_json::Error>;
+    type SerializeMap = serde::ser::Impossible<(), serde_json::Error>;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = serde::ser::Impossible<(), serde_json::Error>;
+    fn serialize_struct(self, _: &'static str, _: usize) -> serde_json::Result<Self> {
+        Ok(self)
+    }
+    not_a_struct!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_char(char),
+        serialize_str(&str),
+        serialize_bytes(&[u8]),
+        serialize_none(),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    );
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> serde_json::Result<()> {
+        refuse()
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> serde_json::Result<()> {
+        refuse()
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> serde_json::Result<()> {
+        refuse()
+    }
+    fn serialize_seq(self, _: Option<usize>) -> serde_json::Result<Self::SerializeSeq> {
+        refuse()
+    }
+    fn serialize_tuple(self, _: usize) -> serde_json::Result<Self::SerializeTuple> {
+        refuse()
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> serde_json::Result<Self::SerializeTupleStruct> {
+        refuse()
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> serde_json::Result<Self::SerializeTupleVariant> {
+        refuse()
+    }
+    fn serialize_map(self, _: Option<usize>) -> serde_json::Result<Self::SerializeMap> {
+        refuse()
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> serde_json::Result<Self::SerializeStructVariant> {
+        refuse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Cluster {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cka-lab.json");
+        load(&path).unwrap()
+    }
+
+    /// Lists of one, two and several blocks, the last block partial: the bytes are serde_json's.
+    #[test]
+    fn save_writes_what_serde_json_writes() {
+        let mut c = example();
+        assert!(!c.nodes.is_empty() && !c.pods.is_empty() && !c.services.is_empty());
+        let mut expected = serde_json::to_vec(&c).unwrap();
+        expected.push(b'\n');
+        let mut got = vec![];
+        save(&c, &mut got).unwrap();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+
+        let grow = |n: usize, w: &mut Vec<crate::model::WorkloadPod>| {
+            let one = w[0].clone();
+            w.extend((0..n).map(|i| {
+                let mut p = one.clone();
+                p.name = format!("{}-{i}", p.name).into();
+                p
+            }));
+        };
+        if c.workload_pods.is_empty() {
+            c.workload_pods = c.pods.iter().map(Into::into).collect();
+        }
+        grow(2 * BLOCK_ITEMS + 5, &mut c.workload_pods);
+        let nodes = c.nodes.clone();
+        c.nodes = nodes
+            .iter()
+            .cycle()
+            .take(BLOCK_ITEMS + 1)
+            .cloned()
+            .collect();
+        let mut expected = serde_json::to_vec(&c).unwrap();
+        expected.push(b'\n');
+        let mut got = vec![];
+        save(&c, &mut got).unwrap();
+        assert!(
+            got == expected,
+            "a snapshot of several blocks differs from serde_json's"
+        );
+    }
+
+    /// A writer that fails part-way: the error comes back, and no encoder thread is left.
+    #[test]
+    fn a_failed_write_is_an_error() {
+        struct Full(usize);
+        impl Write for Full {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                if self.0 < b.len() {
+                    return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "full"));
+                }
+                self.0 -= b.len();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut c = example();
+        let one = c.pods.iter().map(Into::into).next().unwrap();
+        c.workload_pods = vec![one; 5 * BLOCK_ITEMS];
+        // Full at once, in the first list, and half-way through the workload pods.
+        let size = serde_json::to_vec(&c).unwrap().len();
+        for room in [0, 100, size / 2] {
+            let e = save(&c, &mut Full(room)).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull,
+                "room {room}: {e}"
+            );
+        }
+    }
 }
