@@ -2,7 +2,7 @@
 //! API. It decides where facts live (OpenShift's cluster Network, MicroK8s's kubelite) and
 //! which documented defaults are candidates when the control plane is hidden.
 
-use crate::model::Cluster;
+use crate::model::{Cluster, FastMap};
 use crate::report::Platform;
 
 fn platform(name: &str, evidence: String) -> Platform {
@@ -13,12 +13,15 @@ fn platform(name: &str, evidence: String) -> Platform {
 }
 
 pub fn detect(c: &Cluster) -> Platform {
-    let node_label = |key: &str| {
-        c.nodes
-            .iter()
-            .find(|n| n.metadata.labels.contains_key(key))
-            .map(|n| format!("node {} label {key}", n.name()))
-    };
+    // The first node carrying each label key, in one pass: asked key by key, the six keys
+    // below searched 5,000 nodes' labels six times, twice a report (perf: 2% of its CPU).
+    let mut first: FastMap<&str, &str> = FastMap::default();
+    for n in &c.nodes {
+        for k in n.metadata.labels.keys() {
+            first.entry(k.as_str()).or_insert(n.name());
+        }
+    }
+    let node_label = |key: &str| first.get(key).map(|n| format!("node {n} label {key}"));
     let provider = |prefix: &str| {
         c.nodes
             .iter()

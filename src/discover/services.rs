@@ -546,22 +546,28 @@ impl RowCtx<'_> {
             .collect();
 
         if let (Some(sel), false) = (s.selector(), external_name) {
-            let sel_text = sel
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",");
+            // Written out only for a problem: 10,000 healthy Services need none.
+            let sel_text = || {
+                sel.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
             if self.pods_read && selected.is_empty() && self.pod_detail {
                 let near = self.index.closest(ns, sel);
                 let detail = if near.is_empty() {
                     if self.index.any_pod_in(ns) {
-                        format!("selector {sel_text} matches no pod in namespace {ns}, and no pod there carries any of its labels")
+                        format!("selector {} matches no pod in namespace {ns}, and no pod there carries any of its labels", sel_text())
                     } else {
-                        format!("selector {sel_text} matches no pod: namespace {ns} has no running pod at all")
+                        format!(
+                            "selector {} matches no pod: namespace {ns} has no running pod at all",
+                            sel_text()
+                        )
                     }
                 } else {
                     format!(
-                        "selector {sel_text} matches no pod in namespace {ns}; closest: {}",
+                        "selector {} matches no pod in namespace {ns}; closest: {}",
+                        sel_text(),
                         near.join("; ")
                     )
                 };
@@ -588,8 +594,9 @@ impl RowCtx<'_> {
                     "service-no-ready-endpoints",
                     Severity::Error,
                     format!(
-                        "{} pod(s) match {sel_text} but none is Ready: {}",
+                        "{} pod(s) match {} but none is Ready: {}",
                         selected.len(),
+                        sel_text(),
                         why.join("; ")
                     ),
                 );
