@@ -474,7 +474,10 @@ impl From<&Pod> for WorkloadPod {
 /// ReplicaSet differ in nothing a selector reads. Held by a thin pointer (8 bytes a pod, where
 /// an `Arc` of a slice takes 16); every empty set is one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Labels(Arc<Box<[(Box<str>, Box<str>)]>>);
+pub struct Labels(Arc<Box<[Label]>>);
+
+/// A label's key and value.
+type Label = (Box<str>, Box<str>);
 
 static NO_LABELS: LazyLock<Labels> = LazyLock::new(|| Labels(Arc::default()));
 static NO_PORTS: LazyLock<Ports> = LazyLock::new(|| Ports(Arc::default()));
@@ -500,13 +503,13 @@ impl Labels {
                 .collect(),
         )
     }
-    fn of(pairs: Box<[(Box<str>, Box<str>)]>) -> Labels {
+    fn of(pairs: Box<[Label]>) -> Labels {
         if pairs.is_empty() {
             return Labels::default();
         }
         Labels(Arc::new(pairs))
     }
-    fn sorted(mut pairs: Vec<(Box<str>, Box<str>)>) -> Labels {
+    fn sorted(mut pairs: Vec<Label>) -> Labels {
         // A map holds a key once; the last of duplicates wins, as when decoding one.
         pairs.reverse();
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
