@@ -503,7 +503,17 @@ impl Api {
                 first = false;
                 let (cont, rv, items) = match answer.protobuf {
                     true => (stream.cont, stream.rv, stream.items),
-                    false => decode_page::<T>(&answer)?,
+                    false => match decode_page::<T>(&answer) {
+                        Ok(page) => page,
+                        // The runtime is not shut down after collection: a page fetched ahead
+                        // would otherwise go on beside the analysis.
+                        Err(e) => {
+                            if let Some((_, j)) = ahead {
+                                j.abort();
+                            }
+                            return Err(e);
+                        }
+                    },
                 };
                 items.into_iter().for_each(|t| sink(Some(t)));
                 if cont.is_none() && rv.is_some() {
