@@ -306,7 +306,6 @@ pub fn discover(
     let ctx = RowCtx {
         c,
         cidrs,
-        index: &pods.index,
         pods,
         node_ports: node_port_range(c, &cidrs.platform),
         load_balancers,
@@ -405,7 +404,6 @@ fn endpoints_source(c: &Cluster, n: usize) -> (String, String) {
 struct RowCtx<'a> {
     c: &'a Cluster,
     cidrs: &'a CidrAnswer,
-    index: &'a Index<'a>,
     pods: &'a Pods<'a>,
     node_ports: (NodePortRange, Option<(i32, i32)>),
     load_balancers: Vec<Implementation>,
@@ -482,7 +480,7 @@ impl RowCtx<'_> {
         let kind = s.kind();
         let external_name = kind == "ExternalName";
         let selected: Vec<&WorkloadPod> = match s.selector() {
-            Some(sel) if !external_name => self.index.select(ns, sel),
+            Some(sel) if !external_name => self.pods.index.select(ns, sel),
             _ => vec![],
         };
         let ready_pods = selected.iter().filter(|p| p.ready).count();
@@ -554,9 +552,9 @@ impl RowCtx<'_> {
                     .join(",")
             };
             if self.pods_read && selected.is_empty() && self.pod_detail {
-                let near = self.index.closest(ns, sel);
+                let near = self.pods.index.closest(ns, sel);
                 let detail = if near.is_empty() {
-                    if self.index.any_pod_in(ns) {
+                    if self.pods.index.any_pod_in(ns) {
                         format!("selector {} matches no pod in namespace {ns}, and no pod there carries any of its labels", sel_text())
                     } else {
                         format!(

@@ -1,7 +1,7 @@
 //! Names that many objects repeat (namespaces, node names, kinds, not-ready reasons): one copy
 //! held through a pointer of 8 bytes, where an `Arc<str>` takes 16 (its length beside the
-//! pointer). At 150,000 pods and as
-//! many endpoints, each holding two or three, the difference is megabytes.
+//! pointer). At 150,000 pods and as many endpoints, each holding two or three, the difference
+//! is megabytes.
 
 use super::Str;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
