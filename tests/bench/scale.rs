@@ -375,8 +375,19 @@ fn print(rows: &[Row]) {
     }
 }
 
-/// The test API server with objects at realistic size.
-fn serve(cluster: netcheck::model::Cluster) -> ApiServer {
+/// The test API server with objects at realistic size, listed in key order (namespace/name) as
+/// kube-apiserver lists them (from etcd or its watch cache). The generator makes pods node by
+/// node; a reader that shares what neighbours repeat saw none of one owner's pods together.
+fn serve(mut cluster: netcheck::model::Cluster) -> ApiServer {
+    fn key(m: &netcheck::model::Meta) -> String {
+        format!("{}/{}", m.ns(), m.name)
+    }
+    cluster.pods.sort_by_cached_key(|p| key(&p.metadata));
+    cluster.services.sort_by_cached_key(|s| key(&s.metadata));
+    cluster
+        .endpoint_slices
+        .sort_by_cached_key(|s| key(&s.metadata));
+    cluster.nodes.sort_by_cached_key(|n| key(&n.metadata));
     ApiServer::start(
         cluster,
         Options {
