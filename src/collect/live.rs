@@ -693,16 +693,21 @@ async fn read_pods(
                     false
                 }
             });
-            workload.retain_mut(|w| match new.take(&w.namespace, &w.name) {
-                None => true,
-                Some(None) => false,
-                Some(Some(PodEntry::Workload(n))) => {
-                    *w = n;
-                    true
-                }
-                Some(Some(i)) => {
-                    new.put_back(&w.namespace, &w.name, i);
-                    false
+            let mut name = String::new();
+            workload.retain_mut(|w| {
+                name.clear();
+                std::fmt::Write::write_fmt(&mut name, format_args!("{}", w.name)).ok();
+                match new.take(&w.namespace, &name) {
+                    None => true,
+                    Some(None) => false,
+                    Some(Some(PodEntry::Workload(n))) => {
+                        *w = n;
+                        true
+                    }
+                    Some(Some(i)) => {
+                        new.put_back(&w.namespace, &name, i);
+                        false
+                    }
                 }
             });
             let before = (infra.len(), workload.len());

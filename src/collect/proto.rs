@@ -9,8 +9,8 @@ use crate::model::{
     is_infra, Condition, Container, ContainerPort, ContainerState, ContainerStatus, Endpoint,
     EndpointPort, EndpointSlice, EnvFromSource, EnvVar, EnvVarSource, FastMap, FastSet,
     FieldSelector, IntOrString, KeySelector, Labels, LoadBalancerIngress, LoadBalancerStatus, Meta,
-    Name, NameRef, Node, NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodStatus, Ports,
-    Service, ServicePort, ServiceSpec, StateDetail, Str, Taint, TargetRef, WorkloadPod,
+    Name, NameRef, Node, NodeAddress, NodeInfo, OwnerRef, Pod, PodEntry, PodIp, PodName, PodStatus,
+    Ports, Service, ServicePort, ServiceSpec, StateDetail, Str, Taint, TargetRef, WorkloadPod,
     MIRROR_ANNOTATION,
 };
 use std::borrow::Cow;
@@ -550,7 +550,7 @@ impl<'a> Head<'a> {
 /// of a big cluster's answer; the rest of each (most of its bytes) is stepped over.
 fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     let mut w = WorkloadPod {
-        name: text(head.name),
+        name: pod_name(head.name),
         terminating: head.terminating,
         ..WorkloadPod::default()
     };
@@ -608,6 +608,12 @@ fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
         w.not_ready = why.map(Into::into);
     }
     Ok(PodEntry::Workload(w))
+}
+
+/// A pod's name, its stem shared with the other pods (or endpoints) of its owner read on this
+/// thread.
+fn pod_name(b: &[u8]) -> PodName {
+    PodName::shared(&lossy(b))
 }
 
 fn text(b: &[u8]) -> Box<str> {
@@ -1379,7 +1385,7 @@ fn endpoint(buf: &[u8]) -> Result<Endpoint> {
                         2 => {
                             t.namespace = Some(bytes(v)?).filter(|s| !s.is_empty()).map(shared_name)
                         }
-                        3 => t.name = text(bytes(v)?),
+                        3 => t.name = pod_name(bytes(v)?),
                         _ => {}
                     }
                     Ok(())

@@ -285,7 +285,7 @@ mod tests {
             let one = w[0].clone();
             w.extend((0..n).map(|i| {
                 let mut p = one.clone();
-                p.name = format!("{}-{i}", p.name).into();
+                p.name = format!("{}-{i}", p.name).as_str().into();
                 p
             }));
         };

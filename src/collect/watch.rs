@@ -450,10 +450,13 @@ pub fn apply<T: Keyed + serde::de::DeserializeOwned>(
 
 /// The API server's list order: by storage key, `namespace/name`, byte by byte (so that what
 /// takes a list's first match picks what a fresh read would).
-pub fn in_key_order(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
-    fn key<'a>((ns, name): (&'a str, &'a str)) -> impl Iterator<Item = u8> + 'a {
+pub fn in_key_order<'a>(
+    a: (&str, impl Into<crate::model::PodRef<'a>>),
+    b: (&str, impl Into<crate::model::PodRef<'a>>),
+) -> std::cmp::Ordering {
+    fn key<'a>(ns: &'a str, name: crate::model::PodRef<'a>) -> impl Iterator<Item = u8> + 'a {
         let sep: &[u8] = if ns.is_empty() { b"" } else { b"/" };
         ns.bytes().chain(sep.iter().copied()).chain(name.bytes())
     }
-    key(a).cmp(key(b))
+    key(a.0, a.1.into()).cmp(key(b.0, b.1.into()))
 }

@@ -59,7 +59,7 @@ impl Events {
             exhausted_by: BTreeSet::new(),
         };
         // Built only when an event needs it: most clusters have none, and it spans every pod.
-        let mut pod_node: Option<HashMap<(&str, &str), &str>> = None;
+        let mut pod_node: Option<HashMap<(&str, PodRef), &str>> = None;
         for x in &c.events {
             let said = format!(
                 "event {}: {} (x{}): {}",
@@ -83,7 +83,7 @@ impl Events {
                     .or_else(|| {
                         pod_node
                             .get_or_insert_with(|| pods_by_name(c))
-                            .get(&(ns, o.name.as_str()))
+                            .get(&(ns, o.name.as_str().into()))
                             .copied()
                     })
                     .unwrap_or("(unknown node)");
@@ -95,15 +95,20 @@ impl Events {
     }
 }
 
-fn pods_by_name(c: &Cluster) -> HashMap<(&str, &str), &str> {
+fn pods_by_name(c: &Cluster) -> HashMap<(&str, PodRef<'_>), &str> {
     c.pods
         .iter()
-        .filter_map(|p| Some(((p.metadata.ns(), p.name()), p.spec.node_name.as_deref()?)))
+        .filter_map(|p| {
+            Some((
+                (p.metadata.ns(), p.name().into()),
+                p.spec.node_name.as_deref()?,
+            ))
+        })
         .chain(
             c.workload_pods
                 .iter()
                 .filter(|w| !w.node.is_empty())
-                .map(|w| ((&*w.namespace, &*w.name), &*w.node)),
+                .map(|w| ((&*w.namespace, (&w.name).into()), &*w.node)),
         )
         .collect()
 }

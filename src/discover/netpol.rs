@@ -21,7 +21,7 @@ use std::net::IpAddr;
 /// A pod as policies see it, from either of the model's pod forms.
 pub struct PodView<'a> {
     pub ns: &'a str,
-    pub name: &'a str,
+    pub name: PodRef<'a>,
     labels: LabelSrc<'a>,
     /// Parsed for full pods, borrowed from reduced ones (most of a big cluster's).
     pub ips: std::borrow::Cow<'a, [IpAddr]>,
@@ -185,7 +185,7 @@ impl<'a> Index<'a> {
         let full = c.pods.iter().take(if with_pods { usize::MAX } else { 0 });
         let full = full.map(|p| PodView {
             ns: p.metadata.ns(),
-            name: p.name(),
+            name: p.name().into(),
             labels: LabelSrc::Map(&p.metadata.labels),
             ips: p
                 .ips()
@@ -212,7 +212,7 @@ impl<'a> Index<'a> {
             .take(if with_pods { usize::MAX } else { 0 });
         pods.extend(work.map(|w| PodView {
             ns: &w.namespace,
-            name: &w.name,
+            name: (&w.name).into(),
             labels: LabelSrc::Shared(&w.labels),
             ips: (&*w.ips).into(),
             host_network: w.host_network,
@@ -936,7 +936,7 @@ pub fn resolve(c: &Cluster, ix: &Index, t: &Target) -> Result<Resolved, String> 
         Target::Pod { namespace, name } => ix
             .pods
             .iter()
-            .position(|p| p.ns == namespace && p.name == name)
+            .position(|p| p.ns == namespace && p.name == name.as_str())
             .map(|i| Resolved::Pods {
                 desc: desc.clone(),
                 pods: vec![i],

@@ -493,7 +493,7 @@ impl RowCtx<'_> {
                 .target_ref
                 .as_ref()
                 .filter(|t| &*t.kind == "Pod")
-                .map(|t| (t.namespace.as_deref().unwrap_or(ns), &*t.name));
+                .map(|t| (t.namespace.as_deref().unwrap_or(ns), PodRef::from(&t.name)));
             for a in &e.addresses {
                 if seen.insert((&**a, pod)) {
                     endpoints.push(EndpointView { ip: a, pod, e });
@@ -694,7 +694,7 @@ impl RowCtx<'_> {
                     let ip = cidr::parse_ip(e.ip)?;
                     // Address first: it rules out all but one pod without comparing names.
                     let is_pod = |p: &WorkloadPod| {
-                        p.ips.contains(&ip) && (pns, pname) == (&*p.namespace, &*p.name)
+                        p.ips.contains(&ip) && (pns, pname) == (&*p.namespace, (&p.name).into())
                     };
                     // The pod behind an endpoint is nearly always one the selector matches; a
                     // search of every pod's address (a cache miss a step) only for the rest.
@@ -934,7 +934,7 @@ impl RowCtx<'_> {
 struct EndpointView<'a> {
     ip: &'a str,
     /// Namespace and name of the pod its targetRef names.
-    pod: Option<(&'a str, &'a str)>,
+    pod: Option<(&'a str, PodRef<'a>)>,
     e: &'a Endpoint,
 }
 
@@ -1130,14 +1130,14 @@ fn load_balancers(c: &Cluster, p: &Platform) -> (Vec<Implementation>, Vec<String
         .map(|p| {
             (
                 p.metadata.ns(),
-                p.name(),
+                PodRef::from(p.name()),
                 p.metadata.label("app.kubernetes.io/name"),
             )
         })
         .chain(c.workload_pods.iter().map(|w| {
             (
                 &*w.namespace,
-                &*w.name,
+                PodRef::from(&w.name),
                 w.labels.get("app.kubernetes.io/name"),
             )
         }));

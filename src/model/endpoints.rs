@@ -2,7 +2,7 @@
 //! that older or RBAC-limited readers fall back to. Text is short and inline ([`Str`]) or boxed:
 //! a big cluster has a hundred thousand endpoints.
 
-use super::{Meta, Name, OneOrMany, Str};
+use super::{Meta, Name, OneOrMany, PodName, Str};
 use serde::{Deserialize, Serialize};
 
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -84,7 +84,7 @@ pub struct TargetRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<Name>,
     #[serde(default)]
-    pub name: Box<str>,
+    pub name: PodName,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]

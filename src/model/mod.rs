@@ -25,7 +25,7 @@ pub use event::*;
 pub use fast::{FastMap, FastSet};
 pub use few::OneOrMany;
 pub use host::*;
-pub use name::Name;
+pub use name::{Name, PodName, PodRef};
 pub use node::*;
 pub use object::*;
 pub use pod::*;
@@ -208,7 +208,7 @@ impl Cluster {
                     .filter_map(crate::cidr::parse_ip)
                     .map(move |ip| PodAddress {
                         namespace: p.metadata.ns(),
-                        name: p.name(),
+                        name: p.name().into(),
                         finished,
                         ip,
                     })
@@ -220,7 +220,7 @@ impl Cluster {
             .flat_map(|w| {
                 w.ips.iter().map(move |ip| PodAddress {
                     namespace: &w.namespace,
-                    name: &w.name,
+                    name: (&w.name).into(),
                     finished: w.finished,
                     ip: *ip,
                 })

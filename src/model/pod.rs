@@ -1,6 +1,6 @@
 //! Pods: infrastructure pods kept in full, ordinary ones reduced as they are decoded.
 
-use super::{FastMap, FastSet, Meta, Name, OwnerRef, Str, StrMap};
+use super::{FastMap, FastSet, Meta, Name, OwnerRef, PodName, Str, StrMap};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -407,7 +407,7 @@ pub enum PodEntry {
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadPod {
     pub namespace: Name,
-    pub name: Box<str>,
+    pub name: PodName,
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub node: Name,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -782,7 +782,7 @@ impl WorkloadPod {
         };
         Pod {
             metadata: Meta {
-                name: (*self.name).into(),
+                name: self.name.to_string().into(),
                 namespace: Some((*self.namespace).into()),
                 labels: self
                     .labels
@@ -824,7 +824,7 @@ impl WorkloadPod {
 /// A pod's address, as the address checks see every pod alike.
 pub struct PodAddress<'a> {
     pub namespace: &'a str,
-    pub name: &'a str,
+    pub name: super::PodRef<'a>,
     pub finished: bool,
     pub ip: std::net::IpAddr,
 }
