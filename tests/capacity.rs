@@ -374,6 +374,35 @@ fn two_pods_sharing_an_ip() {
     }
 }
 
+/// Dual-stack pods: two share an IPv6 address but not their IPv4 ones; the IPv4 address of one
+/// equals the other's IPv6 address read as IPv4-compatible (::10.244.1.9), which is no clash.
+#[test]
+fn two_pods_sharing_an_ipv6_address() {
+    let mut v = base("kind-default");
+    let web = v["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["metadata"]["name"] == "web-5d9c7b8f46-f8p2h")
+        .unwrap()
+        .clone();
+    let pod = |name: &str, ips: [&str; 2]| {
+        let mut p = web.clone();
+        p["metadata"]["name"] = json!(name);
+        p["status"]["podIP"] = json!(ips[0]);
+        p["status"]["podIPs"] = json!([{"ip": ips[0]}, {"ip": ips[1]}]);
+        p
+    };
+    let a = pod("ds-a", ["10.244.1.9", "fd00:10:244::7"]);
+    let b = pod("ds-b", ["10.244.1.10", "fd00:10:244::7"]);
+    let c = pod("ds-c", ["10.244.1.11", "::10.244.1.9"]);
+    v["pods"].as_array_mut().unwrap().extend([a, b, c]);
+    for r in both(&v) {
+        let f = finding(&r, "pod-ip-duplicate");
+        assert_eq!(f.subjects, ["fd00:10:244::7: default/ds-a, default/ds-b"]);
+    }
+}
+
 #[test]
 fn network_unavailable_node() {
     let mut v = base("kind-default");

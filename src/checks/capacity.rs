@@ -181,22 +181,35 @@ pub fn ip_allocation_failed(c: &Ctx) -> Vec<Finding> {
 }
 
 pub fn duplicate_pod_ips(c: &Ctx) -> Vec<Finding> {
-    // Sorted (address, position) pairs rather than a map: 24 bytes a pod on a big cluster;
-    // names are looked up only for the addresses held twice.
+    // Sorted (address, position) pairs rather than a map: 8 bytes an IPv4 pod on a big
+    // cluster, sorted as integers (an IpAddr pair sorted at a third of the speed; perf, issue
+    // #20); names are looked up only for the addresses held twice.
     let running = || c.cluster.pod_addresses().filter(|a| !a.finished);
-    let mut seen: Vec<(std::net::IpAddr, u32)> = running()
-        .enumerate()
-        .map(|(i, a)| (a.ip, i as u32))
-        .collect();
-    seen.sort_unstable();
-    let mut shared: HashMap<u32, std::net::IpAddr> = HashMap::new();
-    for w in seen.windows(2) {
-        if w[0].0 == w[1].0 {
-            shared.insert(w[0].1, w[0].0);
-            shared.insert(w[1].1, w[1].0);
+    let (mut v4, mut v6): (Vec<u64>, Vec<(u128, u32)>) = (vec![], vec![]);
+    for (i, a) in running().enumerate() {
+        match a.ip {
+            std::net::IpAddr::V4(ip) => v4.push(u64::from(ip.to_bits()) << 32 | i as u64),
+            std::net::IpAddr::V6(ip) => v6.push((ip.to_bits(), i as u32)),
         }
     }
-    drop(seen);
+    v4.sort_unstable();
+    v6.sort_unstable();
+    let mut shared: HashMap<u32, std::net::IpAddr> = HashMap::new();
+    let v4 = v4.iter().map(|k| {
+        let ip = std::net::Ipv4Addr::from_bits((k >> 32) as u32);
+        (std::net::IpAddr::V4(ip), *k as u32)
+    });
+    let v6 = v6
+        .iter()
+        .map(|&(k, i)| (std::net::Ipv6Addr::from_bits(k).into(), i));
+    let mut prev: Option<(std::net::IpAddr, u32)> = None;
+    for (ip, i) in v4.chain(v6) {
+        if let Some((p, j)) = prev.filter(|(p, _)| *p == ip) {
+            shared.insert(j, p);
+            shared.insert(i, ip);
+        }
+        prev = Some((ip, i));
+    }
     let mut dups: BTreeMap<std::net::IpAddr, Vec<String>> = BTreeMap::new();
     if !shared.is_empty() {
         for (i, a) in running().enumerate() {

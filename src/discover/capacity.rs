@@ -487,7 +487,8 @@ fn nodes(c: &Cluster, a: &CidrAnswer, ev: &Events, out: &mut CapacityAnswer) {
                 .collect()
         })
         .collect();
-    let index: HashMap<&str, usize> = c
+    // Looked up once a pod: Fx, not SipHash (perf, issue #20).
+    let index: FastMap<&str, usize> = c
         .nodes
         .iter()
         .enumerate()

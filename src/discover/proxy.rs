@@ -2,9 +2,10 @@
 //! from the start of each kube-proxy log), and what replaces kube-proxy when it is absent.
 
 use super::cni;
-use crate::model::{what, Cluster, CollectError, Pod};
+use crate::model::{what, Cluster, CollectError, FastMap, Pod};
 use crate::parse::{config, flags, logs};
 use crate::report::{ConfiguredMode, NodeProxy, ProxyAnswer};
+use std::sync::Arc;
 
 /// Which kube-proxy logs to read. Documented in docs/usage.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -436,6 +437,9 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
     };
     let by_node = Pod::by_node(proxies.iter().copied());
     let logs = c.log_index();
+    // One DaemonSet's pods share their containers (see `Pod::prune`): their flags are read
+    // once, not once a node (perf, issue #20).
+    let mut configured_of: FastMap<(usize, &str), (Option<String>, String)> = FastMap::default();
     for n in &c.nodes {
         let os = n.os();
         let Some(p) = by_node.get(n.name()).and_then(|v| v.first()) else {
@@ -481,7 +485,10 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
             }
             continue;
         };
-        let (conf, conf_ev) = pod_configured(p, cm.as_ref(), os);
+        let (conf, conf_ev) = configured_of
+            .entry((Arc::as_ptr(&p.spec.containers) as *const u8 as usize, os))
+            .or_insert_with(|| pod_configured(p, cm.as_ref(), os))
+            .clone();
         let ns = p.metadata.ns();
         let container = container_of(p, "kube-proxy");
         let cur = logs.get(&(ns, p.name(), container, false)).copied();
