@@ -346,18 +346,23 @@ fn host_local_exhaustion_is_reported_per_node() {
     }
 }
 
-/// Two running pods with 10.244.1.2; a finished pod with it too, and the hostNetwork pods that
-/// all share their node's address, are not duplicates.
-#[test]
-fn two_pods_sharing_an_ip() {
-    let mut v = base("kind-default");
-    let mut dup = v["pods"]
+/// A copy of one of the fixture's running web pods, to make others from.
+fn web_pod(v: &Value) -> Value {
+    v["pods"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p["metadata"]["name"] == "web-5d9c7b8f46-f8p2h")
         .unwrap()
-        .clone();
+        .clone()
+}
+
+/// Two running pods with 10.244.1.2; a finished pod with it too, and the hostNetwork pods that
+/// all share their node's address, are not duplicates.
+#[test]
+fn two_pods_sharing_an_ip() {
+    let mut v = base("kind-default");
+    let mut dup = web_pod(&v);
     dup["metadata"]["name"] = json!("cache-0");
     dup["status"]["podIP"] = json!("10.244.1.2");
     dup["status"]["podIPs"] = json!([{"ip": "10.244.1.2"}]);
@@ -379,13 +384,7 @@ fn two_pods_sharing_an_ip() {
 #[test]
 fn two_pods_sharing_an_ipv6_address() {
     let mut v = base("kind-default");
-    let web = v["pods"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["metadata"]["name"] == "web-5d9c7b8f46-f8p2h")
-        .unwrap()
-        .clone();
+    let web = web_pod(&v);
     let pod = |name: &str, ips: [&str; 2]| {
         let mut p = web.clone();
         p["metadata"]["name"] = json!(name);
