@@ -185,7 +185,7 @@ impl Stems {
     }
 }
 
-/// The longest tail kept inline: a ReplicaSet's or DaemonSet's five characters, a
+/// The longest tail kept inline, in bytes: a ReplicaSet's or DaemonSet's five characters, a
 /// StatefulSet's ordinal.
 const TAIL: usize = 7;
 
@@ -279,6 +279,8 @@ impl std::fmt::Debug for PodName {
 
 /// A pod's name borrowed from a full pod (whole) or a reduced one (split), compared, hashed
 /// and shown as the one text it is.
+/// Hashed as its (stem, tail) parts, not as a `str` is: neither it nor `PodName` may be looked
+/// up by `&str` through `Borrow`.
 #[derive(Clone, Copy)]
 pub enum PodRef<'a> {
     Whole(&'a str),
