@@ -695,8 +695,10 @@ async fn read_pods(
             });
             let mut name = String::new();
             workload.retain_mut(|w| {
+                let (stem, tail) = PodRef::from(&w.name).parts();
                 name.clear();
-                std::fmt::Write::write_fmt(&mut name, format_args!("{}", w.name)).ok();
+                name.push_str(stem);
+                name.push_str(tail);
                 match new.take(&w.namespace, &name) {
                     None => true,
                     Some(None) => false,

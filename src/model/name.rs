@@ -210,7 +210,7 @@ impl PodName {
             len: t.len() as u8,
         }
     }
-    pub fn new(s: &str) -> PodName {
+    fn new(s: &str) -> PodName {
         PodName::with_stem(Name::new(&s[..Self::split(s.as_bytes())]), s)
     }
     /// With its stem shared with the names read before it on this thread.
@@ -302,8 +302,13 @@ impl<'a> PodRef<'a> {
             None => a.starts_with(p),
         }
     }
+    /// The text's bytes, without cutting a whole name: watch rounds order every kind of object
+    /// by these.
     pub fn bytes(self) -> impl Iterator<Item = u8> + 'a {
-        let (a, b) = self.parts();
+        let (a, b) = match self {
+            PodRef::Whole(s) => (s, ""),
+            PodRef::Split(n) => (n.stem.as_str(), n.tail()),
+        };
         a.bytes().chain(b.bytes())
     }
 }
@@ -444,5 +449,10 @@ mod tests {
         let mut want = ["b-1", "a-12", "a-1", "a-", "ab"];
         want.sort();
         assert_eq!(sorted, want);
+        for w in want.windows(2) {
+            let (a, b) = (PodName::from(w[0]), PodName::from(w[1]));
+            assert!(PodRef::Whole(w[0]) < PodRef::from(&b), "{w:?}");
+            assert!(PodRef::from(&a) < PodRef::Whole(w[1]), "{w:?}");
+        }
     }
 }
