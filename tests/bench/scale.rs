@@ -181,7 +181,7 @@ fn command(kc: &Path, out: &Path, cmd: &str, extra: &[&str]) -> Job {
 /// (one read each, thousands with `--logs all`) go on `LOG_CHAINS` connections, each read after
 /// the other, beside the lists: the concurrency netcheck allows itself by default
 /// (`--log-concurrency`), since each log read is passed on to a node's kubelet.
-fn curl_floor(server: &ApiServer, reqs: &[Recorded]) -> Job {
+fn curl_floor(server: &ApiServer, reqs: &[Recorded], script_at: &Path) -> Job {
     // Grouped by path and Accept header: the same answers, in the same encoding.
     let mut groups: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     let mut logs = 0;
@@ -208,7 +208,9 @@ fn curl_floor(server: &ApiServer, reqs: &[Recorded]) -> Job {
         script.push_str(" &\n");
     }
     script.push_str("fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail\n");
-    Job::new(&["bash", "-c", &script])
+    // A file, not `bash -c`: thousands of log URLs are beyond one argument's length limit.
+    std::fs::write(script_at, script).expect("write the curl floor's script");
+    Job::new(&["bash"]).arg(script_at)
 }
 
 /// What an operator would type to answer the same questions without netcheck. Pods and nodes
@@ -296,7 +298,8 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
         selected.len(),
         selected.iter().map(|r| r.bytes).sum::<usize>() as f64 / 1e3
     );
-    run(FLOOR, FLOOR, curl_floor(&server, &reqs));
+    let script = dir.join(format!("curl-floor-{nodes}.sh"));
+    run(FLOOR, FLOOR, curl_floor(&server, &reqs, &script));
     let svc_out = dir.join(format!("services-{nodes}.json"));
     run(
         "netcheck services",
@@ -310,7 +313,8 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
         LOGS_FLOOR,
         netcheck(&kc, &all, &["--logs", "all"]),
     );
-    run(LOGS_FLOOR, LOGS_FLOOR, curl_floor(&server, &reqs));
+    let script = dir.join(format!("curl-floor-logs-{nodes}.sh"));
+    run(LOGS_FLOOR, LOGS_FLOOR, curl_floor(&server, &reqs, &script));
     let snap = dir.join(format!("snapshot-{nodes}.json"));
     let save = Job::new(&[NETCHECK, "snapshot", "--kubeconfig"])
         .arg(&kc)
