@@ -571,7 +571,7 @@ fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     })?;
     SHARED.with_borrow_mut(|s| {
         w.namespace = s.names.name(head.ns);
-        w.node = s.nodes.name(node);
+        w.node = s.nodes.get_unordered(&lossy(node));
         w.labels = s.labels.get(head.labels.as_slice(), map_entry)?;
         w.ports = s.ports.get(ports.as_slice(), container_port)?;
         Ok::<_, String>(())
@@ -655,7 +655,8 @@ struct Shared {
     ports: Seen<Ports>,
     /// Namespaces and kinds.
     names: Seen<Name>,
-    nodes: Seen<Name>,
+    /// Pods listed by name come from any node: no last name to try, and no key beside each.
+    nodes: crate::model::NameSet,
     /// An infrastructure pod's containers: one DaemonSet's pods repeat them.
     containers: Seen<Arc<[Container]>>,
     /// Pod conditions, which differ between healthy pods only in times not kept.

@@ -149,13 +149,13 @@ pub struct PodName {
 }
 
 thread_local! {
-    static STEMS: std::cell::RefCell<Stems> = Default::default();
+    static STEMS: std::cell::RefCell<NameSet> = Default::default();
 }
 
-/// Stems read on this thread. Looked up by their text in a set of `Name`s: one cache miss, the
-/// copy compared being the one whose count a hit then raises.
+/// Names read on one thread (pod name stems, node names). Looked up by their text in a set of
+/// `Name`s: one cache miss, the copy compared being the one whose count a hit then raises.
 #[derive(Default)]
-struct Stems {
+pub(crate) struct NameSet {
     set: super::FastSet<Name>,
     /// The API lists a namespace's pods in name order: one owner's in a run.
     last: Name,
@@ -164,12 +164,19 @@ struct Stems {
 /// Past this many, start over: a bound on what a long `--watch` keeps alive.
 const STEMS_MAX: usize = 1 << 15;
 
-impl Stems {
+impl NameSet {
+    /// For names that come in runs (stems): the last one is tried first.
     fn get(&mut self, s: &str) -> Name {
         if self.last.as_str() == s {
             return self.last.clone();
         }
-        let n = match self.set.get(s) {
+        let n = self.get_unordered(s);
+        self.last = n.clone();
+        n
+    }
+    /// For names that come in no order (the nodes of pods listed by name).
+    pub(crate) fn get_unordered(&mut self, s: &str) -> Name {
+        match self.set.get(s) {
             Some(n) => n.clone(),
             None => {
                 if self.set.len() >= STEMS_MAX {
@@ -179,9 +186,7 @@ impl Stems {
                 self.set.insert(n.clone());
                 n
             }
-        };
-        self.last = n.clone();
-        n
+        }
     }
 }
 
