@@ -689,7 +689,8 @@ impl<T: Eq + std::hash::Hash> Alike<T> {
 struct Seen<T> {
     map: FastMap<Vec<u8>, T>,
     key: Vec<u8>,
-    /// The last name asked for: a list's pods come in runs of one namespace (or node).
+    /// The last name or key asked for: a list's pods come in runs of one namespace, and of
+    /// one template.
     last: Option<(Vec<u8>, T)>,
 }
 
@@ -746,11 +747,23 @@ impl<T: Clone> Seen<T> {
     }
 
     fn lookup(&mut self, make: impl FnOnce() -> Result<T>) -> Result<T> {
-        if let Some(v) = self.map.get(&self.key) {
+        // A list read in key order brings the pods of one template together: their label
+        // set and ports are the last ones asked for, compared while still in cache.
+        if let Some((_, v)) = self.last.as_ref().filter(|(k, _)| *k == self.key) {
             return Ok(v.clone());
         }
-        let v = make()?;
-        self.keep(self.key.clone(), v.clone(), SEEN_MAX);
+        let v = match self.map.get(&self.key) {
+            Some(v) => v.clone(),
+            None => {
+                let v = make()?;
+                self.keep(self.key.clone(), v.clone(), SEEN_MAX);
+                v
+            }
+        };
+        // The key becomes the last one; its buffer and the last one's change places.
+        let mut key = self.last.take().map(|(k, _)| k).unwrap_or_default();
+        std::mem::swap(&mut key, &mut self.key);
+        self.last = Some((key, v.clone()));
         Ok(v)
     }
 
