@@ -690,7 +690,7 @@ struct Seen<T> {
     map: FastMap<Vec<u8>, T>,
     key: Vec<u8>,
     /// The last name or key asked for: a list's pods come in runs of one namespace, and of
-    /// one template.
+    /// one template. A `Seen` serves `name` or `get`, never both: their keys differ.
     last: Option<(Vec<u8>, T)>,
 }
 

@@ -152,8 +152,9 @@ thread_local! {
     static STEMS: std::cell::RefCell<NameSet> = Default::default();
 }
 
-/// Names read on one thread (pod name stems, node names). Looked up by their text in a set of
-/// `Name`s: one cache miss, the copy compared being the one whose count a hit then raises.
+/// A set of names read on one thread: one for pod-name stems, and one per decoding thread for
+/// pods' node names. Looked up by their text in a set of `Name`s: one cache miss, the copy
+/// compared being the one whose count a hit then raises.
 #[derive(Default)]
 pub(crate) struct NameSet {
     set: super::FastSet<Name>,

@@ -9,8 +9,8 @@
 //!   its own requests, its pod logs on as many connections as netcheck reads logs at once;
 //! - a kubectl + jq pipeline answering the same questions.
 //!
-//! It prints wall time (the median of interleaved runs), peak RSS, requests and bytes served,
-//! and the ratios the issue targets.
+//! It prints wall time (the median of interleaved runs; kubectl's pipeline runs once), peak RSS,
+//! requests and bytes served, and the ratios the issue targets.
 //! Figures are for comparison within one run; nothing here asserts a time.
 
 use netcheck_testkit::generate::{self, Layout, Spec};
@@ -131,7 +131,7 @@ fn launcher() {
 
 struct Row {
     name: String,
-    /// The row whose median wall time this one's ratio is of: the floor of the same requests.
+    /// The floor row whose median wall time this one's ratio divides by.
     floor: &'static str,
     /// Wall time is the median of `walls`; peak RSS the largest seen.
     m: Measure,
@@ -177,11 +177,11 @@ fn command(kc: &Path, out: &Path, cmd: &str, extra: &[&str]) -> Job {
 }
 
 /// The curl floor: one curl per list (its pages in order on one connection) and one per single
-/// read, all started at once. Lower than any real client: no list waits for another. Pod logs
-/// (one read each, thousands with `--logs all`) go on `LOG_CHAINS` connections, each read after
-/// the other, beside the lists: the concurrency netcheck allows itself by default
-/// (`--log-concurrency`), since each log read is passed on to a node's kubelet.
-fn curl_floor(server: &ApiServer, reqs: &[Recorded], script_at: &Path) -> Job {
+/// read, all started at once. Lower than any real client: no list waits for another. With
+/// `chained_logs`, pod logs (thousands with `--logs all`) go on `LOG_CHAINS` connections
+/// instead, each read after the other, beside the lists: the concurrency netcheck allows itself
+/// by default (`--log-concurrency`), since each log read is passed on to a node's kubelet.
+fn curl_floor(server: &ApiServer, reqs: &[Recorded], chained_logs: bool, script_at: &Path) -> Job {
     // Grouped by path and Accept header: the same answers, in the same encoding.
     let mut groups: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     let mut logs = 0;
@@ -190,10 +190,10 @@ fn curl_floor(server: &ApiServer, reqs: &[Recorded], script_at: &Path) -> Job {
             "" => format!("{}{}", server.url(), r.path),
             q => format!("{}{}?{q}", server.url(), r.path),
         };
-        let path = match r.path.ends_with("/log") {
+        let path = match chained_logs && r.path.ends_with("/log") {
             true => {
                 logs += 1;
-                LOG_CHAIN_NAMES[logs % LOG_CHAINS]
+                LOG_CHAIN_NAMES[(logs - 1) % LOG_CHAINS]
             }
             false => &r.path,
         };
@@ -207,7 +207,8 @@ fn curl_floor(server: &ApiServer, reqs: &[Recorded], script_at: &Path) -> Job {
         }
         script.push_str(" &\n");
     }
-    script.push_str("fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail\n");
+    // 2 for a failed read: the launcher takes 1 for netcheck's "findings", a success.
+    script.push_str("fail=0; for j in $(jobs -p); do wait $j || fail=2; done; exit $fail\n");
     // A file, not `bash -c`: thousands of log URLs are beyond one argument's length limit.
     std::fs::write(script_at, script).expect("write the curl floor's script");
     Job::new(&["bash"]).arg(script_at)
@@ -299,7 +300,7 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
         selected.iter().map(|r| r.bytes).sum::<usize>() as f64 / 1e3
     );
     let script = dir.join(format!("curl-floor-{nodes}.sh"));
-    run(FLOOR, FLOOR, curl_floor(&server, &reqs, &script));
+    run(FLOOR, FLOOR, curl_floor(&server, &reqs, false, &script));
     let svc_out = dir.join(format!("services-{nodes}.json"));
     run(
         "netcheck services",
@@ -314,7 +315,11 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
         netcheck(&kc, &all, &["--logs", "all"]),
     );
     let script = dir.join(format!("curl-floor-logs-{nodes}.sh"));
-    run(LOGS_FLOOR, LOGS_FLOOR, curl_floor(&server, &reqs, &script));
+    run(
+        LOGS_FLOOR,
+        LOGS_FLOOR,
+        curl_floor(&server, &reqs, true, &script),
+    );
     let snap = dir.join(format!("snapshot-{nodes}.json"));
     let save = Job::new(&[NETCHECK, "snapshot", "--kubeconfig"])
         .arg(&kc)
@@ -337,8 +342,8 @@ fn run_size(nodes: usize, dir: &Path, with_kubectl: bool, launcher: &mut Launche
             "   kubectl pipeline's counts (shared podCIDRs, pods, services outside): {counts:?}"
         );
     }
-    // More pairs, interleaved: the machine's speed drifts (its cores are shared), so one pair
-    // can mislead either way. The ratio is of the medians.
+    // More rounds of every row (kubectl's excepted), interleaved: the machine's speed drifts
+    // (its cores are shared), so one run can mislead either way. The ratio is of the medians.
     let mut again = vec![];
     for _ in 1..REPEATS {
         // kubectl's pipeline (the last row, when run) takes minutes, and is compared at 5x.
