@@ -720,35 +720,28 @@ impl<T: Clone> Seen<T> {
             self.key.extend_from_slice(&(p.len() as u32).to_le_bytes());
             self.key.extend_from_slice(p);
         }
-        self.lookup(|| parts.iter().map(|p| decode(p)).collect())
+        self.lookup(SEEN_MAX, || parts.iter().map(|p| decode(p)).collect())
     }
 
     fn name(&mut self, b: &[u8]) -> T
     where
         T: From<Box<str>>,
     {
-        if let Some((_, v)) = self.last.as_ref().filter(|(k, _)| k == b) {
-            return v.clone();
-        }
-        let v = match self.map.get(b) {
-            Some(v) => v.clone(),
-            None => {
-                let v: T = text(b).into();
-                self.keep(b.to_vec(), v.clone(), NAMES_MAX);
-                v
-            }
-        };
-        // The key's buffer is reused from one name to the next.
-        let mut key = self.last.take().map(|(k, _)| k).unwrap_or_default();
-        key.clear();
-        key.extend_from_slice(b);
-        self.last = Some((key, v.clone()));
+        self.key.clear();
+        self.key.extend_from_slice(b);
+        let Ok(v) = self.lookup::<std::convert::Infallible>(NAMES_MAX, || Ok(text(b).into()));
         v
     }
 
-    fn lookup(&mut self, make: impl FnOnce() -> Result<T>) -> Result<T> {
-        // A list read in key order brings the pods of one template together: their label
-        // set and ports are the last ones asked for, compared while still in cache.
+    /// The value for `self.key`: the last one asked for, else the map's, else made.
+    fn lookup<E>(
+        &mut self,
+        max: usize,
+        make: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        // A list read in key order brings one namespace's pods together, and one template's:
+        // their namespace, label set and ports are the last ones asked for, compared while
+        // still in cache.
         if let Some((_, v)) = self.last.as_ref().filter(|(k, _)| *k == self.key) {
             return Ok(v.clone());
         }
@@ -756,7 +749,7 @@ impl<T: Clone> Seen<T> {
             Some(v) => v.clone(),
             None => {
                 let v = make()?;
-                self.keep(self.key.clone(), v.clone(), SEEN_MAX);
+                self.keep(self.key.clone(), v.clone(), max);
                 v
             }
         };

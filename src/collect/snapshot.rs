@@ -194,15 +194,12 @@ impl Item for WorkloadPod {
             labels: Option<&'a RawValue>,
             #[serde(skip_serializing_if = "Option::is_none")]
             ports: Option<&'a RawValue>,
-            #[serde(skip_serializing_if = "is_true")]
+            #[serde(skip_serializing_if = "crate::model::is_true")]
             ready: bool,
             #[serde(skip_serializing_if = "Option::is_none")]
             not_ready: Option<&'a str>,
             #[serde(skip_serializing_if = "std::ops::Not::not")]
             terminating: bool,
-        }
-        fn is_true(b: &bool) -> bool {
-            *b
         }
         let PodMemo { labels, ports } = memo;
         let labels = match self.labels.is_empty() {

@@ -162,8 +162,8 @@ pub(crate) struct NameSet {
     last: Name,
 }
 
-/// Past this many, start over: a bound on what a long `--watch` keeps alive.
-const STEMS_MAX: usize = 1 << 15;
+/// Past this many names in a set, start over: a bound on what a long `--watch` keeps alive.
+const SET_MAX: usize = 1 << 15;
 
 impl NameSet {
     /// For names that come in runs (stems): the last one is tried first.
@@ -180,7 +180,7 @@ impl NameSet {
         match self.set.get(s) {
             Some(n) => n.clone(),
             None => {
-                if self.set.len() >= STEMS_MAX {
+                if self.set.len() >= SET_MAX {
                     self.set.clear();
                 }
                 let n = Name::new(s);

@@ -439,7 +439,7 @@ fn yes() -> bool {
     true
 }
 
-fn is_true(b: &bool) -> bool {
+pub(crate) fn is_true(b: &bool) -> bool {
     *b
 }
 

@@ -153,9 +153,6 @@ const LOGS_FLOOR: &str = "curl floor, --logs all";
 
 /// netcheck's default `--log-concurrency`.
 const LOG_CHAINS: usize = 8;
-const LOG_CHAIN_NAMES: [&str; LOG_CHAINS] = [
-    "logs 0", "logs 1", "logs 2", "logs 3", "logs 4", "logs 5", "logs 6", "logs 7",
-];
 
 fn netcheck(kc: &Path, out: &Path, extra: &[&str]) -> Job {
     command(kc, out, "report", extra)
@@ -182,22 +179,27 @@ fn command(kc: &Path, out: &Path, cmd: &str, extra: &[&str]) -> Job {
 /// instead, each read after the other, beside the lists: the concurrency netcheck allows itself
 /// by default (`--log-concurrency`), since each log read is passed on to a node's kubelet.
 fn curl_floor(server: &ApiServer, reqs: &[Recorded], chained_logs: bool, script_at: &Path) -> Job {
-    // Grouped by path and Accept header: the same answers, in the same encoding.
-    let mut groups: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    // Grouped by path (or log chain) and Accept header: the same answers, in the same encoding.
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    enum Group<'a> {
+        Path(&'a str),
+        Logs(usize),
+    }
+    let mut groups: BTreeMap<(Group, &str), Vec<String>> = BTreeMap::new();
     let mut logs = 0;
     for r in reqs {
         let url = match r.query.as_str() {
             "" => format!("{}{}", server.url(), r.path),
             q => format!("{}{}?{q}", server.url(), r.path),
         };
-        let path = match chained_logs && r.path.ends_with("/log") {
+        let group = match chained_logs && r.path.ends_with("/log") {
             true => {
                 logs += 1;
-                LOG_CHAIN_NAMES[(logs - 1) % LOG_CHAINS]
+                Group::Logs(logs % LOG_CHAINS)
             }
-            false => &r.path,
+            false => Group::Path(&r.path),
         };
-        groups.entry((path, &r.accept)).or_default().push(url);
+        groups.entry((group, &r.accept)).or_default().push(url);
     }
     let mut script = String::new();
     for ((_, accept), urls) in &groups {
