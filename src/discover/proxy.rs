@@ -422,7 +422,7 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
         )
     };
 
-    let mut nodes = Vec::new();
+    let mut nodes = Vec::with_capacity(c.nodes.len());
     let configured_mode: Option<String> = match implementation.as_str() {
         "kube-proxy" => cm.as_ref().map(|m| m.mode.clone()).or_else(|| {
             proxies

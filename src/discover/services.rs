@@ -30,7 +30,8 @@ struct Index<'a> {
     /// (namespace, label set) to group.
     group_of: FastMap<(u32, u32), u32>,
     /// Each group's label set and where its pods lie in `pods`.
-    groups: Vec<(u32, std::ops::Range<usize>)>,
+    /// Ranges of u32, not usize: 12 bytes a group, not 24 (40,000 groups at 150,000 pods).
+    groups: Vec<(u32, std::ops::Range<u32>)>,
     pods: Vec<&'a WorkloadPod>,
 }
 
@@ -93,7 +94,7 @@ impl<'a> Index<'a> {
         ix.pods = vec![first; pod_group.len()];
         for (g, w) in pod_group.into_iter().zip(running) {
             let r = &mut ix.groups[g as usize].1;
-            ix.pods[r.end] = w;
+            ix.pods[r.end as usize] = w;
             r.end += 1;
         }
         ix
@@ -105,7 +106,7 @@ impl<'a> Index<'a> {
 
     fn group(&self, g: u32) -> (&'a Labels, &[&'a WorkloadPod]) {
         let (labels, r) = &self.groups[g as usize];
-        (self.labels[*labels as usize], &self.pods[r.clone()])
+        (self.labels[*labels as usize], &self.pods[r.start as usize..r.end as usize])
     }
 
     /// The pods a selector matches in a namespace: of the label sets that carry its rarest
