@@ -536,7 +536,7 @@ impl<'a> Head<'a> {
 
     /// [`is_infra`], from the bytes.
     fn infra(&self) -> bool {
-        let text = |b| std::str::from_utf8(b).unwrap_or("\u{fffd}");
+        let text = |b| utf8(b).unwrap_or("\u{fffd}");
         is_infra(
             text(self.ns),
             self.owners.as_slice().iter().map(|&(k, c)| (text(k), c)),
@@ -595,7 +595,7 @@ fn workload(head: &Head, spec: &[u8], status: &[u8]) -> Result<PodEntry> {
     if let (0, Some(ip)) = (ips.len, ip) {
         ips.push(ip);
     }
-    let addr = |b: &&[u8]| std::str::from_utf8(b).ok()?.parse().ok();
+    let addr = |b: &&[u8]| utf8(b)?.parse().ok();
     w.ips = ips.as_slice().iter().filter_map(addr).collect();
     w.finished = matches!(phase, b"Succeeded" | b"Failed");
     w.ready = ready;
@@ -621,11 +621,23 @@ fn text(b: &[u8]) -> Box<str> {
 }
 
 /// Text as the API sent it. Valid UTF-8 (always, from a real API server) is checked at the
-/// speed of `from_utf8`, not chunk by chunk as `from_utf8_lossy` does.
+/// speed of [`utf8`], not chunk by chunk as `from_utf8_lossy` does.
 fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.into(),
-        Err(_) => String::from_utf8_lossy(b),
+    match utf8(b) {
+        Some(s) => s.into(),
+        None => String::from_utf8_lossy(b),
+    }
+}
+
+/// `b` as text, if it is UTF-8. Nearly every string in a pod is ASCII, which is checked a word
+/// at a time; `from_utf8` walks a short string byte by byte (callgrind of a 5,000-node report:
+/// 7% of its instructions, for names of 10 to 40 bytes).
+fn utf8(b: &[u8]) -> Option<&str> {
+    if b.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(b) })
+    } else {
+        std::str::from_utf8(b).ok()
     }
 }
 
@@ -1434,6 +1446,19 @@ mod tests {
         assert_eq!(rfc3339(-62_135_596_800), "0001-01-01T00:00:00Z");
         assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
         assert_eq!(rfc3339(253_402_300_800), "10000-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn text_is_checked_whatever_its_bytes() {
+        assert_eq!(utf8(b"node-1"), Some("node-1"));
+        assert_eq!(utf8("nœud-ü".as_bytes()), Some("nœud-ü"));
+        assert_eq!(utf8(b"a\xffb"), None);
+        assert_eq!(utf8(b""), Some(""));
+        assert_eq!(lossy("Übergröße".as_bytes()), "Übergröße");
+        assert_eq!(lossy(b"web-\xc3"), "web-\u{fffd}");
+        let long = "x".repeat(100) + "é";
+        assert_eq!(utf8(long.as_bytes()), Some(long.as_str()));
+        assert_eq!(utf8(&long.as_bytes()[..101]), None);
     }
 
     fn stream(body: &[u8], chunk: usize) -> Result<(Option<String>, usize)> {

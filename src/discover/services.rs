@@ -106,7 +106,10 @@ impl<'a> Index<'a> {
 
     fn group(&self, g: u32) -> (&'a Labels, &[&'a WorkloadPod]) {
         let (labels, r) = &self.groups[g as usize];
-        (self.labels[*labels as usize], &self.pods[r.start as usize..r.end as usize])
+        (
+            self.labels[*labels as usize],
+            &self.pods[r.start as usize..r.end as usize],
+        )
     }
 
     /// The pods a selector matches in a namespace: of the label sets that carry its rarest

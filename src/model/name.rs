@@ -230,8 +230,11 @@ impl PodName {
         PodName::with_stem(stem, s)
     }
     pub fn tail(&self) -> &str {
-        // Cut from a str after an ASCII '-' and to its end: whole characters.
-        std::str::from_utf8(&self.tail[..self.len as usize]).unwrap_or_default()
+        // Asked for at every comparison of two names (callgrind: `PodRef::parts` 1% of a
+        // report's instructions, most of it checking these few bytes again).
+        // SAFETY: every PodName is made by `with_stem` (or empty): its tail is cut from a str
+        // after an ASCII '-' and to its end, whole characters.
+        unsafe { std::str::from_utf8_unchecked(&self.tail[..self.len as usize]) }
     }
     pub fn len(&self) -> usize {
         self.stem.len() + self.len as usize
