@@ -57,7 +57,45 @@ pub fn parse_addr(s: &str) -> Option<(IpAddr, u8)> {
 }
 
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.trim().parse().ok()
+    ip(s.trim())
+}
+
+/// An address, as `IpAddr::from_str` reads it. Dotted-quad IPv4 is read here first: every pod
+/// address of a big cluster passes through, and the standard parser's general grammar took
+/// 190 instructions an address (callgrind, issue #20). What this fast path accepts, the
+/// standard parser accepts with the same value; anything else is handed to it.
+pub fn ip(s: &str) -> Option<IpAddr> {
+    ipv4(s.as_bytes())
+        .map(IpAddr::V4)
+        .or_else(|| s.parse().ok())
+}
+
+/// Four decimal parts, none with a leading zero, each at most 255: in one pass over the bytes.
+fn ipv4(b: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let (mut out, mut part, mut v, mut digits) = ([0u8; 4], 0, 0u32, 0);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                if digits == 1 && v == 0 {
+                    return None;
+                }
+                v = v * 10 + u32::from(c - b'0');
+                digits += 1;
+                if v > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && part < 3 => {
+                out[part] = v as u8;
+                (part, v, digits) = (part + 1, 0, 0);
+            }
+            _ => return None,
+        }
+    }
+    (part == 3 && digits > 0).then(|| {
+        out[3] = v as u8;
+        out.into()
+    })
 }
 
 /// Start and end of a range as integers, with the family, so both families sort apart.
@@ -209,6 +247,47 @@ mod tests {
 
     fn n(s: &str) -> IpNet {
         parse(s).unwrap()
+    }
+
+    #[test]
+    fn addresses_read_as_the_standard_parser_reads_them() {
+        let cases = [
+            "10.244.1.7",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3.255",
+            "1.2.3.256",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3.0",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "",
+            ".",
+            "1.2.3.",
+            "a.b.c.d",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1.2.3.+4",
+            "1.2.3.-4",
+            "0001.2.3.4",
+            "1.2.3.1000",
+            "::1",
+            "fd00::10",
+            "::ffff:1.2.3.4",
+            "1.2.3.4/24",
+            "١.٢.٣.٤",
+        ];
+        for c in cases {
+            assert_eq!(ip(c), c.parse::<IpAddr>().ok(), "{c:?}");
+        }
+        // The fast path itself, not only its fallback.
+        assert_eq!(ipv4(b"10.244.1.7"), Some([10, 244, 1, 7].into()));
+        assert_eq!(ipv4(b"01.2.3.4"), None);
+        assert_eq!(ipv4(b"::1"), None);
+        assert_eq!(parse_ip(" 10.0.0.1 "), Some([10, 0, 0, 1].into()));
     }
 
     #[test]
