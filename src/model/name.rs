@@ -232,9 +232,12 @@ impl PodName {
     pub fn tail(&self) -> &str {
         // Asked for at every comparison of two names (callgrind: `PodRef::parts` 1% of a
         // report's instructions, most of it checking these few bytes again).
-        // SAFETY: every PodName is made by `with_stem` (or empty): its tail is cut from a str
-        // after an ASCII '-' and to its end, whole characters.
-        unsafe { std::str::from_utf8_unchecked(&self.tail[..self.len as usize]) }
+        // SAFETY: every PodName is made by `with_stem` (or empty): its tail is the whole suffix
+        // of a str after an ASCII '-', whole characters. Checked in debug builds, so that a
+        // constructor that skipped `with_stem` would fail the tests.
+        let tail = &self.tail[..self.len as usize];
+        debug_assert!(std::str::from_utf8(tail).is_ok());
+        unsafe { std::str::from_utf8_unchecked(tail) }
     }
     pub fn len(&self) -> usize {
         self.stem.len() + self.len as usize
