@@ -496,11 +496,10 @@ fn nodes(c: &Cluster, a: &CidrAnswer, ev: &Events, out: &mut CapacityAnswer) {
         .collect();
     // Per node: addresses inside its primary podCIDR, and IPv4 addresses at all.
     let mut counts = vec![(0u64, 0u64); c.nodes.len()];
-    // Pods share their node's name (one copy per reading thread): its place is found by the
-    // text's address, and the text hashed once a copy, not once a pod (callgrind, issue #20).
+    // Each node's place found once per copy of its name (see `text_key`).
     let mut at: FastMap<(usize, usize), Option<usize>> = FastMap::default();
     for (node, ip) in pod_ips(c) {
-        let place = at.entry((node.as_ptr() as usize, node.len()));
+        let place = at.entry(text_key(node));
         if let Some(i) = *place.or_insert_with(|| index.get(node).copied()) {
             counts[i].0 += u64::from(nets[i].first().is_some_and(|p| p.contains(&ip)));
             counts[i].1 += u64::from(ip.is_ipv4());

@@ -25,6 +25,7 @@ pub use event::*;
 pub use fast::{FastMap, FastSet};
 pub use few::OneOrMany;
 pub use host::*;
+pub(crate) use name::text_key;
 pub(crate) use name::NameSet;
 pub use name::{Name, PodName, PodRef};
 pub use node::*;
