@@ -688,3 +688,55 @@ fn wide_and_name_are_for_services_only() {
         }
     }
 }
+
+/// The load-balancer search checks one pod of each run that shares a namespace, label set and
+/// name stem, unless a name's tail could decide a prefix: `kube-vip` after `kube-abc` (stem
+/// `kube-`) is kube-vip, however it is read.
+#[test]
+fn a_pod_whose_tail_names_an_implementation_is_found_after_its_stem_mates() {
+    let mut c = load(&root().join(CKA));
+    let pod = |name: &str| {
+        serde_json::from_value::<netcheck::model::Pod>(json!({
+            "metadata": {"name": name, "namespace": "edge", "labels": {"app": "edge"},
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "kube", "controller": true}]},
+            "spec": {"nodeName": "node01", "containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": "Running", "podIP": "10.244.192.9",
+                "conditions": [{"type": "Ready", "status": "True"}]}
+        }))
+        .unwrap()
+    };
+    c.pods.extend(["kube-abc", "kube-vip", "kube-xyz"].map(pod));
+    let found = |r: &Run| {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let rep = report(r);
+        let s = rep.services.unwrap();
+        s.load_balancers
+            .iter()
+            .map(|i| format!("{} {}", i.name, i.evidence))
+            .collect::<Vec<_>>()
+    };
+    let (live_run, _s) = live(
+        c.clone(),
+        Options::default(),
+        &["services", "-o", "json", "--fail-on", "never"],
+    );
+    let path = scratch("tail-decides").join("cluster.json");
+    std::fs::write(&path, serde_json::to_string(&c).unwrap()).unwrap();
+    let offline = netcheck(&[
+        "services",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "-o",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    for r in [&live_run, &offline] {
+        let lbs = found(r);
+        assert!(
+            lbs.iter()
+                .any(|l| l.starts_with("kube-vip pod edge/kube-vip (kube-vip;")),
+            "{lbs:?}"
+        );
+    }
+}

@@ -247,6 +247,10 @@ impl PodName {
         debug_assert!(std::str::from_utf8(tail).is_ok());
         unsafe { std::str::from_utf8_unchecked(tail) }
     }
+    /// All but the tail: shared between the pods of one owner read on one thread.
+    pub fn stem(&self) -> &Name {
+        &self.stem
+    }
     pub fn len(&self) -> usize {
         self.stem.len() + self.len as usize
     }
