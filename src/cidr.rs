@@ -15,10 +15,8 @@ pub fn parse(s: &str) -> Result<IpNet, String> {
             "'{t}' has no prefix length, expected a CIDR such as 10.96.0.0/12"
         ));
     };
-    let ip: IpAddr = addr
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{t}': '{}' is not an IP address", addr.trim()))?;
+    let ip =
+        ip(addr.trim()).ok_or_else(|| format!("'{t}': '{}' is not an IP address", addr.trim()))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let len: u8 = len
         .trim()

@@ -406,9 +406,8 @@ pub fn node_pod_cidrs(c: &Cluster) -> Vec<(String, IpNet)> {
     c.nodes
         .iter()
         .flat_map(|n| {
-            n.pod_subnets()
+            n.pod_nets()
                 .into_iter()
-                .filter_map(|p| cidr::parse(&p).ok())
                 .map(move |p| (n.name().to_string(), p))
         })
         .collect()

@@ -170,6 +170,21 @@ impl Node {
             Err(_) => vec![],
         }
     }
+    /// [`Self::pod_subnets`] that parse, read without copying their text: asked of every node
+    /// by several answers (callgrind: `pod_subnets` 23 M instructions at 5,000 nodes).
+    pub fn pod_nets(&self) -> Vec<ipnet::IpNet> {
+        let spec = if self.spec.pod_cidrs.is_empty() {
+            self.spec.pod_cidr.as_slice()
+        } else {
+            &self.spec.pod_cidrs
+        };
+        let parse = |p: &str| crate::cidr::parse(p).ok();
+        if spec.is_empty() {
+            self.pod_subnets().iter().filter_map(|p| parse(p)).collect()
+        } else {
+            spec.iter().filter_map(|p| parse(p)).collect()
+        }
+    }
     /// The Ready condition's reason and message when the node is NotReady because the
     /// container runtime's network (the CNI plugin) is not ready, as the kubelet words it.
     pub fn network_not_ready(&self) -> Option<String> {
