@@ -484,6 +484,31 @@ fn a_log_with_invalid_utf8_is_still_parsed() {
     }
 }
 
+/// A refused kube-proxy log leaves each node's mode assumed from configuration, and says why
+/// its log was not read (the reason of the failed read, not "not selected").
+#[test]
+fn a_refused_kube_proxy_log_is_named_in_each_nodes_evidence() {
+    let opts = Options {
+        faults: vec![(
+            Rule::path("/api/v1/namespaces/kube-system/pods/kube-proxy-"),
+            Fault::Status(403),
+        )],
+        ..Default::default()
+    };
+    let l = report_run(opts, &[]);
+    let rep = l.report();
+    let p = rep.proxy.unwrap();
+    assert_eq!(p.nodes.len(), 2);
+    for n in &p.nodes {
+        assert_eq!(n.basis, "assumed", "{n:?}");
+        assert!(
+            n.evidence.starts_with("log not read: 403")
+                && n.evidence.contains("assumed from configuration"),
+            "{n:?}"
+        );
+    }
+}
+
 // ---------- missing APIs ----------
 
 #[test]

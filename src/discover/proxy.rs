@@ -524,8 +524,11 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
                 (None, None) => w,
             }
         });
-        let log_note = |what_: String| -> String {
-            match c.error_for(&what_) {
+        let log_note = || -> String {
+            // The read's key is made only when some log read failed: asked of every node.
+            let failed = c.errors.iter().any(|e| e.what.starts_with("log "));
+            let key = || what::log(ns, p.name(), container, false);
+            match failed.then(key).and_then(|w| c.error_for(&w)) {
                 Some(e) => format!("log not read: {}", e.reason),
                 None => "log not read (not selected by --logs)".into(),
             }
@@ -535,7 +538,7 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
             (_, _) if failure.is_some() => (None, "failing", format!("pod {ns}/{} is not running kube-proxy", p.name())),
             (Some(_), Some(l)) if l.text.trim().is_empty() => (conf.clone(), "assumed", format!("log {ns}/{} is empty (kube-proxy may log to a file on the host, as GCE static pods do): assumed from configuration ({conf_ev})", p.name())),
             (Some(_), _) => (conf.clone(), "assumed", format!("log {ns}/{} has no 'Using ... Proxier' line (rotated or truncated): assumed from configuration ({conf_ev})", p.name())),
-            (None, _) => (conf.clone(), "assumed", format!("{}: assumed from configuration ({conf_ev})", log_note(what::log(ns, p.name(), container, false)))),
+            (None, _) => (conf.clone(), "assumed", format!("{}: assumed from configuration ({conf_ev})", log_note())),
         };
         let fell_back = parsed
             .as_ref()

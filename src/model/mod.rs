@@ -40,7 +40,6 @@ pub use strmap::StrMap;
 pub type Str = compact_str::CompactString;
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 pub const SNAPSHOT_API_VERSION: &str = "netcheck/v1";
 pub const SNAPSHOT_KIND: &str = "Snapshot";
@@ -287,8 +286,9 @@ impl Cluster {
             .find(|d| d.metadata.name == name && d.metadata.ns() == ns)
     }
     /// Logs by (namespace, pod, container, previous), for lookups in per-node loops.
-    pub fn log_index(&self) -> HashMap<(&str, &str, &str, bool), &PodLog> {
-        let mut m = HashMap::with_capacity(self.logs.len());
+    /// Looked up once a node by kube-proxy's answer: Fx, not SipHash (callgrind, issue #20).
+    pub fn log_index(&self) -> FastMap<(&str, &str, &str, bool), &PodLog> {
+        let mut m = FastMap::with_capacity_and_hasher(self.logs.len(), Default::default());
         for l in &self.logs {
             let key = (&*l.namespace, &*l.pod, &*l.container, l.previous);
             m.entry(key).or_insert(l);
