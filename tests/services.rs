@@ -691,13 +691,13 @@ fn wide_and_name_are_for_services_only() {
 
 /// The load-balancer search checks one pod of each run that shares a namespace, label set and
 /// name stem, unless a name's tail could decide a prefix: `kube-vip` after `kube-abc` (stem
-/// `kube-`) is kube-vip, however it is read.
+/// `kube-`) is kube-vip, however it is read; a run of `svclb-web-` pods is named by its first.
 #[test]
 fn a_pod_whose_tail_names_an_implementation_is_found_after_its_stem_mates() {
     let mut c = load(&root().join(CKA));
-    let pod = |name: &str| {
+    let pod = |ns: &str, name: &str| {
         serde_json::from_value::<netcheck::model::Pod>(json!({
-            "metadata": {"name": name, "namespace": "edge", "labels": {"app": "edge"},
+            "metadata": {"name": name, "namespace": ns, "labels": {"app": "edge"},
                 "ownerReferences": [{"kind": "ReplicaSet", "name": "kube", "controller": true}]},
             "spec": {"nodeName": "node01", "containers": [{"name": "c", "image": "i"}]},
             "status": {"phase": "Running", "podIP": "10.244.192.9",
@@ -705,7 +705,11 @@ fn a_pod_whose_tail_names_an_implementation_is_found_after_its_stem_mates() {
         }))
         .unwrap()
     };
-    c.pods.extend(["kube-abc", "kube-vip", "kube-xyz"].map(pod));
+    c.pods
+        .extend(["kube-abc", "kube-vip", "kube-xyz"].map(|n| pod("edge", n)));
+    // A run whose stem decides: the first pod's name is the evidence.
+    c.pods
+        .extend(["svclb-web-a1b2c", "svclb-web-d3e4f"].map(|n| pod("edge2", n)));
     let found = |r: &Run| {
         assert_eq!(r.code, 0, "{}", r.stderr);
         let rep = report(r);
@@ -736,6 +740,12 @@ fn a_pod_whose_tail_names_an_implementation_is_found_after_its_stem_mates() {
         assert!(
             lbs.iter()
                 .any(|l| l.starts_with("kube-vip pod edge/kube-vip (kube-vip;")),
+            "{lbs:?}"
+        );
+        assert!(
+            lbs.iter()
+                .any(|l| l
+                    == "k3s-servicelb pod edge2/svclb-web-a1b2c (k3s ServiceLB: node addresses)"),
             "{lbs:?}"
         );
     }

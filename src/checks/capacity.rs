@@ -4,7 +4,7 @@
 use super::{finding, Ctx, MAX_SUBJECTS};
 use crate::model::{Node, Pod};
 use crate::report::{Finding, Severity, Usage};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 /// Used share at which a range is reported as a warning.
 pub const WARN_PERCENT: u32 = 80;
@@ -197,7 +197,7 @@ pub fn duplicate_pod_ips(c: &Ctx) -> Vec<Finding> {
     fn twice<T: Copy + PartialEq>(v: &[T]) -> impl Iterator<Item = T> + '_ {
         v.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0])
     }
-    let shared: HashSet<std::net::IpAddr> = twice(&v4)
+    let shared: crate::model::FastSet<std::net::IpAddr> = twice(&v4)
         .map(|x| std::net::Ipv4Addr::from_bits(x).into())
         .chain(twice(&v6).map(|x| std::net::Ipv6Addr::from_bits(x).into()))
         .collect();

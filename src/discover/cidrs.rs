@@ -909,7 +909,7 @@ fn pod_cidr(c: &Cluster, cni: &Cni, p: &Platform) -> Fact {
     }
     // Every pod's addresses walked once for the cover, the count and the running pods' (at
     // 150,000 pods each walk is a pass over megabytes; callgrind, issue #20).
-    let (mut count, mut running) = (0, Vec::new());
+    let (mut count, mut running) = (0usize, Vec::new());
     let cover = cidr::covering(c.pod_addresses().map(|a| {
         count += 1;
         if !a.finished {

@@ -440,6 +440,9 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
     // One DaemonSet's pods share their containers (see `Pod::prune`): their flags are read
     // once, not once a node (perf, issue #20).
     let mut configured_of: FastMap<(usize, &str), (Option<String>, String)> = FastMap::default();
+    // A node's failed-log key is made only when some log read failed (callgrind: a formatted
+    // key per node, to look up failures the cluster did not have).
+    let log_failed = c.errors.iter().any(|e| e.what.starts_with("log "));
     for n in &c.nodes {
         let os = n.os();
         let Some(p) = by_node.get(n.name()).and_then(|v| v.first()) else {
@@ -525,10 +528,8 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
             }
         });
         let log_note = || -> String {
-            // The read's key is made only when some log read failed: asked of every node.
-            let failed = c.errors.iter().any(|e| e.what.starts_with("log "));
             let key = || what::log(ns, p.name(), container, false);
-            match failed.then(key).and_then(|w| c.error_for(&w)) {
+            match log_failed.then(key).and_then(|w| c.error_for(&w)) {
                 Some(e) => format!("log not read: {}", e.reason),
                 None => "log not read (not selected by --logs)".into(),
             }

@@ -1150,20 +1150,23 @@ fn load_balancers(c: &Cluster, p: &Platform) -> (Vec<Implementation>, Vec<String
         ),
     ];
     // A reduced pod with the namespace, label set and name stem (by address) of the one
-    // before it tells nothing new, unless its name's tail could decide a prefix: the pods of
-    // an owner are listed together. Walking every pod's labels and name took a quarter of
-    // the Services lane, the analysis's longer (perf of a 5,000-node report).
-    let mut run = ((0, 0, 0), false);
+    // before it tells nothing new, unless its name's tail could decide a prefix. Sound in any
+    // order; fast because the pods of an owner are listed together. Walking every pod's
+    // labels and name took a quarter of the Services lane, the analysis's longer (perf of a
+    // 5,000-node report).
+    let mut run = None;
     let reduced = c.workload_pods.iter().filter(move |w| {
         let stem = w.name.stem();
         let key = (w.namespace.address(), w.labels.address(), stem.address());
-        if run.0 == key {
-            return run.1;
+        if let Some((k, tail_decides)) = run {
+            if k == key {
+                return tail_decides;
+            }
         }
         let tail_decides = BY_NAME
             .iter()
             .any(|(p, ..)| stem.len() < p.len() && p.starts_with(stem.as_str()));
-        run = (key, tail_decides);
+        run = Some((key, tail_decides));
         true
     });
     let pods = c
