@@ -3,7 +3,7 @@ use crate::cidr;
 use crate::report::{Finding, Severity};
 use ipnet::IpNet;
 
-fn node_cidrs(c: &Ctx) -> Vec<(String, IpNet)> {
+fn node_cidrs<'a>(c: &Ctx<'a>) -> Vec<(&'a str, IpNet)> {
     crate::discover::cidrs::node_pod_cidrs(c.cluster)
 }
 
@@ -14,7 +14,7 @@ pub fn outside_cluster_cidr(c: &Ctx) -> Vec<Finding> {
     let Some(cluster) = cluster else {
         return vec![];
     };
-    let outside: Vec<(String, IpNet)> = node_cidrs(c)
+    let outside: Vec<(&str, IpNet)> = node_cidrs(c)
         .into_iter()
         .filter(|(_, p)| {
             cluster.cidrs.iter().any(|r| cidr::same_family(r, p))

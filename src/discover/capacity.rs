@@ -232,7 +232,7 @@ fn node_mask(c: &Cluster, net: &IpNet, src: &Source) -> (u8, String) {
     let mut lens: HashMap<u8, (usize, String)> = HashMap::new();
     for (node, p) in cidrs::node_pod_cidrs(c) {
         if cidr::same_family(&p, net) && net.contains(&p) {
-            let e = lens.entry(p.prefix_len()).or_insert((0, node.clone()));
+            let e = lens.entry(p.prefix_len()).or_insert((0, node.to_string()));
             e.0 += 1;
         }
     }

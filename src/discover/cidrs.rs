@@ -402,14 +402,12 @@ pub fn cluster_cidr(fact: &Fact) -> Option<&Source> {
         })
 }
 
-pub fn node_pod_cidrs(c: &Cluster) -> Vec<(String, IpNet)> {
+/// Each node's pod subnets with its name. Asked by four answers: the names are borrowed (at
+/// 5,000 nodes a copy each was 20,000 allocations a report).
+pub fn node_pod_cidrs(c: &Cluster) -> Vec<(&str, IpNet)> {
     c.nodes
         .iter()
-        .flat_map(|n| {
-            n.pod_nets()
-                .into_iter()
-                .map(move |p| (n.name().to_string(), p))
-        })
+        .flat_map(|n| n.pod_nets().into_iter().map(move |p| (n.name(), p)))
         .collect()
 }
 
@@ -898,7 +896,7 @@ fn pod_cidr(c: &Cluster, cni: &Cni, p: &Platform) -> Fact {
                     "spec.podCIDRs"
                 },
                 {
-                    let mut names: Vec<&str> = node_cidrs.iter().map(|(n, _)| n.as_str()).collect();
+                    let mut names: Vec<&str> = node_cidrs.iter().map(|(n, _)| *n).collect();
                     names.dedup();
                     names.len()
                 },
