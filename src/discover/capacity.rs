@@ -576,14 +576,12 @@ fn service_ips(c: &Cluster, a: &CidrAnswer, out: &mut CapacityAnswer) {
         });
         return;
     }
-    let ips = distinct(c.services.iter().flat_map(|s| {
-        let list: Vec<&crate::model::Str> = if s.spec.cluster_ips.is_empty() {
-            s.spec.cluster_ip.iter().collect()
-        } else {
-            s.spec.cluster_ips.iter().collect()
-        };
-        list.into_iter().filter_map(|ip| cidr::parse_ip(ip))
-    }));
+    let ips = distinct(
+        c.services
+            .iter()
+            .flat_map(Service::ips)
+            .filter_map(cidr::parse_ip),
+    );
     let chosen = fact
         .found()
         .find(|s| Some(s.id) == fact.chosen)

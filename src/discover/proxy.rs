@@ -442,7 +442,7 @@ pub fn discover(c: &Cluster) -> ProxyAnswer {
     let mut configured_of: FastMap<(usize, &str), (Option<String>, String)> = FastMap::default();
     // A node's failed-log key is made only when some log read failed (callgrind: a formatted
     // key per node, to look up failures the cluster did not have).
-    let log_failed = c.errors.iter().any(|e| e.what.starts_with("log "));
+    let log_failed = c.errors.iter().any(|e| what::is_log(&e.what));
     for n in &c.nodes {
         let os = n.os();
         let Some(p) = by_node.get(n.name()).and_then(|v| v.first()) else {

@@ -370,7 +370,12 @@ pub mod what {
     }
     pub fn log(ns: &str, pod: &str, container: &str, previous: bool) -> String {
         let p = if previous { " (previous)" } else { "" };
-        format!("log {ns}/{pod} [{container}]{p}")
+        format!("{LOG}{ns}/{pod} [{container}]{p}")
+    }
+    const LOG: &str = "log ";
+    /// Whether `what` names a pod log's read (as [`log`] makes it).
+    pub fn is_log(what: &str) -> bool {
+        what.starts_with(LOG)
     }
 }
 
